@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""One entry point for people and CI: each command does its own setup.
+
+    python3 dev.py lab [ARGS...]                run `racefree lab` (creates .venv on first use)
+    python3 dev.py test [--python PY] [ARGS...] ruff + mypy + the whole pytest suite
+    python3 dev.py racefree [ARGS...]           any racefree command in the project venv
+
+The virtual environment for interpreter PY lives in `.venv` (the interpreter
+running this script) or `.venv-<tag>` (another one, e.g. a free-threaded build),
+and is re-installed only when pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _run(cmd: list[str], **kw: object) -> int:
+    print("+", " ".join(cmd), flush=True)
+    return subprocess.call(cmd, cwd=ROOT, **kw)  # type: ignore[arg-type]
+
+
+def _interp_facts(python: str) -> tuple[str, bool]:
+    out = subprocess.check_output(
+        [python, "-c", "import sys, sysconfig; print(sys.implementation.cache_tag, "
+         "bool(sysconfig.get_config_var('Py_GIL_DISABLED')))"],
+        text=True,
+    ).split()
+    return out[0], out[1] == "True"
+
+
+def ensure_venv(python: str, extras: str) -> tuple[Path, bool]:
+    """Create (once) and return the venv for `python` with racefree installed."""
+    tag, free_threaded = _interp_facts(python)
+    same = Path(python).resolve() == Path(sys.executable).resolve()
+    venv = ROOT / (".venv" if same else f".venv-{tag}{'t' if free_threaded else ''}")
+    vpy = venv / "bin" / "python"
+    if not vpy.exists():
+        if _run([python, "-m", "venv", str(venv)]) != 0:
+            sys.exit(f"dev.py: could not create a virtual environment with {python}")
+    stamp = venv / ".racefree-installed"
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    have = stamp.read_text() if stamp.exists() else ""
+    if want not in have.split():
+        pip = [str(vpy), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        spec = f".[{extras}]" if extras else "."
+        if _run([*pip, "-e", spec]) != 0:
+            sys.exit("dev.py: pip install failed (see above)")
+        stamp.write_text(have + " " + want)
+    return vpy, free_threaded
+
+
+def cmd_lab(argv: list[str]) -> int:
+    vpy, _ = ensure_venv(sys.executable, "")
+    return _run([str(vpy), "-m", "racefree", "lab", *argv])
+
+
+def cmd_racefree(argv: list[str]) -> int:
+    vpy, _ = ensure_venv(sys.executable, "")
+    return _run([str(vpy), "-m", "racefree", *argv])
+
+
+def cmd_test(argv: list[str]) -> int:
+    python = sys.executable
+    if argv[:1] == ["--python"]:
+        python, argv = argv[1], argv[2:]
+    vpy, free_threaded = ensure_venv(python, "test")
+    env = dict(os.environ)
+    if free_threaded:
+        # The suite fails if any import turned the GIL back on (see tests/conftest.py).
+        env["RACEFREE_REQUIRE_GIL_DISABLED"] = "1"
+    else:
+        # Static checks once, on the default build.
+        for check in (["-m", "ruff", "check", "src", "tests", "benchmarks", "dev.py"],
+                      ["-m", "mypy"]):
+            if _run([str(vpy), *check], env=env) != 0:
+                return 1
+    return _run([str(vpy), "-m", "pytest", *argv], env=env)
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"lab", "test", "racefree"}:
+        print(__doc__, file=sys.stderr)
+        return 2
+    if sys.version_info < (3, 11):
+        sys.exit("dev.py: racefree needs Python >= 3.11")
+    command, argv = sys.argv[1], sys.argv[2:]
+    return {"lab": cmd_lab, "test": cmd_test, "racefree": cmd_racefree}[command](argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

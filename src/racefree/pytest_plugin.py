@@ -1,0 +1,1 @@
+"""pytest plugin: ``pytest --race`` (being built in this session)."""

@@ -1,0 +1,1 @@
+"""Synchronization primitives that stay correct without the GIL (being built)."""
