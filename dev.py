@@ -41,9 +41,8 @@ def ensure_venv(python: str, extras: str) -> tuple[Path, bool]:
     same = Path(python).resolve() == Path(sys.executable).resolve()
     venv = ROOT / (".venv" if same else f".venv-{tag}{'t' if free_threaded else ''}")
     vpy = venv / "bin" / "python"
-    if not vpy.exists():
-        if _run([python, "-m", "venv", str(venv)]) != 0:
-            sys.exit(f"dev.py: could not create a virtual environment with {python}")
+    if not vpy.exists() and _run([python, "-m", "venv", str(venv)]) != 0:
+        sys.exit(f"dev.py: could not create a virtual environment with {python}")
     stamp = venv / ".racefree-installed"
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     have = stamp.read_text() if stamp.exists() else ""
@@ -88,7 +87,7 @@ def main() -> int:
     if len(sys.argv) < 2 or sys.argv[1] not in {"lab", "test", "racefree"}:
         print(__doc__, file=sys.stderr)
         return 2
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by any python3
         sys.exit("dev.py: racefree needs Python >= 3.11")
     command, argv = sys.argv[1], sys.argv[2:]
     return {"lab": cmd_lab, "test": cmd_test, "racefree": cmd_racefree}[command](argv)
