@@ -1,0 +1,267 @@
+"""A dict that many threads may read and write, with atomic compound operations.
+
+Invariants (true with and without the GIL):
+
+* ``_data`` is a plain dict.  Every mutation of it happens under ``_lock``, so
+  mutations — including compound ones (:meth:`ConcurrentMap.compute`,
+  :meth:`~ConcurrentMap.setdefault`, :meth:`~ConcurrentMap.pop`) — are
+  serialized and each is atomic with respect to the others.
+* Reads take no lock of ours: ``_data[key]`` is atomic on both builds (on the
+  GIL build because it is one bytecode; on a free-threaded build because dict
+  lookups are lock-free and safe against concurrent writers).  We never call
+  ``dict.get`` on the read path: on 3.13t it takes the dict's internal lock,
+  and readers would contend.
+* ``_owner`` is the ident of the thread inside a callback run under ``_lock``
+  (else 0); only that thread compares it with its own ident, so reading it
+  without the lock is safe.
+"""
+
+from __future__ import annotations
+
+import reprlib
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any, TypeVar, overload
+
+from racefree.sync import _hb
+from racefree.sync.errors import ReentrantCallError
+
+__all__ = ["ConcurrentMap", "ConcurrentMapStatistics"]
+
+K = TypeVar("K")
+V = TypeVar("V")
+D = TypeVar("D")
+
+_get_ident = threading.get_ident
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING: Any = _Missing()
+
+
+@dataclass(frozen=True)
+class ConcurrentMapStatistics:
+    """A point-in-time view of a :class:`ConcurrentMap`."""
+
+    size: int
+
+
+class ConcurrentMap(MutableMapping[K, V]):
+    """A mutable mapping that is safe to share between threads.
+
+    Initial state: empty, or the items of ``initial``.
+
+    Single-key operations (``m[k]``, ``m[k] = v``, ``del m[k]``, ``get``,
+    ``in``) are atomic.  Compound operations are atomic too, which a plain dict
+    cannot give: :meth:`compute` (read-modify-write of one key),
+    :meth:`setdefault`, :meth:`pop`, :meth:`popitem`, :meth:`update` (all
+    pairs appear together), :meth:`clear`, :meth:`snapshot`.  Iteration walks a
+    snapshot taken when it starts, so it never raises "dict changed size during
+    iteration" and never sees a half-applied :meth:`update`.
+
+    Performance: reads take no lock and do not contend with each other or with
+    writers; writers take one lock, so write-heavy workloads serialize.
+
+    Happens-before: a write of key ``k`` (store, compute, setdefault that
+    inserts, pop, delete) releases on ``(map, k)``; a read that looks ``k`` up
+    acquires on it; :meth:`snapshot` and iteration acquire on every key they
+    return.
+
+    Misuse: the callback of :meth:`compute` runs under the map's lock; if it
+    touches the map from the same thread it raises
+    :class:`~racefree.sync.ReentrantCallError` instead of deadlocking.  Keep
+    callbacks short and side-effect free.  Values are not protected: mutating
+    a value object in place is a race — store a new value with ``compute``.
+
+    When not to use it: a map written once and then only read needs no
+    synchronization after a safe publication (:class:`~racefree.sync.Snapshot`);
+    a map whose every access is a compound update of several keys needs one
+    lock around the whole update.
+    """
+
+    __slots__ = ("__weakref__", "_data", "_lock", "_owner")
+
+    def __init__(self, initial: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
+        self._data: dict[K, V] = dict(initial)  # mutated only under _lock
+        self._lock = threading.Lock()
+        self._owner = 0
+
+    # -- reads (no lock) ---------------------------------------------------------
+
+    def __getitem__(self, key: K) -> V:
+        value = self._data[key]
+        hb = _hb.listener
+        if hb is not None:
+            hb.acquire((self, key))
+        return value
+
+    def get(self, key: K, default: Any = None) -> Any:
+        """``m[key]`` if present, else ``default`` (never takes a lock)."""
+        try:
+            value = self._data[key]
+        except KeyError:
+            value = default
+        hb = _hb.listener
+        if hb is not None:
+            hb.acquire((self, key))
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self._data[key]  # type: ignore[index]
+        except KeyError:
+            found = False
+        else:
+            found = True
+        hb = _hb.listener
+        if hb is not None:
+            hb.acquire((self, key))
+        return found
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self.snapshot())
+
+    def snapshot(self) -> dict[K, V]:
+        """A consistent copy: the map's contents between two mutations."""
+        with self._lock:
+            copy = self._data.copy()
+        hb = _hb.listener
+        if hb is not None:
+            for key in copy:
+                hb.acquire((self, key))
+        return copy
+
+    # -- writes (under _lock) ------------------------------------------------------
+
+    def _enter(self, method: str) -> None:
+        if self._owner == _get_ident():
+            raise ReentrantCallError(
+                f"ConcurrentMap.{method}() called from inside a compute() callback on the same map; "
+                "the callback must not touch the map"
+            )
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self._enter("__setitem__")
+        with self._lock:
+            hb = _hb.listener
+            if hb is not None:
+                hb.release((self, key))
+            self._data[key] = value
+
+    def __delitem__(self, key: K) -> None:
+        self._enter("__delitem__")
+        with self._lock:
+            hb = _hb.listener
+            if hb is not None:
+                hb.release((self, key))
+            del self._data[key]
+
+    def compute(self, key: K, fn: Callable[[V], V], default: V = _MISSING) -> V:
+        """Atomically set ``m[key] = fn(m[key])`` and return the new value.
+
+        If ``key`` is absent, ``fn`` gets ``default``; with no ``default``, an
+        absent key raises :class:`KeyError` and ``fn`` is not called.  If ``fn``
+        raises, the map is unchanged.  ``fn`` runs under the map's lock.
+        """
+        self._enter("compute")
+        with self._lock:
+            data = self._data
+            try:
+                old = data[key]
+            except KeyError:
+                if default is _MISSING:
+                    raise
+                old = default
+            self._owner = _get_ident()
+            try:
+                new = fn(old)
+            finally:
+                self._owner = 0
+            hb = _hb.listener
+            if hb is not None:
+                hb.acquire((self, key))
+                hb.release((self, key))
+            data[key] = new
+        return new
+
+    def setdefault(self, key: K, default: V = None) -> V:  # type: ignore[assignment]
+        """Return ``m[key]``, inserting ``default`` first if the key is absent (atomically)."""
+        try:
+            value = self._data[key]  # fast path: present, no lock
+        except KeyError:
+            self._enter("setdefault")
+            with self._lock:
+                value = self._data.setdefault(key, default)
+                hb = _hb.listener
+                if hb is not None:
+                    hb.release((self, key))
+        hb = _hb.listener
+        if hb is not None:
+            hb.acquire((self, key))
+        return value
+
+    @overload
+    def pop(self, key: K) -> V: ...
+    @overload
+    def pop(self, key: K, default: V | D) -> V | D: ...
+
+    def pop(self, key: K, default: Any = _MISSING) -> Any:
+        """Remove ``key`` and return its value (atomically); ``default`` or KeyError if absent."""
+        self._enter("pop")
+        with self._lock:
+            hb = _hb.listener
+            if hb is not None:
+                hb.acquire((self, key))
+                hb.release((self, key))
+            if default is _MISSING:
+                return self._data.pop(key)
+            return self._data.pop(key, default)
+
+    def popitem(self) -> tuple[K, V]:
+        """Remove and return the most recently inserted pair (atomically); KeyError if empty."""
+        self._enter("popitem")
+        with self._lock:
+            key, value = self._data.popitem()
+            hb = _hb.listener
+            if hb is not None:
+                hb.acquire((self, key))
+                hb.release((self, key))
+        return key, value
+
+    def update(self, other: Any = (), /, **kwargs: V) -> None:
+        """Insert all pairs of ``other`` and ``kwargs``; readers of a snapshot see all or none."""
+        items = dict(other, **kwargs)  # built outside the lock: may run user code
+        self._enter("update")
+        with self._lock:
+            hb = _hb.listener
+            if hb is not None:
+                for key in items:
+                    hb.release((self, key))
+            self._data.update(items)
+
+    def clear(self) -> None:
+        """Remove every key (atomically)."""
+        self._enter("clear")
+        with self._lock:
+            hb = _hb.listener
+            if hb is not None:
+                for key in self._data:
+                    hb.release((self, key))
+            self._data.clear()
+
+    # -- introspection -----------------------------------------------------------------
+
+    def statistics(self) -> ConcurrentMapStatistics:
+        """The number of keys, right now."""
+        return ConcurrentMapStatistics(size=len(self._data))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} size={len(self._data)} {reprlib.repr(self.snapshot())}>"

@@ -1,0 +1,118 @@
+"""A copy-on-write holder for read-mostly data: readers take no lock.
+
+Invariants (true with and without the GIL):
+
+* ``_value`` always refers to a complete value.  It is replaced by one
+  attribute store (atomic on both builds), so a reader sees the old value or the
+  new one, never a mix.
+* ``_lock`` serializes writers (:meth:`Snapshot.set`, :meth:`Snapshot.update`),
+  so an ``update`` never loses a concurrent ``set`` or ``update``; ``_version``
+  is guarded by it.
+"""
+
+from __future__ import annotations
+
+import reprlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from racefree.sync import _hb
+from racefree.sync.errors import ReentrantCallError
+
+__all__ = ["Snapshot", "SnapshotStatistics"]
+
+T = TypeVar("T")
+
+_get_ident = threading.get_ident
+
+
+@dataclass(frozen=True)
+class SnapshotStatistics:
+    """How many times a :class:`Snapshot` was replaced."""
+
+    version: int
+
+
+class Snapshot(Generic[T]):
+    """Holds one value that readers get without locking and writers replace whole.
+
+    Initial state: ``value``; version 0.
+
+    Use it for configuration and other read-mostly data: build a new value (a
+    ``MappingProxyType``, a tuple, a frozen dataclass) and :meth:`set` it, or
+    :meth:`update` it from the old one.  :meth:`get` is one attribute load.
+
+    Happens-before: :meth:`set` and :meth:`update` release on the snapshot
+    (sync key: the object); :meth:`get` acquires — a reader that gets a new value
+    sees everything the writer did before publishing it.
+
+    Misuse: mutating the held value in place defeats the point (readers would
+    race with the mutation); treat values as immutable.  The ``fn`` of
+    :meth:`update` runs under the writers' lock and must not call
+    ``set``/``update`` on the same snapshot (:class:`~racefree.sync.ReentrantCallError`).
+
+    When not to use it: for write-heavy data (every write copies) or for data
+    updated key by key (use :class:`~racefree.sync.ConcurrentMap`).
+    """
+
+    __slots__ = ("__weakref__", "_lock", "_owner", "_value", "_version")
+
+    def __init__(self, value: T) -> None:
+        self._value = value
+        self._lock = threading.Lock()
+        self._version = 0  # guarded by _lock
+        self._owner = 0  # ident of the thread running update()'s fn, else 0
+
+    def get(self) -> T:
+        """The current value (takes no lock)."""
+        value = self._value
+        hb = _hb.listener
+        if hb is not None:
+            hb.acquire(self)
+        return value
+
+    def _enter(self, method: str) -> None:
+        if self._owner == _get_ident():
+            raise ReentrantCallError(
+                f"Snapshot.{method}() called from inside an update() callback on the same snapshot"
+            )
+
+    def set(self, value: T) -> None:
+        """Replace the value."""
+        self._enter("set")
+        with self._lock:
+            hb = _hb.listener
+            if hb is not None:
+                hb.release(self)
+            self._value = value
+            self._version += 1
+
+    def update(self, fn: Callable[[T], T]) -> T:
+        """Atomically replace the value by ``fn(value)`` and return the new value.
+
+        Writers are serialized, so no concurrent ``set``/``update`` is lost.  If
+        ``fn`` raises, the value is unchanged.
+        """
+        self._enter("update")
+        with self._lock:
+            self._owner = _get_ident()
+            try:
+                new = fn(self._value)
+            finally:
+                self._owner = 0
+            hb = _hb.listener
+            if hb is not None:
+                hb.acquire(self)
+                hb.release(self)
+            self._value = new
+            self._version += 1
+        return new
+
+    def statistics(self) -> SnapshotStatistics:
+        """The number of replacements so far."""
+        return SnapshotStatistics(version=self._version)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} version={self._version} value={reprlib.repr(self._value)}>"
