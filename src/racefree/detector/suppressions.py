@@ -1,0 +1,275 @@
+"""Accepted races: a suppressions file, matched against reports.
+
+A suppression names a race the project has decided to live with, and why::
+
+    # racefree.toml
+    [[suppress]]
+    location = "Stats.hits"            # glob on the race's location
+    site = "src/app/stats.py:record"   # glob: path:line or path:function
+    kind = "lost-update"               # optional: data-race, lost-update, check-then-act, iteration
+    reason = "approximate metrics: losing an increment now and then is fine"
+
+or the same entries under ``[tool.racefree]`` in ``pyproject.toml``
+(``suppress = [{location = "...", reason = "..."}]`` or
+``[[tool.racefree.suppress]]`` tables).
+
+Matching (all given fields must match; ``reason`` and at least one of
+``location``/``site`` are required):
+
+* ``location`` is matched against the whole location string of the report
+  (``Counter.n``, ``global total``, ``dict registry['cfg']``);
+* ``site`` is ``PATH:LINE`` or ``PATH:FUNCTION``; it matches when the
+  innermost frame of *either* access (the two code sites of the race) has that
+  path and that line, or that function.  PATH is matched against the frame's
+  file relative to the directory holding the suppressions file (absolute when
+  the file is elsewhere), and also at any depth: ``stats.py`` matches
+  ``src/app/stats.py``;
+* patterns are globs in which only ``*`` (any run of characters, ``/``
+  included) and ``?`` (one character) are special, so brackets in
+  ``dict registry['cfg']`` are literal.
+
+Discovery (no ``--suppressions``): from the working directory upwards, the
+first directory holding ``racefree.toml`` (used) or a ``pyproject.toml``
+(its ``[tool.racefree]`` table is used, if any); the search stops there.
+
+Errors (bad TOML, unknown keys, missing ``reason``, a bad ``kind`` or ``site``)
+raise :class:`SuppressionError`, a :class:`racefree.cli.UsageError`: one line
+naming the file and line (or entry), exit code 2.
+
+A :class:`Suppressions` remembers which entries matched across calls of
+:meth:`~Suppressions.apply`, to report those that matched nothing.  It holds no
+lock: call it from one thread at a time (the reporting thread).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, NamedTuple
+
+from racefree.cli import UsageError
+from racefree.detector.report import Frame, Kind, Race
+
+__all__ = [
+    "Applied",
+    "Suppression",
+    "SuppressionError",
+    "Suppressions",
+    "discover",
+    "load",
+    "load_for",
+]
+
+KINDS: tuple[Kind, ...] = ("data-race", "lost-update", "check-then-act", "iteration")
+ENTRY_KEYS = ("location", "site", "kind", "reason")
+TABLE_KEYS = ("suppress",)
+_HEADER = re.compile(r"^\s*\[\[\s*(?:tool\s*\.\s*racefree\s*\.\s*)?suppress\s*\]\]")
+
+
+class SuppressionError(UsageError):
+    """The suppressions file is unreadable or malformed (reported as one line, exit 2)."""
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    """``*`` and ``?`` are wildcards; every other character is literal."""
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One accepted race (see the module docstring for the matching rules)."""
+
+    reason: str
+    location: str | None = None
+    site: str | None = None
+    kind: Kind | None = None
+    origin: str = ""  # where it was written: "racefree.toml:7"
+    base: Path = field(default=Path("."), compare=False)
+
+    def describe(self) -> str:
+        fields = [f"{k} {v!r}" for k, v in (("location", self.location), ("site", self.site),
+                                           ("kind", self.kind)) if v is not None]
+        return ", ".join(fields)
+
+    def matches(self, race: Race) -> bool:
+        if self.kind is not None and race.kind != self.kind:
+            return False
+        if self.location is not None and not _glob(self.location).fullmatch(race.location):
+            return False
+        if self.site is not None:
+            sites = [race.current.site, race.previous.site]
+            return any(s is not None and self._site_matches(s) for s in sites)
+        return True
+
+    def _site_matches(self, frame: Frame) -> bool:
+        assert self.site is not None
+        path_pat, _, what = self.site.rpartition(":")
+        if what.isdigit():
+            if frame.line != int(what):
+                return False
+        elif not _glob(what).fullmatch(frame.function):
+            return False
+        path = _display_path(frame.file, self.base)
+        pat = path_pat.replace(os.sep, "/")
+        return bool(_glob(pat).fullmatch(path) or _glob("*/" + pat).fullmatch(path))
+
+
+def _display_path(file: str, base: Path) -> str:
+    if not os.path.isabs(file):
+        return file.replace(os.sep, "/")
+    try:
+        rel = Path(file).resolve().relative_to(base)
+    except ValueError:
+        return Path(file).as_posix()
+    return PurePosixPath(*rel.parts).as_posix()
+
+
+class Applied(NamedTuple):
+    """The result of :meth:`Suppressions.apply`: the races to report, and the rest with their reason."""
+
+    kept: list[Race]
+    suppressed: list[tuple[Race, Suppression]]
+
+
+class Suppressions:
+    """The entries of one suppressions file (or none), and which of them have matched so far."""
+
+    def __init__(self, entries: list[Suppression], path: Path | None = None) -> None:
+        self.entries = tuple(entries)
+        self.path = path
+        self._used: set[int] = set()  # indexes into entries; touched only by the reporting thread
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __repr__(self) -> str:
+        return f"<Suppressions {len(self.entries)} from {self.path} ({len(self._used)} used)>"
+
+    def apply(self, races: list[Race]) -> Applied:
+        """Split *races* into those to report and those an entry accepts (the first matching one)."""
+        kept: list[Race] = []
+        suppressed: list[tuple[Race, Suppression]] = []
+        for race in races:
+            for i, entry in enumerate(self.entries):
+                if entry.matches(race):
+                    self._used.add(i)
+                    suppressed.append((race, entry))
+                    break
+            else:
+                kept.append(race)
+        return Applied(kept, suppressed)
+
+    def unused(self) -> list[Suppression]:
+        """Entries that have matched no race in any :meth:`apply` call so far."""
+        return [e for i, e in enumerate(self.entries) if i not in self._used]
+
+    def summary_lines(self, suppressed: int) -> list[str]:
+        """Lines for the end of a run: how many races were suppressed, and each unused entry."""
+        lines = []
+        if suppressed:
+            lines.append(f"racefree: {suppressed} race(s) suppressed by {self.path}")
+        for entry in self.unused():
+            lines.append(f"racefree: {entry.origin}: suppression matched no race ({entry.describe()})")
+        return lines
+
+
+def load(path: str | os.PathLike[str], cwd: str | os.PathLike[str] | None = None) -> Suppressions:
+    """Read a suppressions file: ``[tool.racefree]`` if it has one, else top-level ``suppress``."""
+    file = Path(cwd or os.getcwd(), path)
+    shown = _shown(file, cwd)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SuppressionError(f"{shown}: suppressions file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SuppressionError(f"{shown}: cannot read suppressions file: {exc}") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SuppressionError(f"{shown}: invalid TOML: {exc}") from None
+    tool = doc.get("tool")
+    if isinstance(tool, dict) and "racefree" in tool:
+        table, where = tool["racefree"], "[tool.racefree]"
+        if not isinstance(table, dict):
+            raise SuppressionError(f"{shown}: [tool.racefree] must be a table")
+    elif file.name == "pyproject.toml":
+        return Suppressions([], file)
+    else:
+        table, where = doc, "the top level"
+    for key in table:
+        if key not in TABLE_KEYS and not (where == "the top level" and key == "tool"):
+            raise SuppressionError(f"{shown}: unknown key {key!r} in {where} (known: suppress)")
+    raw = table.get("suppress", [])
+    if not isinstance(raw, list):
+        raise SuppressionError(f"{shown}: 'suppress' must be an array of tables ([[suppress]] entries)")
+    prefix = "" if where == "the top level" else f"{where} "
+    lines = [n for n, line in enumerate(text.splitlines(), 1) if _HEADER.match(line)]
+    origins = (
+        [f"{shown}:{n}" for n in lines]
+        if len(lines) == len(raw)
+        else [f"{shown}: {prefix}suppress[{i}]" for i in range(len(raw))]
+    )
+    base = file.resolve().parent
+    return Suppressions([_entry(item, origin, base) for item, origin in zip(raw, origins)], file)
+
+
+def _entry(item: Any, origin: str, base: Path) -> Suppression:
+    if not isinstance(item, dict):
+        raise SuppressionError(f"{origin}: a suppression must be a table, not {type(item).__name__}")
+    for key, value in item.items():
+        if key not in ENTRY_KEYS:
+            raise SuppressionError(f"{origin}: unknown key {key!r} (known: {', '.join(ENTRY_KEYS)})")
+        if not isinstance(value, str):
+            raise SuppressionError(f"{origin}: {key!r} must be a string")
+    reason = item.get("reason", "").strip()
+    if not reason:
+        raise SuppressionError(f"{origin}: a suppression needs a 'reason' (why the race is accepted)")
+    location, site, kind = item.get("location"), item.get("site"), item.get("kind")
+    if location is None and site is None:
+        raise SuppressionError(f"{origin}: a suppression needs a 'location' or a 'site' (or both)")
+    if kind is not None and kind not in KINDS:
+        raise SuppressionError(f"{origin}: unknown kind {kind!r} (known: {', '.join(KINDS)})")
+    if site is not None:
+        path, sep, what = site.rpartition(":")
+        if not sep or not path or not what:
+            raise SuppressionError(f"{origin}: site {site!r} must be PATH:LINE or PATH:FUNCTION")
+    return Suppression(reason, location, site, kind, origin, base)
+
+
+def discover(cwd: str | os.PathLike[str]) -> Path | None:
+    """The suppressions file that applies in *cwd*, or None (see the module docstring)."""
+    here = Path(cwd).resolve()
+    for directory in (here, *here.parents):
+        own = directory / "racefree.toml"
+        if own.is_file():
+            return own
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file():
+            return pyproject
+    return None
+
+
+def load_for(path: str | os.PathLike[str] | None, cwd: str | os.PathLike[str] | None = None) -> Suppressions:
+    """The suppressions for a run: *path* (``--suppressions``) if given, else the discovered file.
+
+    Returns an empty :class:`Suppressions` when nothing applies; raises
+    :class:`SuppressionError` for a missing explicit file or a malformed one.
+    """
+    here = Path(cwd or os.getcwd())
+    if path is not None:
+        return load(path, here)
+    found = discover(here)
+    return Suppressions([]) if found is None else load(found, here)
+
+
+def _shown(file: Path, cwd: str | os.PathLike[str] | None) -> str:
+    """*file* as the user would type it: relative to *cwd* when below it."""
+    try:
+        rel = os.path.relpath(file, cwd or os.getcwd())
+    except ValueError:  # another drive
+        return str(file)
+    return str(file) if rel.startswith("..") else rel
