@@ -1,8 +1,13 @@
 """Synchronization primitives that stay correct without the GIL.
 
-The atomic types run on the best back-end available (see :func:`backend_info`);
-every primitive reports its happens-before edges to a race detector through
-:mod:`racefree.sync._hb` when one is attached.
+The atomic types run on the best back-end available (see :func:`backend_info`:
+cereggii's lock-free C atomics when installed and safe for this interpreter, else
+a pure-Python implementation on ``threading.Lock``).
+
+Every primitive reports its happens-before edges to a race detector through
+:mod:`racefree.sync._hb`.  A detector must attach *before* the primitives it
+watches are created: an ``AtomicInt`` decides at construction whether it reports,
+which is what lets it cost one C call per operation when nobody listens.
 """
 
 from racefree.sync._backend import BackendInfo, backend_info

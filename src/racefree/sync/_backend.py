@@ -1,56 +1,43 @@
-"""Back-ends for the atomic integer and reference, and the chooser that picks one.
+"""Back-ends for the atomic types, and the chooser that picks one at import.
 
 Invariants (true with and without the GIL):
 
-* A back-end cell is linearizable: every method takes effect at one instant
-  between its call and its return, and all threads agree on the order
-  (sequential consistency).  ``_LockedInt64``/``_LockedRef`` get this from one
-  ``threading.Lock`` per cell that guards every write of ``_value``; their reads
-  are a single attribute load, which is atomic on both builds (an attribute
-  holds a reference, and a reference is never torn).
-* Integer cells hold a signed 64-bit value; leaving that range raises
-  :class:`OverflowError` and leaves the cell unchanged, in every back-end.
-* The chooser runs once, at import.  ``RACEFREE_SYNC_BACKEND=python`` forces the
-  pure-Python fallback (the contract suite uses it to test both); a C back-end
-  is used only if it imports, keeps the GIL disabled on a free-threaded build,
-  and passes a smoke test.
+* Every back-end is linearizable and sequentially consistent, holds signed
+  64-bit integers (leaving that range raises :class:`OverflowError` and changes
+  nothing) and passes the same contract suite (``tests/sync/test_contract.py``).
+* The chooser runs once, at import, and never changes its mind afterwards.
+  ``RACEFREE_SYNC_BACKEND=python`` forces the pure-Python fallback.  A C
+  back-end is used only if it imports, leaves the GIL disabled on a
+  free-threaded build (an extension that does not declare free-threading
+  support silently turns it back on), and passes a smoke test.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = [
-    "BACKENDS",
-    "AtomicIntCell",
-    "AtomicRefCell",
-    "Backend",
-    "BackendInfo",
-    "backend_info",
-    "choose",
-]
+from racefree.sync._atomic_py import LockedRef, PyAtomicInt
 
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
+__all__ = ["ACTIVE", "AVAILABLE", "AtomicIntImpl", "AtomicRefCell", "Backend", "BackendInfo", "backend_info"]
 
 
-class AtomicIntCell(Protocol):
-    """One signed 64-bit integer with linearizable operations (cereggii's spelling)."""
+class AtomicIntImpl(Protocol):
+    """What every atomic-integer back-end provides (the public API of ``AtomicInt``)."""
 
-    def get(self) -> int: ...
-    def set(self, desired: int, /) -> None: ...
-    def increment_and_get(self, amount: int, /) -> int: ...
-    def get_and_set(self, desired: int, /) -> int: ...
-    def compare_and_set(self, expected: int, desired: int, /) -> bool: ...
+    def load(self) -> int: ...
+    def store(self, value: int, /) -> None: ...
+    def add(self, delta: int, /) -> int: ...
+    def increment(self) -> int: ...
+    def swap(self, value: int, /) -> int: ...
+    def compare_and_swap(self, expected: int, new: int, /) -> bool: ...
 
 
 class AtomicRefCell(Protocol):
-    """One object reference; ``compare_and_set`` compares by identity."""
+    """One object reference with identity compare-and-set (cereggii's spelling)."""
 
     def get(self) -> Any: ...
     def set(self, desired: Any, /) -> None: ...
@@ -58,85 +45,13 @@ class AtomicRefCell(Protocol):
     def compare_and_set(self, expected: Any, desired: Any, /) -> bool: ...
 
 
-def _check_int64(value: int) -> int:
-    if not INT64_MIN <= value <= INT64_MAX:
-        raise OverflowError(f"{value} does not fit in a signed 64-bit integer")
-    return value
-
-
-class _LockedInt64:
-    """The reference back-end: an int under a ``threading.Lock``."""
-
-    __slots__ = ("_lock", "_value")
-
-    def __init__(self, value: int = 0) -> None:
-        self._lock = threading.Lock()  # guards writes of _value
-        self._value = _check_int64(int(value))
-
-    def get(self) -> int:
-        return self._value
-
-    def set(self, desired: int, /) -> None:
-        desired = _check_int64(int(desired))
-        with self._lock:
-            self._value = desired
-
-    def increment_and_get(self, amount: int, /) -> int:
-        with self._lock:
-            self._value = new = _check_int64(self._value + amount)
-        return new
-
-    def get_and_set(self, desired: int, /) -> int:
-        desired = _check_int64(int(desired))
-        with self._lock:
-            old, self._value = self._value, desired
-        return old
-
-    def compare_and_set(self, expected: int, desired: int, /) -> bool:
-        desired = _check_int64(int(desired))
-        with self._lock:
-            if self._value != expected:
-                return False
-            self._value = desired
-        return True
-
-
-class _LockedRef:
-    """The reference back-end for object references."""
-
-    __slots__ = ("_lock", "_value")
-
-    def __init__(self, value: Any = None) -> None:
-        self._lock = threading.Lock()  # guards writes of _value
-        self._value = value
-
-    def get(self) -> Any:
-        return self._value
-
-    def set(self, desired: Any, /) -> None:
-        with self._lock:
-            self._value = desired
-
-    def get_and_set(self, desired: Any, /) -> Any:
-        with self._lock:
-            old, self._value = self._value, desired
-        return old
-
-    def compare_and_set(self, expected: Any, desired: Any, /) -> bool:
-        with self._lock:
-            if self._value is not expected:
-                return False
-            self._value = desired
-        return True
-
-
 @dataclass(frozen=True)
 class Backend:
-    """A named pair of cell factories."""
+    """A named implementation of the atomic types."""
 
     name: str
-    int_cell: Callable[[int], AtomicIntCell]
-    ref_cell: Callable[[Any], AtomicRefCell]
+    int_type: Callable[[int], AtomicIntImpl]  # the AtomicInt class of this back-end
+    ref_cell: Callable[[Any], AtomicRefCell]  # the cell AtomicRef wraps
 
 
 @dataclass(frozen=True)
@@ -145,13 +60,13 @@ class BackendInfo:
 
     name: str
     reason: str
-    candidates: tuple[tuple[str, str], ...]  # (name, why it was or was not chosen)
+    candidates: tuple[tuple[str, str], ...]  # (back-end, why it was or was not chosen)
 
     def describe(self) -> str:
         return f"{self.name} ({self.reason})"
 
 
-PYTHON = Backend("python", _LockedInt64, _LockedRef)
+PYTHON = Backend("python", PyAtomicInt, LockedRef)
 
 
 def _gil_enabled() -> bool:
@@ -163,13 +78,15 @@ def _load_cereggii() -> tuple[Backend | None, str]:
     gil_before = _gil_enabled()
     try:
         import cereggii
+
+        from racefree.sync._atomic_c import CAtomicInt
     except ImportError:
         return None, "not installed"
     if _gil_enabled() and not gil_before:
         return None, "importing it re-enabled the GIL"
     try:
-        cell = cereggii.AtomicInt64(1)
-        ok = cell.increment_and_get(2) == 3 and cell.compare_and_set(3, 5) and cell.get_and_set(7) == 5
+        cell = CAtomicInt(1)
+        ok = cell.increment() == 2 and cell.add(1) == 3 and cell.compare_and_swap(3, 5) and cell.swap(7) == 5
         marker = object()
         ref = cereggii.AtomicRef(marker)
         ok = ok and ref.compare_and_set(marker, None) and ref.get() is None
@@ -177,30 +94,29 @@ def _load_cereggii() -> tuple[Backend | None, str]:
         return None, f"smoke test raised {type(exc).__name__}: {exc}"
     if not ok:
         return None, "smoke test gave a wrong result"
-    version = getattr(cereggii, "__version__", "?")
-    return Backend(f"cereggii {version}", cereggii.AtomicInt64, cereggii.AtomicRef), "C atomics"
+    return Backend(CAtomicInt.backend, CAtomicInt, cereggii.AtomicRef), "lock-free C atomics"
 
 
-def choose(environ: dict[str, str] | None = None) -> tuple[Backend, BackendInfo]:
-    """Pick the best usable back-end and explain the choice."""
+def choose(environ: Mapping[str, str] | None = None) -> tuple[Backend, BackendInfo, dict[str, Backend]]:
+    """Pick the best usable back-end; return it, the explanation, and every usable back-end."""
     env = os.environ if environ is None else environ
     forced = env.get("RACEFREE_SYNC_BACKEND", "").strip().lower()
     candidates: list[tuple[str, str]] = []
-    if forced not in ("", "auto", "python", "cereggii"):
-        candidates.append((forced, "unknown RACEFREE_SYNC_BACKEND value; ignored"))
-        forced = ""
-    if forced == "python":
-        info = BackendInfo("python", "forced by RACEFREE_SYNC_BACKEND=python", tuple(candidates))
-        return PYTHON, info
-    backend, why = _load_cereggii()
-    candidates.append(("cereggii", why if backend is None else "usable"))
-    if backend is not None:
-        return backend, BackendInfo(backend.name, why, tuple(candidates))
-    return PYTHON, BackendInfo("python", f"fallback: cereggii {why}", tuple(candidates))
+    available = {"python": PYTHON}
+    if forced == "python":  # do not even import a C extension (it could re-enable the GIL)
+        return PYTHON, BackendInfo("python", "forced by RACEFREE_SYNC_BACKEND=python", ()), available
+    c_backend, why = _load_cereggii()
+    candidates.append(("cereggii", "usable" if c_backend else why))
+    if c_backend is not None:
+        available["cereggii"] = c_backend
+    if forced not in ("", "auto", "cereggii"):
+        candidates.append((forced, "unknown RACEFREE_SYNC_BACKEND value, ignored"))
+    if c_backend is not None:
+        return c_backend, BackendInfo(c_backend.name, why, tuple(candidates)), available
+    return PYTHON, BackendInfo("python", f"fallback: cereggii {why}", tuple(candidates)), available
 
 
-ACTIVE, _INFO = choose()
-BACKENDS: dict[str, Backend] = {"python": PYTHON, ACTIVE.name: ACTIVE}
+ACTIVE, _INFO, AVAILABLE = choose()
 
 
 def backend_info() -> BackendInfo:

@@ -2,44 +2,51 @@
 
 Invariants (true with and without the GIL):
 
-* All state lives in one back-end cell (see :mod:`racefree.sync._backend`);
-  the cell is linearizable, so these wrappers add no locking of their own on
-  the fast path.
-* With a detector attached (``_hb.listener`` set), every operation runs under
-  ``_hb_lock`` so that the reported edge and the operation form one step: the
-  detector then sees exactly the order in which the operations took effect.
+* All state lives in the back-end (see :mod:`racefree.sync._backend`), which
+  is linearizable; nothing here adds a lock on the fast path.
+* Detector reporting: an atomic created while a detector is attached
+  (``_hb.listener`` set) is an instance of a *reporting* subclass, whose every
+  operation runs under its own ``_hb_lock`` together with the edge it reports,
+  so the detector sees edges in exactly the order the operations took effect.
+  Atomics created with no detector attached are the plain classes: the hook
+  then costs nothing at all per operation (for ``AtomicInt`` on C atomics, an
+  operation is one C call).
 """
 
 from __future__ import annotations
 
 import reprlib
 import threading
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from racefree.sync import _backend, _hb
+from racefree.sync import _atomic_py, _backend, _hb
 
-__all__ = ["AtomicInt", "AtomicRef"]
+__all__ = ["AtomicInt", "AtomicRef", "reporting_int_type"]
 
 T = TypeVar("T")
 
+_CONTRACT = """A signed 64-bit integer whose operations are atomic and sequentially consistent.
 
-class AtomicInt:
-    """A signed 64-bit integer whose operations are atomic and sequentially consistent.
+    ``AtomicInt(value=0)``.  Operations: ``load()``, ``store(v)``,
+    ``add(delta)`` and ``increment()`` (return the *new* value), ``swap(v)``
+    (returns the *old* value), ``compare_and_swap(expected, new) -> bool``.
 
-    Initial state: ``value`` (default 0).  Values outside
-    ``[-2**63, 2**63 - 1]`` raise :class:`OverflowError` and leave the value
-    unchanged.
+    Initial state: ``value`` (default 0).  Arguments must be integers; results
+    outside ``[-2**63, 2**63 - 1]`` raise :class:`OverflowError` and leave the
+    value unchanged.
 
     Happens-before: every operation both releases and acquires on this
-    ``AtomicInt`` (sync key: the object itself) — an operation that observes
-    another's effect sees everything that thread did before it, as Go's
-    ``sync/atomic``.  Loads acquire, stores release, read-modify-writes do both.
+    ``AtomicInt`` (sync key: the object) — an operation that observes another
+    thread's write sees everything that thread did before it, as with Go's
+    ``sync/atomic``.  A race detector hears about the edges of atomics created
+    while it is attached.
 
     Fairness: lock-free on a C back-end; on the pure-Python fallback each write
     takes one ``threading.Lock`` (no FIFO guarantee).
 
-    Misuse: there is none to detect — every method is safe from any thread.
-    Do not copy an ``AtomicInt`` (``copy.copy`` shares the cell); create a new one.
+    Misuse: an ``AtomicInt`` is not a number — ``a + 1``, ``a == 3`` and
+    ``a += 1`` raise :class:`TypeError` (``==`` compares identity).  Do not copy
+    one; create a new one.  Do not subclass it: the class is chosen per back-end.
 
     When not to use it: to protect *several* variables at once (use a lock), or
     for a hot counter written by many threads on a free-threaded build (every
@@ -50,100 +57,71 @@ class AtomicInt:
     1
     """
 
-    __slots__ = ("__weakref__", "_add", "_cas", "_cell", "_get", "_hb_lock", "_set", "_swap")
 
-    def __init__(self, value: int = 0) -> None:
-        cell = _backend.ACTIVE.int_cell(value)
-        self._init(cell)
+def reporting_int_type(base: type[Any]) -> type[Any]:
+    """The subclass of an ``AtomicInt`` implementation that reports its edges to ``_hb.listener``."""
 
-    def _init(self, cell: _backend.AtomicIntCell) -> None:
-        self._cell = cell
-        # Bound methods cached on the instance: one attribute load on the fast path.
-        self._get = cell.get
-        self._set = cell.set
-        self._add = cell.increment_and_get
-        self._swap = cell.get_and_set
-        self._cas = cell.compare_and_set
-        self._hb_lock = threading.Lock()  # orders detector reports; unused without a detector
+    class Reporting(base):  # type: ignore[misc]
+        __slots__ = ("_hb_lock",)
 
-    @classmethod
-    def _with_backend(cls, backend: _backend.Backend, value: int = 0) -> AtomicInt:
-        """Create an instance on a specific back-end (for tests and benchmarks)."""
-        self = cls.__new__(cls)
-        self._init(backend.int_cell(value))
-        return self
+        def __init__(self, value: int = 0) -> None:
+            base.__init__(self, value)
+            self._hb_lock = threading.Lock()  # makes each operation and its report one step
 
-    def load(self) -> int:
-        """Return the current value."""
-        hb = _hb.listener
-        if hb is None:
-            return self._get()
-        with self._hb_lock:
-            value = self._get()
-            hb.acquire(self)
-        return value
+        def load(self) -> int:
+            hb = _hb.listener
+            if hb is None:
+                return base.load(self)  # type: ignore[no-any-return]
+            with self._hb_lock:
+                value = base.load(self)
+                hb.acquire(self)
+            return value  # type: ignore[no-any-return]
 
-    def store(self, value: int) -> None:
-        """Set the value."""
-        hb = _hb.listener
-        if hb is None:
-            return self._set(value)
-        with self._hb_lock:
-            hb.release(self)
-            self._set(value)
-        return None
+        def store(self, value: int) -> None:
+            hb = _hb.listener
+            with self._hb_lock:
+                if hb is not None:
+                    hb.release(self)
+                base.store(self, value)
 
-    def add(self, delta: int) -> int:
-        """Add ``delta`` and return the *new* value."""
-        hb = _hb.listener
-        if hb is None:
-            return self._add(delta)
-        with self._hb_lock:
-            hb.release(self)
-            value = self._add(delta)
-            hb.acquire(self)
-        return value
+        def _rmw(self, op: Any, *args: Any) -> Any:
+            hb = _hb.listener
+            if hb is None:
+                return op(self, *args)
+            with self._hb_lock:
+                hb.release(self)
+                result = op(self, *args)
+                hb.acquire(self)
+            return result
 
-    def increment(self) -> int:
-        """Add one and return the *new* value."""
-        hb = _hb.listener
-        if hb is None:
-            return self._add(1)
-        with self._hb_lock:
-            hb.release(self)
-            value = self._add(1)
-            hb.acquire(self)
-        return value
+        def add(self, delta: int) -> int:
+            return self._rmw(base.add, delta)  # type: ignore[no-any-return]
 
-    def swap(self, value: int) -> int:
-        """Set the value and return the *old* one."""
-        hb = _hb.listener
-        if hb is None:
-            return self._swap(value)
-        with self._hb_lock:
-            hb.release(self)
-            old = self._swap(value)
-            hb.acquire(self)
-        return old
+        def increment(self) -> int:
+            return self._rmw(base.increment)  # type: ignore[no-any-return]
 
-    def compare_and_swap(self, expected: int, new: int) -> bool:
-        """If the value equals ``expected``, set it to ``new`` and return True; else return False."""
-        hb = _hb.listener
-        if hb is None:
-            return self._cas(expected, new)
-        with self._hb_lock:
-            hb.release(self)
-            done = self._cas(expected, new)
-            hb.acquire(self)
-        return done
+        def swap(self, value: int) -> int:
+            return self._rmw(base.swap, value)  # type: ignore[no-any-return]
 
-    @property
-    def backend(self) -> str:
-        """The name of the back-end this value lives in."""
-        return "python" if isinstance(self._cell, _backend._LockedInt64) else _backend.ACTIVE.name
+        def compare_and_swap(self, expected: int, new: int) -> bool:
+            return self._rmw(base.compare_and_swap, expected, new)  # type: ignore[no-any-return]
 
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} value={self._get()} backend={self.backend}>"
+    Reporting.__name__ = Reporting.__qualname__ = f"Reporting{base.__name__}"
+    return Reporting
+
+
+_atomic_py._reporting_variant[0] = reporting_int_type(_atomic_py.PyAtomicInt)
+_atomic_py.PyAtomicInt.__doc__ = _CONTRACT
+if "cereggii" in _backend.AVAILABLE:
+    from racefree.sync import _atomic_c
+
+    _atomic_c._reporting_variant[0] = reporting_int_type(_atomic_c.CAtomicInt)
+    _atomic_c.CAtomicInt.__doc__ = _CONTRACT
+
+if TYPE_CHECKING:
+    AtomicInt = _atomic_py.PyAtomicInt
+else:
+    AtomicInt = _backend.ACTIVE.int_type
 
 
 class AtomicRef(Generic[T]):
@@ -151,17 +129,17 @@ class AtomicRef(Generic[T]):
 
     Initial state: ``obj`` (default ``None``).
 
-    Happens-before: as :class:`AtomicInt` — loads acquire, stores release,
-    ``swap`` and ``compare_and_swap`` do both (sync key: this object).  This is
-    what makes publishing safe: build an object, ``store`` it; a thread that
-    ``load``\\ s it sees it fully built.
+    Happens-before: as :class:`AtomicInt` — ``load`` acquires, ``store``
+    releases, ``swap`` and ``compare_and_swap`` do both (sync key: this object).
+    This is what makes publication safe: build an object, ``store`` it; a thread
+    that ``load``\\ s it sees it fully built.
 
     Misuse: the referenced object is *not* protected — mutating it after
     publishing is a data race.  Publish immutable objects, or copies.
     ``compare_and_swap`` uses ``is``, never ``==``: pass the object you loaded.
 
-    When not to use it: for read-mostly data with update functions, prefer
-    :class:`~racefree.sync.Snapshot`, which retries for you.
+    When not to use it: for read-mostly data replaced by an update function,
+    :class:`~racefree.sync.Snapshot` serializes the writers for you.
     """
 
     __slots__ = ("__weakref__", "_cas", "_cell", "_get", "_hb_lock", "_set", "_swap")
@@ -171,6 +149,7 @@ class AtomicRef(Generic[T]):
 
     def _init(self, cell: _backend.AtomicRefCell) -> None:
         self._cell = cell
+        # Bound methods cached on the instance: one attribute load on the fast path.
         self._get = cell.get
         self._set = cell.set
         self._swap = cell.get_and_set
@@ -229,9 +208,7 @@ class AtomicRef(Generic[T]):
     @property
     def backend(self) -> str:
         """The name of the back-end this reference lives in."""
-        return "python" if isinstance(self._cell, _backend._LockedRef) else _backend.ACTIVE.name
+        return "python" if isinstance(self._cell, _atomic_py.LockedRef) else _backend.ACTIVE.name
 
     def __repr__(self) -> str:
-        obj = self._get()
-        return f"<{type(self).__name__} obj={reprlib.repr(obj)} backend={self.backend}>"
-
+        return f"<AtomicRef obj={reprlib.repr(self._get())} backend={self.backend}>"
