@@ -47,7 +47,9 @@ def ensure_venv(python: str, extras: str) -> tuple[Path, bool]:
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     have = stamp.read_text() if stamp.exists() else ""
     if want not in have.split():
-        pip = [str(vpy), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+        # --prefer-binary: newer hypothesis releases are sdists with a Rust part that cannot
+        # build offline for 3.13t; the newest pure-Python wheel serves every interpreter.
+        pip = [str(vpy), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--prefer-binary"]
         spec = f".[{extras}]" if extras else "."
         if _run([*pip, "-e", spec]) != 0:
             sys.exit("dev.py: pip install failed (see above)")
@@ -69,7 +71,8 @@ def cmd_test(argv: list[str]) -> int:
     python = sys.executable
     if argv[:1] == ["--python"]:
         python, argv = argv[1], argv[2:]
-    vpy, free_threaded = ensure_venv(python, "test")
+    _, free_threaded = _interp_facts(python)
+    vpy, _ = ensure_venv(python, "test" if free_threaded else "test,lint")
     env = dict(os.environ)
     if free_threaded:
         # The suite fails if any import turned the GIL back on (see tests/conftest.py).
