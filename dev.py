@@ -79,7 +79,7 @@ def cmd_test(argv: list[str]) -> int:
         env["RACEFREE_REQUIRE_GIL_DISABLED"] = "1"
     else:
         # Static checks once, on the default build.
-        for check in (["-m", "ruff", "check", "src", "tests", "benchmarks", "dev.py"],
+        for check in (["-m", "ruff", "check", "."],
                       ["-m", "mypy"]):
             if _run([str(vpy), *check], env=env) != 0:
                 return 1
