@@ -2,16 +2,16 @@
 
 Invariants (true with and without the GIL):
 
-* ``_cells`` maps a thread ident to that thread's cell, a one-element list.
-  Only the thread whose ident is the key writes ``cell[0]`` (so ``+=`` on it is
-  not a race); any thread may read it (reading one list item is atomic on both
-  builds: it is a reference load).
-* ``_lock`` guards insertions into ``_cells``; lookups take no
-  lock (a dict read is atomic on both builds, and an ident's entry, once made,
-  is never replaced).
-* Thread idents are reused by the OS only after the earlier thread has ended,
-  so a reused ident inherits a cell that no live thread writes any more; its
-  count stays in the total.
+* A cell is a one-element list.  Only the thread it belongs to writes
+  ``cell[0]`` (so ``+=`` on it is not a race); any thread may read it (reading
+  one list item is a reference load, atomic on both builds).
+* ``_local.cell`` is the calling thread's cell (a ``threading.local`` lookup
+  touches only per-thread state, so it scales on a free-threaded build).
+* ``_cells`` maps a thread ident to its cell; ``_lock`` guards every access to
+  it.  A cell outlives its thread, so its count stays in the total; the OS
+  reuses an ident only after that thread has ended, and a new thread with a
+  reused ident takes over the old cell, so the registry holds at most one cell
+  per ident ever in use.
 """
 
 from __future__ import annotations
@@ -59,10 +59,11 @@ class ShardedCounter:
     42
     """
 
-    __slots__ = ("__weakref__", "_cells", "_lock")
+    __slots__ = ("__weakref__", "_cells", "_local", "_lock")
 
     def __init__(self) -> None:
-        self._cells: dict[int, list[int]] = {}  # insertions guarded by _lock
+        self._local = threading.local()
+        self._cells: dict[int, list[int]] = {}  # guarded by _lock
         self._lock = threading.Lock()
 
     def add(self, n: int = 1) -> None:
@@ -71,8 +72,8 @@ class ShardedCounter:
         if hb is not None:
             hb.release(self)
         try:
-            cell = self._cells[_get_ident()]
-        except KeyError:
+            cell = self._local.cell
+        except AttributeError:
             cell = self._new_cell()
         cell[0] += n
 
@@ -82,6 +83,7 @@ class ShardedCounter:
             cell = self._cells.get(ident)
             if cell is None:
                 cell = self._cells[ident] = [0]
+        self._local.cell = cell
         return cell
 
     def value(self) -> int:
@@ -98,7 +100,10 @@ class ShardedCounter:
 
     def statistics(self) -> ShardedCounterStatistics:
         """The current value and the number of per-thread cells."""
-        return ShardedCounterStatistics(value=self.value(), cells=len(self._cells))
+        with self._lock:
+            cells = len(self._cells)
+        return ShardedCounterStatistics(value=self.value(), cells=cells)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} value={self.value()} cells={len(self._cells)}>"
+        stats = self.statistics()
+        return f"<{type(self).__name__} value={stats.value} cells={stats.cells}>"
