@@ -1,0 +1,1 @@
+"""Helper modules imported by corpus programs (the user's own code, instrumented on import)."""

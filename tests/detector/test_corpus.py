@@ -1,0 +1,343 @@
+"""The race detector's acceptance corpus, in the style of Go's ``runtime/race/testdata``.
+
+Every ``*.py`` under ``corpus/`` (except ``corpus/lib/``, the helper modules the
+programs import) is a small standalone program whose header states what
+``racefree run`` must report for it, in each mode:
+
+``# expect: none``
+    no race in either mode (the program's stdout must also equal a plain run's).
+``# expect <mode>: none``
+    no race in that mode.
+``# expect <mode>: <kind> <location> @ <label>,<label>``
+    this distinct race is reported, between the two lines carrying those labels
+    (a label is a ``# [name]`` comment at the end of a line, in the program or in
+    ``corpus/lib``). Every reported race must be expected, and vice versa.
+``# allow <mode>: <kind> <location> @ <label>,<label>``
+    this race may or may not be reported: whether the accesses happen at all
+    depends on the schedule (e.g. the second ``if x is None`` body only runs when
+    that thread checked first). Used sparingly, never for a detector weakness.
+``# expect-locations <mode>: <kind> <location>; <kind> <location>`` (repeatable)
+    for many-thread programs (the module's exercises) whose reported *pairs* of
+    lines depend on the schedule: the set of (kind, location) must match.
+``# exit: N``
+    the program's own exit code (default 0); with races the run exits 66.
+
+Each (program, mode) runs ``python -m racefree run --mode M --format json`` in a
+subprocess; all selected cases start at once on a two-worker pool so the suite
+stays near a minute per interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+LIB = CORPUS / "lib"
+MODES = ("python", "strict")
+KINDS = frozenset({"data-race", "lost-update", "check-then-act", "iteration"})
+EXIT_RACE = 66
+TIMEOUT = 120.0
+WORKERS = 2
+
+Site = tuple[str, int]  # (path relative to the corpus, line)
+Finding = tuple[str, str, tuple[Site, Site]]  # (kind, location, sorted pair of sites)
+
+_LABEL = re.compile(r"#\s*\[(\w+)\]\s*$")
+_HEADER = re.compile(r"^# (expect|allow|expect-locations)(?: (python|strict))?: (.+?)\s*$")
+_EXIT = re.compile(r"^# exit: (\d+)\s*$")
+_FINDING = re.compile(r"^(\S+) (.+) @ (\w+),(\w+)$")
+
+# (program name, mode) -> reason: cases the detector still gets wrong (see the final report)
+XFAIL: dict[tuple[str, str], str] = {}
+
+
+class SpecError(Exception):
+    """A corpus program's header is malformed."""
+
+
+def _labels(path: Path) -> dict[str, Site]:
+    rel = path.relative_to(CORPUS).as_posix()
+    found: dict[str, Site] = {}
+    for lineno, line in enumerate(path.read_text().splitlines(), 1):
+        m = _LABEL.search(line)
+        if m:
+            if m.group(1) in found:
+                raise SpecError(f"{rel}:{lineno}: label [{m.group(1)}] used twice")
+            found[m.group(1)] = (rel, lineno)
+    return found
+
+
+def _lib_labels() -> dict[str, Site]:
+    table: dict[str, Site] = {}
+    for path in sorted(LIB.glob("*.py")):
+        for name, site in _labels(path).items():
+            if name in table:
+                raise SpecError(f"lib label [{name}] defined in two helper modules")
+            table[name] = site
+    return table
+
+
+@dataclass
+class Program:
+    path: Path
+    exit_code: int = 0
+    expect: dict[str, set[Finding]] = field(default_factory=dict)
+    allow: dict[str, set[Finding]] = field(default_factory=dict)
+    locations: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.relative_to(CORPUS).with_suffix("").as_posix()
+
+    def race_free(self, mode: str) -> bool:
+        return not self.expect.get(mode) and not self.locations.get(mode) and not self.allow.get(mode)
+
+    @classmethod
+    def parse(cls, path: Path, lib: dict[str, Site]) -> Program:
+        prog = cls(path)
+        labels = {**lib, **_labels(path)}
+        declared: set[str] = set()
+        for lineno, line in enumerate(path.read_text().splitlines(), 1):
+            if m := _EXIT.match(line):
+                prog.exit_code = int(m.group(1))
+                continue
+            m = _HEADER.match(line)
+            if not m:
+                continue
+            what, mode, body = m.groups()
+            where = f"{prog.name}:{lineno}"
+            modes = [mode] if mode else list(MODES)
+            if what == "expect-locations":
+                if not mode:
+                    raise SpecError(f"{where}: expect-locations needs a mode")
+                items = [] if body == "none" else [s.strip() for s in body.split(";")]
+                pairs = {tuple(s.split(" ", 1)) for s in items}
+                if any(len(p) != 2 or p[0] not in KINDS for p in pairs):
+                    raise SpecError(f"{where}: bad location list {body!r}")
+                prog.locations.setdefault(mode, set()).update(pairs)  # type: ignore[arg-type]
+                declared.add(mode)
+                continue
+            if body == "none":
+                if what == "allow":
+                    raise SpecError(f"{where}: 'allow ...: none' means nothing")
+                for md in modes:
+                    prog.expect.setdefault(md, set())
+                    declared.add(md)
+                continue
+            f = _FINDING.match(body)
+            if not f or not mode or f.group(1) not in KINDS:
+                raise SpecError(f"{where}: expected '<mode>: <kind> <location> @ <label>,<label>'")
+            kind, location, a, b = f.groups()
+            for label in (a, b):
+                if label not in labels:
+                    raise SpecError(f"{where}: unknown label [{label}]")
+            finding: Finding = (kind, location, tuple(sorted((labels[a], labels[b]))))  # type: ignore[assignment]
+            (prog.expect if what == "expect" else prog.allow).setdefault(mode, set()).add(finding)
+            if what == "expect":
+                declared.add(mode)
+        missing = set(MODES) - declared
+        if missing:
+            raise SpecError(f"{prog.name}: no expectation for mode(s) {sorted(missing)}")
+        return prog
+
+
+def load_corpus() -> list[Program]:
+    lib = _lib_labels()
+    paths = sorted(p for p in CORPUS.rglob("*.py") if LIB not in p.parents and p.name != "__init__.py")
+    return [Program.parse(p, lib) for p in paths]
+
+
+PROGRAMS = load_corpus()
+BY_NAME = {p.name: p for p in PROGRAMS}
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    document: dict[str, Any] | None
+    problem: str = ""
+
+
+def run_detector(program: Program, mode: str, fmt: str = "json") -> Run:
+    fd, out = tempfile.mkstemp(prefix="racefree-corpus-", suffix=f".{fmt}")
+    os.close(fd)
+    cmd = [sys.executable, "-m", "racefree", "run", "--mode", mode, "--format", fmt, "--output", out,
+           str(program.path)]
+    try:
+        proc = subprocess.run(cmd, cwd=program.path.parent, capture_output=True, text=True, timeout=TIMEOUT)
+        text = Path(out).read_text()
+    except subprocess.TimeoutExpired as exc:
+        return Run(-1, str(exc.stdout or ""), str(exc.stderr or ""), None, f"timed out after {TIMEOUT}s")
+    finally:
+        os.unlink(out)
+    if fmt != "json":
+        return Run(proc.returncode, proc.stdout, proc.stderr, {"text": text})
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        return Run(proc.returncode, proc.stdout, proc.stderr, None, f"--output is not JSON ({exc}): {text!r}")
+    return Run(proc.returncode, proc.stdout, proc.stderr, document)
+
+
+def run_plain(program: Program) -> Run:
+    proc = subprocess.run([sys.executable, str(program.path)], cwd=program.path.parent, capture_output=True,
+                          text=True, timeout=TIMEOUT)
+    return Run(proc.returncode, proc.stdout, proc.stderr, None)
+
+
+def _site(access: dict[str, Any]) -> Site:
+    frame = access["stack"][0]
+    return (Path(frame["file"]).resolve().relative_to(CORPUS).as_posix(), frame["line"])
+
+
+def check_shape(race: dict[str, Any], mode: str) -> list[str]:
+    """What is wrong with one JSON race record (empty when nothing is)."""
+    bad: list[str] = []
+    if race.get("kind") not in KINDS:
+        bad.append(f"unknown kind {race.get('kind')!r}")
+    if mode == "strict" and race.get("kind") != "data-race":
+        bad.append(f"strict mode reports Go's data races only, got kind {race.get('kind')!r}")
+    if not isinstance(race.get("count"), int) or race["count"] < 1:
+        bad.append(f"count {race.get('count')!r}")
+    ops = []
+    for side in ("current", "previous"):
+        access = race.get(side) or {}
+        ops.append(access.get("op"))
+        if access.get("op") not in ("read", "write"):
+            bad.append(f"{side}.op {access.get('op')!r}")
+        stack = access.get("stack") or []
+        if not stack:
+            bad.append(f"{side} has no stack")
+        for frame in stack:
+            path = Path(frame["file"]).resolve()
+            if CORPUS not in path.parents:
+                bad.append(f"{side} stack shows a frame outside the user's code: {frame}")
+    if "write" not in ops:
+        bad.append(f"a race needs a write on one side, got {ops}")
+    if race.get("current", {}).get("thread") == race.get("previous", {}).get("thread"):
+        bad.append(f"both accesses from the same thread {race['current'].get('thread')!r}")
+    return bad
+
+
+@pytest.fixture(scope="module")
+def runs(request: pytest.FixtureRequest) -> Iterator[dict[tuple[str, str], Future[Run]]]:
+    """Start every selected case at once on a small pool; each test waits for its own."""
+    wanted: list[tuple[str, str]] = []
+    for item in request.session.items:
+        params = getattr(item, "callspec", None)
+        if params is not None and "case" in params.params:
+            name, mode = params.params["case"]
+            wanted.append((name, mode))
+            if mode == "plain" or (mode == "python" and BY_NAME[name].race_free("python")):
+                wanted.append((name, "python"))
+    pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="corpus")
+    futures: dict[tuple[str, str], Future[Run]] = {}
+    for name, mode in dict.fromkeys(wanted):
+        fn = run_plain if mode == "plain" else run_detector
+        args = (BY_NAME[name],) if mode == "plain" else (BY_NAME[name], mode)
+        futures[(name, mode)] = pool.submit(fn, *args)  # type: ignore[arg-type]
+    yield futures
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for prog in PROGRAMS:
+        for mode in MODES:
+            marks = []
+            if (prog.name, mode) in XFAIL:
+                marks.append(pytest.mark.xfail(strict=True, reason=XFAIL[(prog.name, mode)]))
+            cases.append(pytest.param((prog.name, mode), id=f"{prog.name}[{mode}]", marks=marks))
+    return cases
+
+
+def _describe(findings: set[Finding]) -> str:
+    return "\n".join(f"    {k} {loc} @ {a[0]}:{a[1]}, {b[0]}:{b[1]}" for k, loc, (a, b) in sorted(findings)) \
+        or "    (none)"
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_corpus(case: tuple[str, str], runs: dict[tuple[str, str], Future[Run]]) -> None:
+    name, mode = case
+    prog = BY_NAME[name]
+    run = runs[case].result()
+    context = f"racefree run --mode {mode} {name}.py\n--- stderr ---\n{run.stderr[-3000:]}"
+    assert run.document is not None, f"{run.problem}\n{context}"
+    assert run.document.get("version") == 1, run.document
+    assert run.document.get("mode") == mode, run.document
+    races = run.document["races"]
+    shape = [f"{r.get('location')}: {p}" for r in races for p in check_shape(r, mode)]
+    assert not shape, "\n".join(shape) + "\n" + context
+    if mode in prog.locations:
+        got_locs = {(r["kind"], r["location"]) for r in races}
+        assert got_locs == prog.locations[mode], (
+            f"locations differ\n  expected {sorted(prog.locations[mode])}\n  got      {sorted(got_locs)}"
+            f"\n{context}")
+    else:
+        got: set[Finding] = {
+            (r["kind"], r["location"], tuple(sorted((_site(r["current"]), _site(r["previous"])))))  # type: ignore[misc]
+            for r in races
+        }
+        expected, allowed = prog.expect.get(mode, set()), prog.allow.get(mode, set())
+        missing, extra = expected - got, got - expected - allowed
+        assert not missing and not extra, (
+            f"\n  missing:\n{_describe(missing)}\n  unexpected:\n{_describe(extra)}\n{context}")
+    want_exit = EXIT_RACE if races else prog.exit_code
+    assert run.returncode == want_exit, f"exit code {run.returncode}, expected {want_exit}\n{context}"
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param((p.name, "plain"), id=p.name) for p in PROGRAMS
+             if p.race_free("python") and p.race_free("strict")])
+def test_race_free_program_output_unchanged(case: tuple[str, str],
+                                            runs: dict[tuple[str, str], Future[Run]]) -> None:
+    """Instrumenting a race-free program changes neither its stdout nor its exit code."""
+    plain = runs[case].result()
+    instrumented = runs[(case[0], "python")].result()
+    assert plain.returncode == BY_NAME[case[0]].exit_code, plain.stderr
+    assert (instrumented.stdout, instrumented.returncode) == (plain.stdout, plain.returncode), \
+        instrumented.stderr
+
+
+def test_corpus_inventory() -> None:
+    """The corpus is as broad as the issue asks, and every header parses."""
+    assert len(PROGRAMS) >= 60
+    racy = [p for p in PROGRAMS if not p.race_free("strict")]
+    python_racy = [p for p in PROGRAMS if not p.race_free("python")]
+    strict_only = [p for p in racy if p.race_free("python")]
+    assert len(racy) >= 25 and len(python_racy) >= 15 and len(strict_only) >= 5
+    kinds = {f[0] for p in PROGRAMS for f in p.expect.get("python", set())}
+    assert kinds == {"lost-update", "check-then-act", "iteration"}
+
+
+def test_spec_parser_rejects_bad_headers(tmp_path: Path) -> None:
+    """A typo in a header is an error, not a silently weaker expectation."""
+    bad = {
+        "# expect python: lost-update Counter.n @ a,nolabel\nx = 1  # [a]\n# expect strict: none\n":
+            "unknown label",
+        "# expect python: none\n": "no expectation",
+        "# expect python: racy Counter.n @ a,a\nx = 1  # [a]\n# expect strict: none\n": "expected '<mode>",
+        "# allow python: none\n# expect: none\n": "means nothing",
+    }
+    for i, (text, message) in enumerate(bad.items()):
+        path = CORPUS / f"_tmp_spec_{os.getpid()}_{i}.py"
+        path.write_text(text)
+        try:
+            with pytest.raises(SpecError, match=message):
+                Program.parse(path, {})
+        finally:
+            path.unlink()
