@@ -51,8 +51,14 @@ class CAtomicInt(_Base):  # type: ignore[misc]
 
     load = _Base.get
     store = _Base.set
-    add = _Base.increment_and_get
     increment = _Base.increment_and_get
+
+    def add(self, delta: int) -> int:
+        # cereggii reads a None amount as 1; our contract says integers only.
+        if delta is None:
+            raise TypeError("'NoneType' object cannot be interpreted as an integer")
+        return _increment_and_get(self, delta)  # type: ignore[no-any-return]
+
     swap = _Base.get_and_set
     compare_and_swap = _Base.compare_and_set
 
@@ -72,6 +78,8 @@ for _name in list(vars(_Base)):
     if _name.startswith("__") and _name not in _KEEP:
         setattr(CAtomicInt, _name, _no_operators)
 del _name
+
+_increment_and_get = _Base.increment_and_get
 
 # Filled in by racefree.sync.atomic with the subclass that reports to a detector.
 _reporting_variant: list[Any] = [CAtomicInt]
