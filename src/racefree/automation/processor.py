@@ -3,9 +3,10 @@
 Invariants (true with and without the GIL):
 
 * ``SafeProcessor._tasks``, ``_errors`` and ``_last`` are guarded by ``_lock``
-  (a :class:`racefree.sync.RWLock`): ``process`` updates all three under the
-  write side, ``stats`` reads all three under the read side, so a
-  :class:`ProcessorStats` never mixes two moments (errors <= tasks always holds).
+  (a ``threading.Lock``): ``process`` updates all three and ``stats`` reads all
+  three while holding it, so a :class:`ProcessorStats` never mixes two moments
+  (errors <= tasks always holds).  The Go program uses an RWMutex; here every
+  task writes and reads are rare, so a plain lock is the cheaper choice.
 * The simulated work (``time.sleep``) and the random draw run outside the lock:
   only the bookkeeping is serialized.  ``random.Random`` methods are atomic on
   both builds (a C-level lock / critical section), so one generator may be shared.
@@ -14,11 +15,10 @@ Invariants (true with and without the GIL):
 from __future__ import annotations
 
 import random
+import threading
 import time
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
-
-from racefree.sync import RWLock
 
 __all__ = ["ProcessingError", "ProcessorStats", "SafeProcessor", "TaskProcessor"]
 
@@ -72,7 +72,7 @@ class SafeProcessor:
     once, with or without the GIL.
 
     Happens-before: the counting in :meth:`process` happens before any
-    :meth:`stats` call that observes it (both go through the RW lock).
+    :meth:`stats` call that observes it (both hold the same lock).
 
     When not to use it: if you only need totals at the end and throughput
     matters, give each worker its own counts and add them up after ``join``.
@@ -87,7 +87,7 @@ class SafeProcessor:
         self.error_rate = error_rate
         self.work_time = work_time
         self._rng = rng if rng is not None else random.Random()
-        self._lock = RWLock()
+        self._lock = threading.Lock()
         self._tasks = 0  # guarded by _lock
         self._errors = 0  # guarded by _lock
         self._last: float | None = None  # guarded by _lock
@@ -98,7 +98,7 @@ class SafeProcessor:
             time.sleep(self.work_time)
         failed = self._rng.random() < self.error_rate
         now = time.time()
-        with self._lock.write():
+        with self._lock:
             self._tasks += 1
             self._last = now
             if failed:
@@ -108,7 +108,7 @@ class SafeProcessor:
 
     def stats(self) -> ProcessorStats:
         """A consistent, immutable copy of the counts."""
-        with self._lock.read():
+        with self._lock:
             return ProcessorStats(self._tasks, self._errors, self._last)
 
     def __repr__(self) -> str:

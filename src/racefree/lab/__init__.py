@@ -1,0 +1,86 @@
+"""``racefree lab``: the course module's three exercises, measured on this interpreter.
+
+The deliberately unsafe components live in :mod:`racefree.lab.unsafe` (the Go
+program's races) and :mod:`racefree.lab.pitfalls` (a Python-only compound
+operation); their safe counterparts in :mod:`racefree.lab.counters`,
+:mod:`racefree.lab.config_managers` and :mod:`racefree.automation`.
+
+The public names below are imported on first use (PEP 562): the ``racefree``
+CLI imports :mod:`racefree.lab.command` to build its parser for every command,
+and ``racefree run`` must not have imported the lab's modules — the unsafe ones
+among them — before the race detector can instrument them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from racefree.lab.cachelines import (
+        CacheLinePaddedCounters,
+        CacheTopology,
+        FalseSharingExample,
+        false_sharing_verdict,
+        layout_of,
+        read_topology,
+    )
+    from racefree.lab.config_managers import ConfigurationManager, LockedConfigurationManager
+    from racefree.lab.counters import AtomicCounter, MutexCounter
+    from racefree.lab.harness import FULL, QUICK, Check, Scale, run_threads
+    from racefree.lab.kernels import IncrementKernel, KernelChoice, load_kernel
+    from racefree.lab.runner import EXERCISES, LabResult, run_lab, write_json
+    from racefree.lab.ui import LabUI, NullUI, RichUI
+
+_WHERE = {
+    "cachelines": ("CacheLinePaddedCounters", "CacheTopology", "FalseSharingExample",
+                   "false_sharing_verdict", "layout_of", "read_topology"),
+    "config_managers": ("ConfigurationManager", "LockedConfigurationManager"),
+    "counters": ("AtomicCounter", "MutexCounter"),
+    "harness": ("FULL", "QUICK", "Check", "Scale", "run_threads"),
+    "kernels": ("IncrementKernel", "KernelChoice", "load_kernel"),
+    "runner": ("EXERCISES", "LabResult", "run_lab", "write_json"),
+    "ui": ("LabUI", "NullUI", "RichUI"),
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
+
+__all__ = [
+    "EXERCISES",
+    "FULL",
+    "QUICK",
+    "AtomicCounter",
+    "CacheLinePaddedCounters",
+    "CacheTopology",
+    "Check",
+    "ConfigurationManager",
+    "FalseSharingExample",
+    "IncrementKernel",
+    "KernelChoice",
+    "LabResult",
+    "LabUI",
+    "LockedConfigurationManager",
+    "MutexCounter",
+    "NullUI",
+    "RichUI",
+    "Scale",
+    "false_sharing_verdict",
+    "layout_of",
+    "load_kernel",
+    "read_topology",
+    "run_lab",
+    "run_threads",
+    "write_json",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'racefree.lab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"racefree.lab.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,15 +1,60 @@
-"""Sub-command (being built in this session)."""
+"""``racefree lab [ex1|ex2|ex3] [--quick] [--json FILE]``: the course module's exercises, measured.
+
+Exit codes: 0 — every safe component gave exact totals; 1 — at least one did
+not (listed on stderr); 2 — bad usage (one line on stderr).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
-from racefree.cli import UsageError
+from racefree.cli import EXIT_FAILURE, EXIT_OK, UsageError
+
+# Kept in step with racefree.lab.runner.EXERCISES (a test pins it); the runner
+# is imported only when the lab runs, so building the CLI parser stays light.
+EXERCISE_NAMES = ("ex1", "ex2", "ex3")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    parser.add_argument("exercise", nargs="?", choices=EXERCISE_NAMES,
+                        help="run one exercise (default: all three)")
+    parser.add_argument("--quick", action="store_true",
+                        help="scale iteration counts down (the whole lab in well under a minute)")
+    parser.add_argument("--json", metavar="FILE", help="write every figure to FILE as JSON")
+
+
+def _check_writable(path: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"--json {path}: is a directory")
+    if not os.path.isdir(directory):
+        raise UsageError(f"--json {path}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise UsageError(f"--json {path}: directory {directory} is not writable")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("this command is not built yet")
+    from racefree.lab.harness import FULL, QUICK
+    from racefree.lab.runner import run_lab, write_json
+    from racefree.lab.ui import RichUI
+
+    if args.json:
+        _check_writable(args.json)
+    names = [args.exercise] if args.exercise else list(EXERCISE_NAMES)
+    ui = RichUI()
+    result = run_lab(names, QUICK if args.quick else FULL, ui)
+    if args.json:
+        try:
+            write_json(result.document, args.json)
+        except OSError as exc:
+            raise UsageError(f"--json {args.json}: {exc.strerror or exc}") from None
+        ui.note(f"figures written to {args.json}")
+    if not result.ok:
+        for check in result.failures:
+            sys.stderr.write(f"racefree lab: WRONG TOTAL: {check.name}: expected {check.expected}, "
+                             f"got {check.actual}\n")
+        return EXIT_FAILURE
+    ui.note(f"All {len(result.checks)} checks of the safe components passed.", "good")
+    return EXIT_OK

@@ -82,6 +82,8 @@ class RichUI:
         from rich.console import Console
 
         self.console = Console(file=file, highlight=False)
+        if not self.console.is_terminal:
+            self.console.width = 120  # a log or a pipe: no terminal width to follow
         self._monitor_lock = threading.Lock()
 
     def section(self, title: str, subtitle: str) -> None:
