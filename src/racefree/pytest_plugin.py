@@ -1,1 +1,383 @@
-"""pytest plugin: ``pytest --race`` (being built in this session)."""
+"""pytest plugin: ``pytest --race`` fails the test during which a data race was detected.
+
+Registered through the ``pytest11`` entry point, so installing racefree is
+enough.  Without ``--race`` the plugin only adds its options and registers the
+``race_ignore`` marker: it imports nothing from :mod:`racefree.detector` and
+installs no import hook, so a plain ``pytest`` run pays nothing.
+
+With ``--race`` (before any conftest is imported):
+
+* one :class:`racefree.detector.Detector` is started for the whole session
+  (``--race-mode``, ``--race-stress``, ``--race-seed``);
+* racefree's import hook instruments the project's own modules (those under
+  pytest's rootdir, never the stdlib or site-packages; ``--race-include`` and
+  ``--race-exclude`` adjust this); it is placed *after* pytest's
+  assertion-rewriting hook in ``sys.meta_path``;
+* test modules and conftests, which pytest imports through its own
+  assertion-rewriting hook, are instrumented too: the plugin wraps the final
+  ``compile`` of pytest's rewrite step, so racefree's transformer runs on the
+  tree *after* pytest rewrote its asserts (assertion messages are unchanged),
+  and pytest's cached ``.pyc`` for such modules gets a separate ``-racefree``
+  tag so instrumented and plain code never share a cache file;
+* after each phase of each test (setup, call, teardown) the races detected
+  since the previous phase are taken from the detector; if there are any, the
+  phase fails with the Go-style report (``WARNING: DATA RACE`` ...) as the
+  failure text.  A race found in setup or teardown is reported by pytest as
+  an error of that test, like any failing fixture.
+
+Threads that outlive their test: a thread started during a test's *call*
+phase and still alive after its teardown is remembered as leaked by that test.
+A race detected later in which one of the two accesses comes from such a
+thread is **not** blamed on the test running at that moment: it is reported at
+session end, naming the test that started the thread, and makes the session
+fail (exit code 1).  Threads started during *setup* (by fixtures, typically of
+a wider scope) are fixture threads: races with them fail the test during which
+they were detected.  Races detected between tests or after the last one are
+also reported at session end.  Threads are recognised by name (Python's
+default names are unique within a process).
+
+``@pytest.mark.race_ignore`` drops the races detected during that test's
+phases (and those involving threads it leaked); the detector keeps running.
+``--race-suppressions FILE`` (default: ``racefree.toml`` or
+``[tool.racefree]`` found from the rootdir) lists accepted races; unused entries
+are listed in the terminal summary.  ``--race-sarif FILE`` writes every
+reported race as SARIF 2.1.0 at session end.
+
+With pytest-xdist each worker runs its own detector; races that the workers
+report at session end are gathered by the controller and shown there.
+
+State: one :class:`_RaceSession` in ``config.stash``; every hook runs in
+pytest's main thread, so it needs no lock.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import threading
+from collections.abc import Generator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from racefree.detector.report import Race
+
+RACE_IGNORE = "race_ignore"
+_WORKER_KEY = "racefree_session_end"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("racefree", "race detection (racefree)")
+    group.addoption("--race", action="store_true", dest="race", default=False,
+                    help="detect data races; fail the test during which one was detected")
+    group.addoption("--race-mode", dest="race_mode", choices=("python", "strict"), default="python",
+                    help="python (default): races that are bugs even with atomic bytecodes; "
+                         "strict: Go's definition")
+    group.addoption("--race-include", dest="race_include", action="append", default=[], metavar="PAT",
+                    help="also instrument modules matching PAT (repeatable)")
+    group.addoption("--race-exclude", dest="race_exclude", action="append", default=[], metavar="PAT",
+                    help="do not instrument modules matching PAT (repeatable)")
+    group.addoption("--race-stress", dest="race_stress", action="store_true", default=False,
+                    help="perturb scheduling at instrumented accesses so latent races misbehave")
+    group.addoption("--race-seed", dest="race_seed", type=int, default=None, metavar="N",
+                    help="seed for --race-stress (default: random, printed in the header)")
+    group.addoption("--race-suppressions", dest="race_suppressions", default=None, metavar="FILE",
+                    help="accepted races (default: racefree.toml or [tool.racefree] from the rootdir)")
+    group.addoption("--race-sarif", dest="race_sarif", default=None, metavar="FILE",
+                    help="write the reported races as SARIF 2.1.0 to FILE")
+
+
+_session_key = pytest.StashKey["_RaceSession"]()
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    # a worker is configured (with the controller's -n in its args) before it gets `workerinput`,
+    # but after xdist set this variable
+    if hasattr(config, "workerinput") or os.environ.get("PYTEST_XDIST_WORKER"):
+        return False
+    n = getattr(config.known_args_namespace, "numprocesses", None)
+    return bool(n)
+
+
+@pytest.hookimpl
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    # Runs after pytest installed its assertion-rewriting hook and before any
+    # conftest is imported: the earliest point at which both are in place.
+    if early_config.known_args_namespace.race:
+        _start(early_config)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{RACE_IGNORE}: do not report data races detected during this test (pytest --race)")
+    if config.option.race:
+        _start(config)  # a no-op if pytest_load_initial_conftests did it
+
+
+def _start(config: pytest.Config) -> None:
+    if config.pluginmanager.has_plugin("racefree-race"):
+        return
+    if _is_xdist_controller(config):
+        plugin: object = _Controller(config.known_args_namespace.race_mode)
+    else:
+        session = _RaceSession(config)
+        config.stash[_session_key] = session
+        config.add_cleanup(session.stop)
+        session.start()
+        plugin = session
+    config.pluginmanager.register(plugin, "racefree-race")
+
+
+class _Controller:
+    """pytest-xdist controller: runs no test, gathers what the workers report at session end."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.reports: list[str] = []
+
+    def pytest_report_header(self) -> str:
+        return f"racefree: race detection on in each xdist worker (mode {self.mode})"
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        text = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
+        if text:
+            self.reports.append(text)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.reports and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        for text in self.reports:
+            terminalreporter.write_sep("=", "racefree: races reported by a worker at session end", red=True)
+            terminalreporter.write_line(text)
+
+
+class _RaceSession:
+    """The detector, the import hook and the per-test bookkeeping of one ``--race`` session."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        from racefree.detector import Detector
+        from racefree.detector.instrument import ImportHook
+        from racefree.detector.suppressions import SuppressionError, load_for
+
+        # before pytest_configure, config.option holds only defaults: the parsed values are here
+        opt = config.known_args_namespace if hasattr(config.known_args_namespace, "race") else config.option
+        self.config = config
+        self.mode = opt.race_mode
+        try:
+            if opt.race_suppressions is not None:
+                self.suppressions = load_for(opt.race_suppressions, config.invocation_params.dir)
+            else:
+                self.suppressions = load_for(None, config.rootpath)
+        except SuppressionError as exc:
+            raise pytest.UsageError(f"racefree: {exc}") from None
+        self.sarif_path = opt.race_sarif
+        self.detector = Detector(self.mode, stress=opt.race_stress, seed=opt.race_seed)
+        self.stress = bool(opt.race_stress)
+        self.root = str(config.rootpath)
+        self.hook = ImportHook(include=opt.race_include, exclude=opt.race_exclude, roots=[self.root])
+        self._patch = pytest.MonkeyPatch()
+        self.started = False
+        # per-run bookkeeping (pytest's main thread only)
+        self.reported: list[Race] = []  # races that failed a test or the session
+        self.session_end: list[tuple[Race, str]] = []  # (race, why it was not blamed on a test)
+        self.suppressed = 0
+        self.ignored = 0
+        self.leaked: dict[str, tuple[str, bool]] = {}  # thread name -> (nodeid that leaked it, ignored?)
+        self._threads_at_call: set[threading.Thread] = set()
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        # what the hooks below need later is imported now, while nothing is patched yet
+        for name in ("racefree.detector.format", "racefree.detector.sarif"):
+            importlib.import_module(name)
+        self._instrument_pytest_rewrite()
+        self.detector.start()
+        self.hook.install()
+        self._place_hook_after_pytest()
+        self.started = True
+
+    def stop(self) -> None:
+        if not self.started:
+            return
+        self.started = False
+        try:
+            self.detector.stop()
+        finally:
+            self.hook.uninstall()
+            self._patch.undo()
+
+    def _place_hook_after_pytest(self) -> None:
+        from _pytest.assertion.rewrite import AssertionRewritingHook
+
+        meta = sys.meta_path
+        pytest_hooks = [i for i, f in enumerate(meta) if isinstance(f, AssertionRewritingHook)]
+        if self.hook in meta and pytest_hooks and meta.index(self.hook) < pytest_hooks[-1]:
+            meta.remove(self.hook)
+            meta.insert(pytest_hooks[-1], self.hook)  # the index shifted by one: lands just after it
+
+    def _instrument_pytest_rewrite(self) -> None:
+        """Make pytest's assertion rewriter compile test modules with racefree's instrumentation."""
+        from _pytest.assertion import rewrite
+
+        from racefree.detector.instrument import compile_instrumented
+
+        if not hasattr(rewrite, "PYC_TAIL") or not hasattr(rewrite, "_rewrite_test"):
+            self.config.issue_config_time_warning(
+                pytest.PytestWarning("racefree: this pytest's assertion rewriter is not supported; "
+                                     "test modules run uninstrumented"), stacklevel=2)
+            return
+        own = str(Path(__file__).resolve().parent) + os.sep
+        root = self.root.rstrip(os.sep) + os.sep
+        plain_compile = compile
+
+        def compile_for_race(source: Any, filename: str, mode: str, *args: Any, **kwargs: Any) -> Any:
+            path = str(Path(filename).resolve())
+            if path.startswith(root) and not path.startswith(own) and "site-packages" not in path:
+                return compile_instrumented(source, filename, mode)
+            return plain_compile(source, filename, mode, *args, **kwargs)
+
+        self._patch.setattr(rewrite, "compile", compile_for_race, raising=False)
+        # ".cpython-311-pytest-9.2.0.pyc" -> ".cpython-311-pytest-9.2.0-racefree.pyc"
+        ext = str(rewrite.PYC_EXT)
+        self._patch.setattr(rewrite, "PYC_TAIL", str(rewrite.PYC_TAIL)[: -len(ext)] + "-racefree" + ext)
+
+    # -- pytest hooks --------------------------------------------------------------------------------
+
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        stress = f", stress seed {self.detector.seed}" if self.stress else ""
+        return f"racefree: race detection on (mode {self.mode}{stress}; instrumenting {self.root})"
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, object, object]:
+        for race in self._take():
+            self._defer(race, "detected between tests")
+        self._threads_at_call = set(threading.enumerate())
+        return (yield from self._phase(item, "setup"))
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        self._threads_at_call = set(threading.enumerate())
+        return (yield from self._phase(item, "call"))
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
+        try:
+            return (yield from self._phase(item, "teardown"))
+        finally:
+            ignored = item.get_closest_marker(RACE_IGNORE) is not None
+            for thread in threading.enumerate():
+                if thread not in self._threads_at_call and thread.is_alive():
+                    self.leaked[thread.name] = (item.nodeid, ignored)
+
+    def _phase(self, item: pytest.Item, when: str) -> Generator[None, object, object]:
+        try:
+            result = yield
+        except BaseException:
+            races = self._races_of(item)
+            if races:
+                item.add_report_section(when, "racefree", self._failure_text(item, when, races))
+            raise
+        races = self._races_of(item)
+        if races:
+            pytest.fail(self._failure_text(item, when, races), pytrace=False)
+        return result
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        for race in self._take():
+            self._defer(race, "detected after the last test")
+        if self.session_end and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if self.sarif_path:
+            self._write_sarif()
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None and self.session_end:
+            workeroutput[_WORKER_KEY] = self._session_end_text()
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        lines = self.suppressions.summary_lines(self.suppressed)
+        if self.ignored:
+            lines.append(f"racefree: {self.ignored} race(s) ignored by @pytest.mark.{RACE_IGNORE}")
+        if self.session_end:
+            terminalreporter.write_sep("=", "racefree: races not attributed to a running test", red=True)
+            terminalreporter.write_line(self._session_end_text())
+        from racefree.detector.format import format_summary
+
+        seed = f" (stress seed {self.detector.seed})" if self.stress else ""
+        lines.append(f"racefree: {format_summary(self.reported)}{seed}")
+        terminalreporter.write_sep("-", "racefree")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+    # -- bookkeeping ---------------------------------------------------------------------------------
+
+    def _take(self) -> list[Race]:
+        races = self.detector.take_new_races()
+        if not races or not self.suppressions.entries:
+            return races
+        kept, suppressed = self.suppressions.apply(races)
+        self.suppressed += len(suppressed)
+        return kept
+
+    def _races_of(self, item: pytest.Item) -> list[Race]:
+        """The races detected during this phase that are this test's to report."""
+        own = []
+        ignored = item.get_closest_marker(RACE_IGNORE) is not None
+        for race in self._take():
+            leaker = self._leaker(race)
+            if leaker is not None:
+                self._defer(race, f"involves a thread started by {leaker}, which outlived it")
+            elif ignored:
+                self.ignored += 1
+            else:
+                own.append(race)
+                self.reported.append(race)
+        return own
+
+    def _leaker(self, race: Race) -> str | None:
+        for name in (race.current.thread, race.previous.thread):
+            if name in self.leaked:
+                return self.leaked[name][0]
+        return None
+
+    def _defer(self, race: Race, why: str) -> None:
+        for name in (race.current.thread, race.previous.thread):
+            if self.leaked.get(name, ("", False))[1]:
+                self.ignored += 1  # leaked by a test marked race_ignore
+                return
+        self.session_end.append((race, why))
+        self.reported.append(race)
+
+    def _failure_text(self, item: pytest.Item, when: str, races: list[Race]) -> str:
+        from racefree.detector.format import format_race, format_summary
+
+        blocks = [format_race(race) for race in races]
+        seed = f"; stress seed {self.detector.seed}" if self.stress else ""
+        head = f"racefree: data race detected during {when} of {item.nodeid} (mode {self.mode}{seed})"
+        hint = (f"(accept it in racefree.toml, or mark the test @pytest.mark.{RACE_IGNORE})")
+        return "\n".join([head, "", *blocks, format_summary(races), hint])
+
+    def _session_end_text(self) -> str:
+        from racefree.detector.format import format_race, format_summary
+
+        parts = []
+        for race, why in self.session_end:
+            parts.append(f"racefree: race {why}")
+            parts.append(format_race(race))
+        parts.append(format_summary([race for race, _ in self.session_end]))
+        return "\n".join(parts)
+
+    def _write_sarif(self) -> None:
+        from racefree import __version__
+        from racefree.detector.sarif import to_sarif
+
+        doc = to_sarif(self.reported, self.mode, __version__, base=self.root)
+        path = Path(self.config.invocation_params.dir, self.sarif_path)
+        path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,360 @@
+"""``pytest --race``, through pytest's own ``pytester``, always in a subprocess.
+
+Two groups:
+
+* the plugin's own logic (which test fails, capture, ``-x``, the marker,
+  threads that outlive their test, suppressions, SARIF, option pass-through)
+  runs against a test double of the engine (``tests/data/pytest_plugin/
+  racefree_fake_engine.py``) in which test code reports a race explicitly;
+* the integration tests run the real detector and instrumentation.
+
+The subprocess matters: the detector patches ``threading``, and each run must
+start from a clean interpreter exactly as a user's ``pytest --race`` does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+FAKE_DIR = Path(__file__).parent / "data" / "pytest_plugin"
+SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+INI = "[pytest]\naddopts = --strict-markers -p no:cacheprovider\nfilterwarnings = error\n"
+
+
+@pytest.fixture
+def fake(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A pytester project whose runs load the fake engine (``-p racefree_fake_engine``)."""
+    monkeypatch.setenv("PYTHONPATH", str(FAKE_DIR))
+    pytester.makeini(INI)
+    return pytester
+
+
+def run_fake(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess("-p", "racefree_fake_engine", *args)
+
+
+RACY = """
+    import threading
+    import pytest
+    from racefree_fake_engine import race
+
+    def test_clean():
+        pass
+
+    def test_racy():
+        print("output of the racy test")
+        race("Counter.n")
+
+    def test_thread():
+        t = threading.Thread(target=race, args=("global total",), name="worker-1")
+        t.start()
+        t.join()
+"""
+
+
+def test_racy_tests_fail_with_the_report_and_clean_ones_pass(fake: pytest.Pytester) -> None:
+    fake.makepyfile(test_racy=RACY)
+    result = run_fake(fake, "--race", "-rA")
+    result.assert_outcomes(passed=1, failed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    out = result.stdout.str()
+    # the report is the failure text; the test's own output stays in its captured section
+    failure = out.split("_ test_racy _")[1].split("_ test_thread _")[0]
+    assert "racefree: data race detected during call of test_racy.py::test_racy (mode python)" in failure
+    assert "WARNING: DATA RACE" in failure and "Counter.n" in failure
+    assert "Captured stdout call" in failure and "output of the racy test" in failure
+    assert "Traceback" not in failure
+    thread_failure = out.split("_ test_thread _")[1]
+    assert "global total" in thread_failure and "worker-1" in thread_failure
+    result.stdout.fnmatch_lines(["racefree: Found 2 data race(s)", "*PASSED test_racy.py::test_clean*"])
+
+
+def test_without_race_nothing_is_reported(fake: pytest.Pytester) -> None:
+    fake.makepyfile(test_racy=RACY)
+    result = run_fake(fake)
+    result.assert_outcomes(passed=3)
+    assert "racefree:" not in result.stdout.str()
+
+
+def test_plain_pytest_imports_no_detector_and_installs_no_hook(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        """
+        import sys
+        import pytest
+
+        @pytest.mark.race_ignore  # registered even without --race (we run with --strict-markers)
+        def test_nothing_loaded():
+            assert "racefree.pytest_plugin" in sys.modules  # the plugin itself is loaded...
+            loaded = sorted(m for m in sys.modules if m.startswith("racefree.detector"))
+            assert loaded == []  # ...but none of the detector
+            hooks = [type(f).__module__ for f in sys.meta_path]
+            assert not [h for h in hooks if h.startswith("racefree")]
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+
+
+def test_marker_drops_the_races_of_one_test(fake: pytest.Pytester) -> None:
+    fake.makepyfile(
+        """
+        import pytest
+        from racefree_fake_engine import race
+
+        @pytest.mark.race_ignore
+        def test_ignored():
+            race("Counter.n")
+
+        def test_not_ignored():
+            race("Counter.m")
+        """
+    )
+    result = run_fake(fake, "--race")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["racefree: 1 race(s) ignored by *race_ignore", "FAILED *::test_not_ignored*"])
+
+
+def test_exitfirst_and_keyword_selection(fake: pytest.Pytester) -> None:
+    fake.makepyfile(
+        """
+        from racefree_fake_engine import race
+
+        def test_one():
+            race("a")
+
+        def test_two():
+            race("b")
+
+        def test_three():
+            pass
+        """
+    )
+    result = run_fake(fake, "--race", "-x")
+    result.assert_outcomes(failed=1)
+    assert "test_two" not in result.stdout.str()
+    result = run_fake(fake, "--race", "-k", "three")
+    result.assert_outcomes(passed=1, deselected=2)
+
+
+def test_parametrize_fails_only_the_racy_case(fake: pytest.Pytester) -> None:
+    fake.makepyfile(
+        """
+        import pytest
+        from racefree_fake_engine import race
+
+        @pytest.mark.parametrize("racy", [False, True, False])
+        def test_case(racy):
+            if racy:
+                race("Counter.n")
+        """
+    )
+    result = run_fake(fake, "--race")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["FAILED *::test_case[[]True[]] - *"])
+
+
+def test_fixture_threads_fail_the_phase_they_race_in(fake: pytest.Pytester) -> None:
+    fake.makepyfile(
+        """
+        import threading
+        import pytest
+        from racefree_fake_engine import race
+
+        @pytest.fixture
+        def racy_setup():
+            t = threading.Thread(target=race, args=("global config",), name="setup-thread")
+            t.start()
+            t.join()
+            yield
+
+        @pytest.fixture
+        def server():
+            stop = threading.Event()
+            go = threading.Event()
+            def serve():
+                go.wait()
+                race("Server.hits", "MainThread")
+                stop.set()
+            t = threading.Thread(target=serve, name="server-thread")
+            t.start()
+            yield go, stop
+            t.join()
+
+        def test_setup_races(racy_setup):
+            pass
+
+        def test_call_races(server):
+            go, served = server
+            go.set()
+            assert served.wait(10)
+        """
+    )
+    result = run_fake(fake, "--race")
+    result.assert_outcomes(errors=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "racefree: data race detected during setup of *::test_setup_races (mode python)",
+        "racefree: data race detected during call of *::test_call_races (mode python)",
+    ])
+
+
+def test_races_of_threads_that_outlive_their_test_go_to_session_end(fake: pytest.Pytester) -> None:
+    fake.makepyfile(
+        """
+        import threading
+        from racefree_fake_engine import race
+
+        release = threading.Event()
+        done = threading.Event()
+
+        def linger():
+            release.wait()
+            race("global cache")
+            done.set()
+
+        def test_leaks_a_thread():
+            threading.Thread(target=linger, name="lingering").start()
+
+        def test_innocent():
+            release.set()
+            done.wait(10)
+        """
+    )
+    result = run_fake(fake, "--race")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([
+        "*racefree: races not attributed to a running test*",
+        "racefree: race involves a thread started by *::test_leaks_a_thread, which outlived it",
+        "*global cache*",
+    ])
+
+
+def test_suppressions_from_the_rootdir_and_unused_entries(fake: pytest.Pytester) -> None:
+    fake.makefile(
+        ".toml",
+        racefree=(
+            '[[suppress]]\nlocation = "Counter.*"\nreason = "approximate counter"\n\n'
+            '[[suppress]]\nlocation = "global nothing"\nreason = "stale"\n'
+        ),
+    )
+    fake.makepyfile(RACY)
+    result = run_fake(fake, "--race")
+    result.assert_outcomes(passed=2, failed=1)  # Counter.n accepted; global total still fails
+    result.stdout.fnmatch_lines([
+        "racefree: 1 race(s) suppressed by *racefree.toml",
+        "racefree: racefree.toml:5: suppression matched no race (location 'global nothing')",
+    ])
+
+
+def test_explicit_suppressions_file_and_errors(fake: pytest.Pytester) -> None:
+    fake.makepyfile(RACY)
+    fake.makefile(".toml", ci='[[suppress]]\nlocation = "*"\nreason = "everything, in this CI job"\n')
+    result = run_fake(fake, "--race", "--race-suppressions", "ci.toml")
+    result.assert_outcomes(passed=3)
+    fake.makefile(".toml", bad='[[suppress]]\nlocation = "x"\n')
+    result = run_fake(fake, "--race", "--race-suppressions", "bad.toml")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: racefree: bad.toml:1: a suppression needs a 'reason' (why the race is accepted)"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_sarif_file_lists_the_reported_races(fake: pytest.Pytester) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    fake.makepyfile(RACY)
+    run_fake(fake, "--race", "--race-sarif", "races.sarif").assert_outcomes(passed=1, failed=2)
+    doc = json.loads((fake.path / "races.sarif").read_text())
+    jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(doc)
+    results = doc["runs"][0]["results"]
+    assert sorted(r["properties"]["location"] for r in results) == ["Counter.n", "global total"]
+    assert results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith(".py")
+
+
+def test_options_reach_the_detector_and_the_import_hook(fake: pytest.Pytester) -> None:
+    fake.makepyfile(
+        """
+        import os
+
+        def test_env():
+            print("ENGINE", os.environ["FAKE_ENGINE_STARTED"])
+            print("HOOK", os.environ["FAKE_HOOK"])
+        """
+    )
+    result = run_fake(fake, "--race", "--race-mode", "strict", "--race-stress", "--race-seed", "7",
+                      "--race-include", "pkg.*", "--race-exclude", "pkg.vendored.*", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "racefree: race detection on (mode strict, stress seed 7; instrumenting *)",
+        "*ENGINE strict True 7",
+        f"HOOK include=['pkg.*'] exclude=['pkg.vendored.*'] roots=['{fake.path}']",
+    ])
+
+
+def test_test_modules_are_instrumented_after_assert_rewriting(
+    fake: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)  # pytest's rewrite cache is checked below
+    fake.makeconftest("import racefree_fake_engine\n")
+    fake.makepyfile(
+        """
+        import racefree_fake_engine
+
+        def test_compiled_by_racefree():
+            assert "test_test_modules_are_instrumented_after_assert_rewriting.py" in \\
+                racefree_fake_engine.compiled
+            assert "conftest.py" in racefree_fake_engine.compiled
+
+        def test_assert_messages_are_pytests():
+            x = 1
+            assert x + 1 == 3
+        """
+    )
+    result = run_fake(fake, "--race")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["E       assert (1 + 1) == 3"])
+    cached = sorted(p.name for p in (fake.path / "__pycache__").iterdir())
+    assert any(name.endswith("-racefree.pyc") for name in cached)
+    # a plain run does not reuse the instrumented cache, and vice versa
+    result = run_fake(fake)
+    result.assert_outcomes(passed=0, failed=2)  # plain: compiled list stays empty
+    cached = sorted(p.name for p in (fake.path / "__pycache__").iterdir())
+    assert len([n for n in cached if n.startswith("test_test_modules")]) == 2
+
+
+def test_xdist_workers_detect_on_their_own(fake: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    fake.makepyfile(
+        RACY
+        + """
+    import threading as _t
+    _release, _done = _t.Event(), _t.Event()
+
+    def test_leaks():
+        def linger():
+            _release.wait()
+            race("global late")
+            _done.set()
+        _t.Thread(target=linger, name="late").start()
+
+    def test_zz_release():
+        _release.set()
+        assert _done.wait(10)
+        """
+    )
+    result = run_fake(fake, "--race", "-n", "2", "-p", "xdist", "--dist", "loadfile")
+    result.assert_outcomes(passed=3, failed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([
+        "racefree: race detection on in each xdist worker (mode python)",
+        "[[]gw?[]] linux*",
+        "racefree: data race detected during call of *::test_racy (mode python)",
+        "*racefree: races reported by a worker at session end*",
+        "racefree: race involves a thread started by *::test_leaks, which outlived it",
+    ])
