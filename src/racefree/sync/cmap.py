@@ -20,7 +20,16 @@ from __future__ import annotations
 
 import reprlib
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import (
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    MutableMapping,
+    ValuesView,
+)
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
@@ -60,9 +69,10 @@ class ConcurrentMap(MutableMapping[K, V]):
     ``in``) are atomic.  Compound operations are atomic too, which a plain dict
     cannot give: :meth:`compute` (read-modify-write of one key),
     :meth:`setdefault`, :meth:`pop`, :meth:`popitem`, :meth:`update` (all
-    pairs appear together), :meth:`clear`, :meth:`snapshot`.  Iteration walks a
-    snapshot taken when it starts, so it never raises "dict changed size during
-    iteration" and never sees a half-applied :meth:`update`.
+    pairs appear together), :meth:`clear`, :meth:`snapshot`.  Iteration, and
+    ``keys()``/``values()``/``items()``, walk a snapshot taken when they start,
+    so they never raise "dict changed size during iteration" and never see a
+    half-applied :meth:`update`; the views do not follow later changes.
 
     Performance: reads take no lock and do not contend with each other or with
     writers; writers take one lock, so write-heavy workloads serialize.
@@ -128,6 +138,18 @@ class ConcurrentMap(MutableMapping[K, V]):
 
     def __iter__(self) -> Iterator[K]:
         return iter(self.snapshot())
+
+    def keys(self) -> KeysView[K]:
+        """The keys of a snapshot taken now."""
+        return self.snapshot().keys()
+
+    def values(self) -> ValuesView[V]:
+        """The values of a snapshot taken now."""
+        return self.snapshot().values()
+
+    def items(self) -> ItemsView[K, V]:
+        """The pairs of a snapshot taken now (keys and values from the same instant)."""
+        return self.snapshot().items()
 
     def snapshot(self) -> dict[K, V]:
         """A consistent copy: the map's contents between two mutations."""
