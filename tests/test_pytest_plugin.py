@@ -328,6 +328,14 @@ def test_test_modules_are_instrumented_after_assert_rewriting(
     assert len([n for n in cached if n.startswith("test_test_modules")]) == 2
 
 
+def test_a_module_the_rewriter_fails_on_runs_plain_and_is_named(fake: pytest.Pytester) -> None:
+    fake.makepyfile(test_uninstrumentable="def test_ok():\n    assert True\n")
+    result = run_fake(fake, "--race")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([
+        "racefree: not instrumented (ran plain): */test_uninstrumentable.py: rewritten code does not *"])
+
+
 def test_xdist_workers_detect_on_their_own(fake: pytest.Pytester) -> None:
     pytest.importorskip("xdist")
     fake.makepyfile(

@@ -191,6 +191,7 @@ class _RaceSession:
         self.ignored = 0
         self.leaked: dict[str, tuple[str, bool]] = {}  # thread name -> (nodeid that leaked it, ignored?)
         self._threads_at_call: set[threading.Thread] = set()
+        self.uninstrumented: list[str] = []  # test modules that ran plain, and why
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -227,7 +228,7 @@ class _RaceSession:
         """Make pytest's assertion rewriter compile test modules with racefree's instrumentation."""
         from _pytest.assertion import rewrite
 
-        from racefree.detector.instrument import compile_instrumented
+        from racefree.detector.instrument import InstrumentError, compile_instrumented
 
         if not hasattr(rewrite, "PYC_TAIL") or not hasattr(rewrite, "_rewrite_test"):
             self.config.issue_config_time_warning(
@@ -241,7 +242,10 @@ class _RaceSession:
         def compile_for_race(source: Any, filename: str, mode: str, *args: Any, **kwargs: Any) -> Any:
             path = str(Path(filename).resolve())
             if path.startswith(root) and not path.startswith(own) and "site-packages" not in path:
-                return compile_instrumented(source, filename, mode)
+                try:
+                    return compile_instrumented(source, filename, mode)
+                except InstrumentError as exc:  # a rewriter bug: run the module plain, say so at the end
+                    self.uninstrumented.append(f"{filename}: {exc}")
             return plain_compile(source, filename, mode, *args, **kwargs)
 
         self._patch.setattr(rewrite, "compile", compile_for_race, raising=False)
@@ -302,7 +306,8 @@ class _RaceSession:
             workeroutput[_WORKER_KEY] = self._session_end_text()
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        lines = self.suppressions.summary_lines(self.suppressed)
+        lines = [f"racefree: not instrumented (ran plain): {why}" for why in self.uninstrumented]
+        lines += self.suppressions.summary_lines(self.suppressed)
         if self.ignored:
             lines.append(f"racefree: {self.ignored} race(s) ignored by @pytest.mark.{RACE_IGNORE}")
         if self.session_end:

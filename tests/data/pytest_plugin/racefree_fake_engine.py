@@ -78,12 +78,19 @@ class ImportHook:
             sys.meta_path.remove(self)  # type: ignore[arg-type]
 
 
+class InstrumentError(Exception):
+    pass
+
+
 def compile_instrumented(source: Any, filename: str, mode: str = "exec") -> types.CodeType:
+    if "_uninstrumentable" in filename:
+        raise InstrumentError("rewritten code does not compile: a simulated rewriter bug")
     compiled.append(os.path.basename(filename))
     return compile(source, filename, mode, dont_inherit=True)
 
 
 instrument = types.ModuleType("racefree.detector.instrument")
+instrument.InstrumentError = InstrumentError  # type: ignore[attr-defined]
 instrument.ImportHook = ImportHook  # type: ignore[attr-defined]
 instrument.compile_instrumented = compile_instrumented  # type: ignore[attr-defined]
 sys.modules["racefree.detector.instrument"] = instrument
