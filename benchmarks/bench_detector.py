@@ -1,0 +1,224 @@
+"""What ``racefree run`` costs: each workload plain and under the detector, side by side, in one run.
+
+    python benchmarks/bench_detector.py [--quick] [--repeats N] [--json FILE] [--only NAME ...]
+
+Every workload in ``benchmarks/workloads/`` is run as a child process, alternately
+``python workload.py`` and ``python -m racefree run workload.py``, several times; the
+child is reaped with ``os.wait4`` so its own peak RSS (``ru_maxrss``) comes with its
+wall time.  Printed per workload: median wall time and peak RSS of both, their
+ratios, and PASS/MISS against the issue's targets:
+
+* ``tight`` workloads (read-modify-write loops): wall time <= 5x plain;
+* ``sleep`` workloads (mostly waiting): wall time <= 1.3x plain;
+* every workload: peak memory <= 3x plain.
+
+Then two limit checks: a long racy loop run at two lengths (the detector's memory
+must stay bounded: RSS at 4x the length <= 1.25x RSS at 1x), and 1000 live threads
+(must finish under the detector with the plain run's output).
+
+Timings on a shared two-core machine are noisy; the ratios are what to read, and
+each is measured against a baseline from the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+WORKLOADS = HERE / "workloads"
+TARGETS = {"tight": 5.0, "sleep": 1.3}  # wall-time ratio targets per category
+MEMORY_TARGET = 3.0
+BOUNDED_GROWTH = 1.25  # long-run RSS at 4x the length vs 1x
+EXIT_RACE = 66
+
+
+@dataclass
+class Sample:
+    wall: float  # seconds
+    rss_kb: int  # peak resident set of the child
+    exit_code: int
+    stdout: str
+
+
+@dataclass
+class Workload:
+    name: str
+    path: Path
+    category: str
+    racy: bool
+
+    @classmethod
+    def load(cls, path: Path) -> Workload:
+        text = path.read_text()
+        cat = re.search(r"^# category: (\w+)$", text, re.M)
+        races = re.search(r"^# races: (yes|no)$", text, re.M)
+        if not cat or not races:
+            raise SystemExit(f"{path.name}: needs '# category: ...' and '# races: yes|no' header lines")
+        return cls(path.stem, path, cat.group(1), races.group(1) == "yes")
+
+
+@dataclass
+class Result:
+    name: str
+    category: str
+    plain: list[Sample] = field(default_factory=list)
+    detector: list[Sample] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def median(self, which: str, attr: str) -> float:
+        return statistics.median(getattr(s, attr) for s in getattr(self, which))
+
+    @property
+    def wall_ratio(self) -> float:
+        return self.median("detector", "wall") / self.median("plain", "wall")
+
+    @property
+    def rss_ratio(self) -> float:
+        return self.median("detector", "rss_kb") / self.median("plain", "rss_kb")
+
+    def verdicts(self) -> dict[str, bool]:
+        out = {"memory<=3x": self.rss_ratio <= MEMORY_TARGET}
+        if self.category in TARGETS:
+            out[f"wall<={TARGETS[self.category]}x"] = self.wall_ratio <= TARGETS[self.category]
+        if self.problems:
+            out["ran correctly"] = False
+        return out
+
+
+def measure(argv: list[str], cwd: Path) -> Sample:
+    """Run one child to completion; its wall time, peak RSS, exit code and stdout."""
+    with tempfile.TemporaryFile() as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: tell Popen
+        out.seek(0)
+        stdout = out.read().decode(errors="replace")
+    return Sample(wall, int(usage.ru_maxrss), proc.returncode, stdout)
+
+
+def plain_cmd(w: Workload, scale: float) -> list[str]:
+    return [sys.executable, str(w.path), "--scale", str(scale)]
+
+
+def detector_cmd(w: Workload, scale: float, *options: str) -> list[str]:
+    return [sys.executable, "-m", "racefree", "run", *options, str(w.path), "--scale", str(scale)]
+
+
+def bench(w: Workload, scale: float, repeats: int) -> Result:
+    res = Result(w.name, w.category)
+    want = EXIT_RACE if w.racy else 0
+    for _ in range(repeats):
+        res.plain.append(measure(plain_cmd(w, scale), WORKLOADS))
+        res.detector.append(measure(detector_cmd(w, scale, "--output", os.devnull), WORKLOADS))
+    for s in res.plain:
+        if s.exit_code != 0:
+            res.problems.append(f"plain run exited {s.exit_code}")
+    for s in res.detector:
+        if s.exit_code != want:
+            res.problems.append(f"detector run exited {s.exit_code}, expected {want}")
+    if not w.racy and {s.stdout for s in res.detector} != {res.plain[0].stdout}:
+        res.problems.append("a race-free workload printed something different under the detector")
+    return res
+
+
+def long_run(w: Workload, scale: float) -> dict[str, Any]:
+    """RSS of the long racy loop under the detector at 1x and 4x its length."""
+    short = measure(detector_cmd(w, scale, "--output", os.devnull), WORKLOADS)
+    long = measure(detector_cmd(w, 4 * scale, "--output", os.devnull), WORKLOADS)
+    plain = measure(plain_cmd(w, 4 * scale), WORKLOADS)
+    growth = long.rss_kb / short.rss_kb
+    ok = growth <= BOUNDED_GROWTH and short.exit_code == long.exit_code == EXIT_RACE
+    return {"check": f"memory bounded on a long racy loop (RSS 4x length / 1x <= {BOUNDED_GROWTH})",
+            "short_rss_kb": short.rss_kb, "long_rss_kb": long.rss_kb, "plain_long_rss_kb": plain.rss_kb,
+            "short_wall": short.wall, "long_wall": long.wall, "growth": growth,
+            "exit_codes": [short.exit_code, long.exit_code], "pass": ok}
+
+
+def many_threads(w: Workload) -> dict[str, Any]:
+    plain = measure(plain_cmd(w, 1.0), WORKLOADS)
+    det = measure(detector_cmd(w, 1.0, "--output", os.devnull), WORKLOADS)
+    ok = plain.exit_code == det.exit_code == 0 and plain.stdout == det.stdout
+    return {"check": "1000 threads finish under the detector with the plain output",
+            "plain_wall": plain.wall, "detector_wall": det.wall, "wall_ratio": det.wall / plain.wall,
+            "plain_rss_kb": plain.rss_kb, "detector_rss_kb": det.rss_kb, "stdout": det.stdout.strip(),
+            "exit_code": det.exit_code, "pass": ok}
+
+
+def interpreter() -> dict[str, Any]:
+    gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+    return {"python": sys.version.split()[0], "executable": sys.executable, "gil_enabled": gil}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller workloads, one repeat")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per workload and side (default 3)")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these workloads")
+    args = parser.parse_args(argv)
+    scale = 0.25 if args.quick else 1.0
+    repeats = args.repeats or (1 if args.quick else 3)
+    workloads = [Workload.load(p) for p in sorted(WORKLOADS.glob("*.py")) if not p.name.startswith("_")]
+    if args.only:
+        unknown = set(args.only) - {w.name for w in workloads}
+        if unknown:
+            parser.error(f"unknown workload(s): {', '.join(sorted(unknown))}")
+        workloads = [w for w in workloads if w.name in args.only]
+    info = interpreter()
+    print(f"racefree run overhead — Python {info['python']} (GIL enabled: {info['gil_enabled']}), "
+          f"scale {scale}, {repeats} repeat(s), medians")
+    header = f"{'workload':<18}{'category':<10}{'plain s':>9}{'racefree s':>11}{'wall x':>8}" \
+             f"{'plain MB':>10}{'racefree MB':>12}{'mem x':>7}  verdict"
+    print(header)
+    print("-" * len(header))
+    results: list[Result] = []
+    for w in workloads:
+        if w.category == "limits":
+            continue
+        r = bench(w, scale, repeats)
+        results.append(r)
+        verdict = ", ".join(f"{k} {'PASS' if v else 'MISS'}" for k, v in r.verdicts().items())
+        print(f"{r.name:<18}{r.category:<10}{r.median('plain', 'wall'):>9.3f}"
+              f"{r.median('detector', 'wall'):>11.3f}{r.wall_ratio:>8.2f}"
+              f"{r.median('plain', 'rss_kb') / 1024:>10.1f}{r.median('detector', 'rss_kb') / 1024:>12.1f}"
+              f"{r.rss_ratio:>7.2f}  {verdict}", flush=True)
+        for p in dict.fromkeys(r.problems):
+            print(f"    problem: {p}")
+    limits: list[dict[str, Any]] = []
+    by_name = {w.name: w for w in workloads}
+    if "long_racy_loop" in by_name:
+        limits.append(long_run(by_name["long_racy_loop"], scale))
+    if "thousand_threads" in by_name:
+        limits.append(many_threads(by_name["thousand_threads"]))
+    for lim in limits:
+        detail = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in lim.items()
+                  if k not in ("check", "pass")}
+        print(f"\n{lim['check']}: {'PASS' if lim['pass'] else 'MISS'}\n    {detail}")
+    if args.json:
+        doc = {"interpreter": info, "scale": scale, "repeats": repeats,
+               "targets": {"wall": TARGETS, "memory": MEMORY_TARGET, "bounded_growth": BOUNDED_GROWTH},
+               "workloads": [{**asdict(r), "wall_ratio": r.wall_ratio, "rss_ratio": r.rss_ratio,
+                              "verdicts": r.verdicts()} for r in results],
+               "limits": limits}
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
+    missed = [r.name for r in results if not all(r.verdicts().values())]
+    missed += [lim["check"] for lim in limits if not lim["pass"]]
+    print(f"\n{len(missed)} target(s) missed" + (f": {', '.join(missed)}" if missed else ""))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
