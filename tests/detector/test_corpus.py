@@ -21,6 +21,9 @@ programs import) is a small standalone program whose header states what
     lines depend on the schedule: the set of (kind, location) must match.
 ``# exit: N``
     the program's own exit code (default 0); with races the run exits 66.
+``# args: OPTION ...``
+    extra ``racefree run`` options (``--include racefree.lab.unsafe`` to instrument
+    library code the way a user would).
 
 Each (program, mode) runs ``python -m racefree run --mode M --format json`` in a
 subprocess; all selected cases start at once on a two-worker pool so the suite
@@ -32,6 +35,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -57,6 +61,7 @@ Finding = tuple[str, str, tuple[Site, Site]]  # (kind, location, sorted pair of 
 _LABEL = re.compile(r"#\s*\[(\w+)\]\s*$")
 _HEADER = re.compile(r"^# (expect|allow|expect-locations)(?: (python|strict))?: (.+?)\s*$")
 _EXIT = re.compile(r"^# exit: (\d+)\s*$")
+_ARGS = re.compile(r"^# args: (.+?)\s*$")
 _FINDING = re.compile(r"^(\S+) (.+) @ (\w+),(\w+)$")
 
 # (program name, mode) -> reason: cases the detector still gets wrong (see the final report)
@@ -93,6 +98,7 @@ def _lib_labels() -> dict[str, Site]:
 class Program:
     path: Path
     exit_code: int = 0
+    options: list[str] = field(default_factory=list)
     expect: dict[str, set[Finding]] = field(default_factory=dict)
     allow: dict[str, set[Finding]] = field(default_factory=dict)
     locations: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
@@ -112,6 +118,9 @@ class Program:
         for lineno, line in enumerate(path.read_text().splitlines(), 1):
             if m := _EXIT.match(line):
                 prog.exit_code = int(m.group(1))
+                continue
+            if m := _ARGS.match(line):
+                prog.options += shlex.split(m.group(1))
                 continue
             m = _HEADER.match(line)
             if not m:
@@ -176,7 +185,7 @@ def run_detector(program: Program, mode: str, fmt: str = "json") -> Run:
     fd, out = tempfile.mkstemp(prefix="racefree-corpus-", suffix=f".{fmt}")
     os.close(fd)
     cmd = [sys.executable, "-m", "racefree", "run", "--mode", mode, "--format", fmt, "--output", out,
-           str(program.path)]
+           *program.options, str(program.path)]
     try:
         proc = subprocess.run(cmd, cwd=program.path.parent, capture_output=True, text=True, timeout=TIMEOUT)
         text = Path(out).read_text()
