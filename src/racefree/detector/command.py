@@ -1,15 +1,122 @@
-"""Sub-command (being built in this session)."""
+"""``racefree run``: run a Python program under the race detector.
+
+    racefree run [options] script.py [args...]
+    racefree run [options] -m module [args...]
+
+Everything after the script (or after ``-m module``) belongs to the program.
+The program runs as ``python`` would run it (see :mod:`racefree.detector.runner`);
+races are reported at exit — text on stderr (or ``--output FILE``), or
+``--format json``/``sarif``.  Exit status: ``--exitcode`` (66) when a race was
+reported, else the program's own; 2 for bad input (one line, no traceback).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
 
-from racefree.cli import UsageError
+from racefree.cli import EXIT_RACE, UsageError
+from racefree.detector.runner import Program, ProgramError, ProgramRunner
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    parser.usage = "racefree run [options] (script.py | -m module) [args...]"
+    parser.add_argument("--mode", choices=("python", "strict"), default="python",
+                        help="python: only races that are bugs even with atomic bytecodes (default); "
+                             "strict: Go's definition")
+    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text", dest="fmt",
+                        help="report format (default: text)")
+    parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stderr")
+    parser.add_argument("--exitcode", type=int, default=EXIT_RACE, metavar="N",
+                        help=f"exit status when a race was reported (default: {EXIT_RACE})")
+    parser.add_argument("--include", action="append", default=[], metavar="PATTERN",
+                        help="also instrument modules matching this glob (repeatable)")
+    parser.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                        help="never instrument modules matching this glob (repeatable)")
+    parser.add_argument("--suppressions", metavar="FILE",
+                        help="accepted races (default: racefree.toml or [tool.racefree] found upwards)")
+    parser.add_argument("--stress", action="store_true",
+                        help="perturb scheduling at instrumented accesses so latent races misbehave")
+    parser.add_argument("--seed", type=int, metavar="N", help="the stress mode's random seed")
+    parser.add_argument("-m", dest="module", nargs=argparse.REMAINDER, metavar="module",
+                        help="run a library module as a script (the rest are its arguments)")
+    parser.add_argument("program", nargs=argparse.REMAINDER, metavar="script.py [args...]",
+                        help="the script to run and its arguments")
+
+
+def program_from(args: argparse.Namespace) -> Program:
+    """The program named on the command line (UsageError when there is none)."""
+    if args.module is not None:
+        if not args.module:
+            raise UsageError("argument -m: expected a module name")
+        return Program(args.module[0], args.module[1:], as_module=True)
+    if not args.program:
+        raise UsageError("no program given: racefree run [options] (script.py | -m module) [args...]")
+    if args.program[0] == "--":
+        args.program = args.program[1:]
+        return program_from(args)
+    return Program(args.program[0], args.program[1:])
+
+
+def render(races: Sequence[Any], fmt: str, mode: str) -> str:
+    """The report document for `races` in format `fmt`."""
+    if fmt == "json":
+        from racefree.detector.report import to_json_document
+
+        return json.dumps(to_json_document(list(races), mode), indent=2) + "\n"  # type: ignore[arg-type]
+    if fmt == "sarif":
+        from racefree import __version__
+        from racefree.detector.sarif import to_sarif
+
+        return json.dumps(to_sarif(list(races), mode, __version__), indent=2) + "\n"  # type: ignore[arg-type]
+    if not races:
+        return ""
+    from racefree.detector.format import format_race, format_summary
+
+    blocks = [str(format_race(r)) + "\n" for r in races]
+    return "".join(blocks) + str(format_summary(list(races))) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
-    raise UsageError("this command is not built yet")
+    from racefree.detector import suppressions
+    from racefree.detector.engine import Detector
+
+    program = program_from(args)
+    if args.output is not None:
+        try:
+            with open(args.output, "a"):
+                pass
+        except OSError as exc:
+            raise UsageError(f"cannot write --output {args.output}: {exc.strerror}") from None
+    accepted = suppressions.load_for(args.suppressions, os.getcwd())
+    runner = ProgramRunner(program, include=args.include, exclude=args.exclude)
+    try:
+        runner.prepare()
+    except ProgramError as exc:
+        raise UsageError(str(exc)) from None
+    detector = Detector(args.mode, stress=args.stress, seed=args.seed)
+    try:
+        detector.start()
+        if args.stress:
+            sys.stderr.write(f"racefree: stress mode, seed {detector.seed}\n")
+        try:
+            status = runner.run(finalize=True)
+        finally:
+            detector.stop()
+    finally:
+        runner.restore()
+    applied = accepted.apply(detector.races())
+    document = render(applied.kept, args.fmt, args.mode)
+    if args.output is not None:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(document)
+    elif document:
+        sys.stderr.write(document)
+    for line in accepted.summary_lines(len(applied.suppressed)):
+        sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+    return args.exitcode if applied.kept else status

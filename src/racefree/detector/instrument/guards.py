@@ -1,0 +1,168 @@
+"""Static check-then-act analysis: which reads in a test guard a write in the body.
+
+A *symbolic location* names what a piece of source touches, by its text:
+
+* ``("attr", "self.cache")`` — an attribute chain on a base expression;
+* ``("name", "total")`` — a global or closure variable;
+* ``("container", "self.registry")`` — the contents of a container: its items and
+  its size (subscripts, ``in``, ``len``, container methods all map here).
+
+A read in the test of an ``if``/``while`` (or of a conditional expression) guards
+the body when the body, *outside any* ``with`` *block*, writes the same symbolic
+location: ``if k not in d: d[k] = v``, ``if self.x is None: self.x = make()``,
+``if len(q) < n: q.append(x)``.  A write inside ``with lock:`` in the body is
+synchronized and does not count; writes in nested functions, lambdas and class
+bodies are not executed by the body and do not count either.  An ``if``'s
+``else``/``elif`` branches act on the same check and count.
+
+The rewriter marks the guarding reads' sites with :data:`events.F_GUARD`; the
+engine decides at run time whether another thread's write made the check stale.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+Loc = tuple[str, str]
+
+# container methods that change the container (a write of its items/size)
+MUTATING_METHODS = frozenset(
+    {
+        "append", "appendleft", "extend", "extendleft", "insert", "remove", "clear", "update",
+        "pop", "popleft", "popitem", "setdefault", "add", "discard", "sort", "reverse", "rotate",
+        "difference_update", "intersection_update", "symmetric_difference_update",
+    }
+)
+# container methods that only read it
+READING_METHODS = frozenset({"get", "items", "keys", "values", "copy", "count", "index"})
+# of the above, those that walk every element (reported as iterations)
+ITERATING_METHODS = frozenset({"items", "keys", "values", "copy", "count", "index"})
+CONTAINER_METHODS = MUTATING_METHODS | READING_METHODS
+
+# builtins whose calls are routed through runtime.call; those that consume an iterable
+TRACKED_BUILTINS = frozenset(
+    {
+        "len", "list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max", "any",
+        "all", "enumerate", "reversed", "iter", "zip", "map", "filter",
+    }
+)
+ITERATING_BUILTINS = TRACKED_BUILTINS - {"len"}
+
+_TEXT_LIMIT = 80
+
+
+def text(node: ast.AST) -> str:
+    """Source text of an expression, as shown in reports (shortened when long)."""
+    try:
+        s = ast.unparse(node)
+    except Exception:  # an unparseable synthetic node: never fail the rewrite for a label
+        s = type(node).__name__
+    return s if len(s) <= _TEXT_LIMIT else s[: _TEXT_LIMIT - 3] + "..."
+
+
+def read_location(node: ast.AST) -> Loc | None:
+    """The symbolic location an instrumented read of `node` touches, if any."""
+    if isinstance(node, ast.Attribute):
+        return ("attr", text(node))
+    if isinstance(node, ast.Name):
+        return ("name", node.id)
+    if isinstance(node, ast.Subscript):
+        return ("container", text(node.value))
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn)):
+        return ("container", text(node.comparators[0]))
+    if isinstance(node, ast.Call):
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in CONTAINER_METHODS:
+            return ("container", text(func.value))
+        if isinstance(func, ast.Name) and func.id in TRACKED_BUILTINS and node.args:
+            return ("container", text(node.args[0]))
+    return None
+
+
+def _target_locations(target: ast.expr) -> Iterable[Loc]:
+    if isinstance(target, ast.Attribute):
+        yield ("attr", text(target))
+    elif isinstance(target, ast.Name):
+        yield ("name", target.id)
+    elif isinstance(target, ast.Subscript):
+        yield ("container", text(target.value))
+    elif isinstance(target, ast.Starred):
+        yield from _target_locations(target.value)
+    elif isinstance(target, (ast.Tuple, ast.List)):
+        for elt in target.elts:
+            yield from _target_locations(elt)
+
+
+class _WriteCollector(ast.NodeVisitor):
+    def __init__(self) -> None:
+        self.locs: set[Loc] = set()
+
+    # synchronized or not executed here: not a check-then-act write
+    def visit_With(self, node: ast.With) -> None:
+        return None
+
+    def visit_AsyncWith(self, node: ast.AsyncWith) -> None:
+        return None
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        return None
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
+        return None
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        return None
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        return None
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for t in node.targets:
+            self.locs.update(_target_locations(t))
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.locs.update(_target_locations(node.target))
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.locs.update(_target_locations(node.target))
+        self.generic_visit(node)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for t in node.targets:
+            self.locs.update(_target_locations(t))
+        self.generic_visit(node)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.locs.add(("name", node.target.id))
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For) -> None:
+        self.locs.update(_target_locations(node.target))
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in MUTATING_METHODS:
+            self.locs.add(("container", text(func.value)))
+        self.generic_visit(node)
+
+
+def written_locations(nodes: Iterable[ast.AST]) -> frozenset[Loc]:
+    """Symbolic locations written by `nodes` outside ``with`` blocks and nested scopes."""
+    collector = _WriteCollector()
+    for node in nodes:
+        collector.visit(node)
+    return frozenset(collector.locs)
+
+
+def guarded_locations(node: ast.If | ast.While | ast.IfExp) -> frozenset[Loc]:
+    """What the test of `node` guards: the locations its branches write unsynchronized."""
+    if isinstance(node, ast.While):
+        return written_locations(node.body)
+    if isinstance(node, ast.If):
+        return written_locations([*node.body, *node.orelse])
+    return written_locations([node.body, node.orelse])
