@@ -1,0 +1,296 @@
+"""The rewriter records the right accesses, in order, with the right sites and flags.
+
+Each case is a snippet run instrumented against a recording test double of the
+runtime (``rf_fake_runtime``); its ``result`` must equal the plain run's, and
+its events (see ``rf_snippets.short``) must be exactly the expected ones.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rf_snippets import FILENAME, events_of, run_instrumented
+
+CASES: dict[str, tuple[str, list[str]]] = {
+    "attribute load, store, augmented, delete in a function": (
+        """
+        class O: pass
+        def t(o):
+            o.x = 1
+            y = o.x
+            o.x += 2
+            del o.x
+            return y
+        result = t(O())
+        """,
+        ["write attr 'x'@4", "read attr 'x'@5", "read attr 'x'@6+A", "write attr 'x'@6+A",
+         "write attr 'x'@7"],
+    ),
+    "method call loads are not recorded, the receiver chain is": (
+        """
+        class O:
+            def m(self): return 3
+        def t(o):
+            o.inner = O()
+            return o.inner.m()
+        result = t(O())
+        """,
+        ["write attr 'inner'@5", "read attr 'inner'@6"],
+    ),
+    "module attributes through an import alias are not recorded": (
+        """
+        import os
+        def t():
+            return os.sep, os.path.join("a", "b")
+        result = t()
+        """,
+        [],
+    ),
+    "globals: only names some function declares global": (
+        """
+        total = 0
+        limit = 10
+        def bump():
+            global total
+            total += 1
+        def peek():
+            return total, limit
+        bump()
+        result = peek()
+        """,
+        ["write global 'total'@2", "read global 'total'@6+A", "write global 'total'@6+A",
+         "read global 'total'@8"],
+    ),
+    "closure cells: only names some inner function declares nonlocal": (
+        """
+        def outer():
+            count = 0
+            other = 5
+            def inc():
+                nonlocal count
+                count += 1
+            inc()
+            return count + other
+        result = outer()
+        """,
+        ["cells count", "write cell 'count'@3", "cells count", "read cell 'count'@7+A",
+         "write cell 'count'@7+A", "read cell 'count'@9"],
+    ),
+    "subscripts: getitem, setitem, delitem, augmented": (
+        """
+        def t():
+            d = {}
+            d["k"] = 1
+            v = d["k"]
+            d["k"] += v
+            del d["k"]
+            return d
+        result = t()
+        """,
+        ["setitem 'k'@4", "getitem 'k'@5", "getitem 'k'@6+A", "setitem 'k'@6+A", "delitem 'k'@7"],
+    ),
+    "slices read and write the whole container": (
+        """
+        def t():
+            a = [1, 2, 3]
+            b = a[1:]
+            a[:1] = [9]
+            del a[2:]
+            return a, b
+        result = t()
+        """,
+        ["read size None@4+I", "write size None@5", "write size None@6"],
+    ),
+    "in and not in": (
+        """
+        def t():
+            d = {1: 2}
+            return 1 in d, 3 not in d
+        result = t()
+        """,
+        ["contains 1@4", "contains 3@4"],
+    ),
+    "iteration: for, comprehensions, not fresh iterables": (
+        """
+        def t():
+            a = [1, 2]
+            s = 0
+            for x in a:
+                s += x
+            for i in range(2):
+                pass
+            return s, [y for y in a], {y: y for y in (1, 2)}
+        result = t()
+        """,
+        ["iterate@5+I", "iterate@9+I"],
+    ),
+    "tracked builtins and container methods go through call": (
+        """
+        def t():
+            a = []
+            a.append(1)
+            d = {"k": 1}
+            return len(a), sorted(a), d.get("k"), list(d.items()), str(a)
+        result = t()
+        """,
+        ["call append@4", "call len@6", "call sorted@6+I", "call get@6", "call items@6+I", "call list@6+I"],
+    ),
+    "a shadowed builtin is not tracked": (
+        """
+        def len(x):
+            return 42
+        def t():
+            return len([1])
+        result = t()
+        """,
+        [],
+    ),
+    "check-then-act: the test's read of what the body writes is a guard": (
+        """
+        class O: x = None
+        def t(o, d):
+            if o.x is None:
+                o.x = 1
+            if "k" not in d:
+                d["k"] = 1
+            while len(d) < 3:
+                d[len(d)] = 0
+            return o.x, d
+        result = t(O(), {})
+        """,
+        ["read attr 'x'@4+G", "write attr 'x'@5", "contains 'k'@6+G", "setitem 'k'@7",
+         "call len@8+G", "call len@9", "setitem 1@9", "call len@8+G", "call len@9", "setitem 2@9",
+         "call len@8+G", "read attr 'x'@10"],
+    ),
+    "a write under with in the body is not guarded by the unlocked check": (
+        """
+        import threading
+        lock = threading.Lock()
+        class O: x = None
+        def t(o):
+            if o.x is None:
+                with lock:
+                    o.x = 1
+            return o.x
+        result = t(O())
+        """,
+        ["read attr 'x'@6", "write attr 'x'@8", "read attr 'x'@9"],
+    ),
+    "else branches act on the check; conditional expressions guard too": (
+        """
+        def t(d):
+            if "k" in d:
+                pass
+            else:
+                d.setdefault("k", 0)
+            return d["k"] if "k" in d else d.setdefault("k", 1)
+        result = t({})
+        """,
+        ["contains 'k'@3+G", "call setdefault@6", "contains 'k'@7+G", "getitem 'k'@7"],
+    ),
+    "a test reading an unrelated location is not a guard": (
+        """
+        class O: x = None; y = 0
+        def t(o):
+            if o.y == 0:
+                o.x = 1
+            return o.x
+        result = t(O())
+        """,
+        ["read attr 'y'@4", "write attr 'x'@5", "read attr 'x'@6"],
+    ),
+    "module-level code uses helpers (no temporaries)": (
+        """
+        class O: pass
+        o = O()
+        o.x = 1
+        o.x += 1
+        d = {}
+        d["k"] = o.x
+        result = d["k"], [o.x for _ in range(1)]
+        del o.x
+        """,
+        ["write attr 'x'@4", "read attr 'x'@5+A", "write attr 'x'@5+A", "read attr 'x'@7", "setitem 'k'@7",
+         "getitem 'k'@8", "read attr 'x'@8", "write attr 'x'@9"],
+    ),
+    "private names are recorded mangled": (
+        """
+        class C:
+            def __init__(self):
+                self.__p = 1
+            def peek(self):
+                return self.__p
+        result = C().peek()
+        """,
+        ["write attr '_C__p'@4", "read attr '_C__p'@6"],
+    ),
+    "tuple unpacking stores left to right after unpacking": (
+        """
+        class O: pass
+        def t(o):
+            d = {}
+            o.a, d["k"], *o.rest = 1, 2, 3, 4
+            return o.a, d, o.rest
+        result = t(O())
+        """,
+        ["write attr 'a'@5", "setitem 'k'@5", "write attr 'rest'@5", "read attr 'a'@6", "read attr 'rest'@6"],
+    ),
+    "chained comparison with in": (
+        """
+        def t():
+            a = [1, 2]
+            return 0 < 1 in a, 5 < 1 in a
+        result = t()
+        """,
+        ["contains 1@4"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_events(case: str) -> None:
+    source, expected = CASES[case]
+    assert events_of(source) == expected
+
+
+def test_site_carries_file_line_function_and_text() -> None:
+    _, log = run_instrumented(
+        """
+        class Counter:
+            def __init__(self):
+                self.items = {}
+            def add(self, k):
+                self.items[k] = 1
+        Counter().add("a")
+        """
+    )
+    read_items, setitem = log[-2], log[-1]
+    assert read_items == ("read", "attr", "items", (FILENAME, 6, "Counter.add", 0, "self"))
+    assert setitem == ("setitem", "a", (FILENAME, 6, "Counter.add", 0, "self.items"))
+
+
+def test_site_function_is_the_qualname_of_nested_functions_and_lambdas() -> None:
+    _, log = run_instrumented(
+        """
+        class O: x = 1
+        def outer(o):
+            def inner():
+                return o.x
+            f = lambda: o.x
+            return inner() + f() + sum(o.x for _ in range(1))
+        outer(O())
+        """
+    )
+    functions = [ev[-1][2] for ev in log if ev[0] == "read"]
+    assert functions == ["outer.<locals>.inner", "outer.<locals>.<lambda>", "outer"]
+
+
+def test_opt_out_marker_leaves_the_module_plain() -> None:
+    ns, log = run_instrumented(
+        '''
+        """Helpers.  RACEFREE: no-instrument"""
+        class O: pass
+        o = O(); o.x = 1
+        result = o.x
+        '''
+    )
+    assert log == [] and ns["result"] == 1 and "@rf" not in ns
