@@ -83,6 +83,8 @@ def test_compute_callback_touching_the_map_raises_instead_of_deadlocking() -> No
     )
     with pytest.raises(ReentrantCallError, match=r"ConcurrentMap\.__setitem__\(\) called from inside"):
         m.compute("n", lambda v: m.__setitem__("x", v))
+    with pytest.raises(ReentrantCallError, match=r"ConcurrentMap\.snapshot\(\) called from inside"):
+        m.compute("n", lambda v: len(list(m)))
     assert m.snapshot() == {"n": 1}
     # reads from the callback are fine: they take no lock
     assert m.compute("n", lambda v: v + m["n"]) == 2
@@ -139,6 +141,25 @@ def test_repr_and_statistics() -> None:
 
 
 # -- under threads ---------------------------------------------------------------------------------
+
+
+def test_callbacks_of_other_threads_do_not_count_as_reentrant() -> None:
+    m = ConcurrentMap({0: 0, 1: 0})  # small ints hash to themselves: stripes 0 and 1
+    inside, done = threading.Event(), threading.Event()
+
+    def slow(v: int) -> int:
+        inside.set()
+        assert done.wait(30)
+        return v + 1
+
+    t = threading.Thread(target=lambda: m.compute(0, slow))
+    t.start()
+    assert inside.wait(30)
+    m.compute(1, lambda v: v + 1)  # another stripe, while a callback runs in another thread
+    m[2] = 1
+    done.set()
+    t.join(30)
+    assert m.snapshot() == {0: 1, 1: 1, 2: 1}
 
 
 def test_concurrent_compute_loses_no_update() -> None:

@@ -2,18 +2,25 @@
 
 Invariants (true with and without the GIL):
 
-* ``_data`` is a plain dict.  Every mutation of it happens under ``_lock``, so
-  mutations — including compound ones (:meth:`ConcurrentMap.compute`,
-  :meth:`~ConcurrentMap.setdefault`, :meth:`~ConcurrentMap.pop`) — are
-  serialized and each is atomic with respect to the others.
+* ``_data`` is a plain dict.  Key ``k`` is written only under its stripe lock
+  ``_locks[hash(k) & _MASK]``, so the operations on one key — including
+  compound ones (:meth:`ConcurrentMap.compute`, :meth:`~ConcurrentMap.setdefault`,
+  :meth:`~ConcurrentMap.pop`) — are serialized and each is atomic; writers of
+  keys in different stripes run in parallel (each single dict store is atomic
+  on both builds).
+* Whole-map operations (:meth:`~ConcurrentMap.snapshot`, ``clear``,
+  ``popitem``) hold *every* stripe lock; ``update`` holds the stripes of its
+  keys.  Locks are always taken in increasing stripe order and a single-key
+  operation holds one, so no two operations can deadlock.
 * Reads take no lock of ours: ``_data[key]`` is atomic on both builds (on the
   GIL build because it is one bytecode; on a free-threaded build because dict
   lookups are lock-free and safe against concurrent writers).  We never call
   ``dict.get`` on the read path: on 3.13t it takes the dict's internal lock,
   and readers would contend.
-* ``_owner`` is the ident of the thread inside a callback run under ``_lock``
-  (else 0); only that thread compares it with its own ident, so reading it
-  without the lock is safe.
+* ``_busy`` holds the idents of threads running a :meth:`~ConcurrentMap.compute`
+  callback of this map (a set: its add/remove/contains are atomic on both
+  builds).  A thread only ever tests for its own ident, which only it adds and
+  removes, so the answer it gets is exact.
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ V = TypeVar("V")
 D = TypeVar("D")
 
 _get_ident = threading.get_ident
+
+STRIPES = 16  # a power of two
+_MASK = STRIPES - 1
 
 
 class _Missing:
@@ -75,16 +85,19 @@ class ConcurrentMap(MutableMapping[K, V]):
     half-applied :meth:`update`; the views do not follow later changes.
 
     Performance: reads take no lock and do not contend with each other or with
-    writers; writers take one lock, so write-heavy workloads serialize.
+    writers.  A write takes one of 16 stripe locks (chosen by the key's hash),
+    so writers of different keys rarely wait for each other; whole-map
+    operations take all 16.
 
     Happens-before: a write of key ``k`` (store, compute, setdefault that
     inserts, pop, delete) releases on ``(map, k)``; a read that looks ``k`` up
     acquires on it; :meth:`snapshot` and iteration acquire on every key they
     return.
 
-    Misuse: the callback of :meth:`compute` runs under the map's lock; if it
-    touches the map from the same thread it raises
-    :class:`~racefree.sync.ReentrantCallError` instead of deadlocking.  Keep
+    Misuse: the callback of :meth:`compute` runs under a stripe lock; if it
+    writes to the map, or snapshots or iterates it, it raises
+    :class:`~racefree.sync.ReentrantCallError` instead of deadlocking (reading
+    single keys is fine).  Keep
     callbacks short and side-effect free.  Values are not protected: mutating
     a value object in place is a race — store a new value with ``compute``.
 
@@ -94,12 +107,20 @@ class ConcurrentMap(MutableMapping[K, V]):
     lock around the whole update.
     """
 
-    __slots__ = ("__weakref__", "_data", "_lock", "_owner")
+    __slots__ = ("__weakref__", "_busy", "_data", "_locks")
 
     def __init__(self, initial: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
-        self._data: dict[K, V] = dict(initial)  # mutated only under _lock
-        self._lock = threading.Lock()
-        self._owner = 0
+        self._data: dict[K, V] = dict(initial)  # key k written only under _locks[hash(k) & _MASK]
+        self._locks = tuple(threading.Lock() for _ in range(STRIPES))
+        self._busy: set[int] = set()
+
+    def _lock_all(self) -> None:
+        for lock in self._locks:
+            lock.acquire()
+
+    def _unlock_all(self) -> None:
+        for lock in reversed(self._locks):
+            lock.release()
 
     # -- reads (no lock) ---------------------------------------------------------
 
@@ -153,18 +174,23 @@ class ConcurrentMap(MutableMapping[K, V]):
 
     def snapshot(self) -> dict[K, V]:
         """A consistent copy: the map's contents between two mutations."""
-        with self._lock:
+        self._enter("snapshot")
+        self._lock_all()
+        try:
             copy = self._data.copy()
+        finally:
+            self._unlock_all()
         hb = _hb.listener
         if hb is not None:
             for key in copy:
                 hb.acquire((self, key))
         return copy
 
-    # -- writes (under _lock) ------------------------------------------------------
+    # -- writes (under the stripe locks) -------------------------------------------------
 
     def _enter(self, method: str) -> None:
-        if self._owner == _get_ident():
+        busy = self._busy
+        if busy and _get_ident() in busy:
             raise ReentrantCallError(
                 f"ConcurrentMap.{method}() called from inside a compute() callback on the same map; "
                 "the callback must not touch the map"
@@ -172,7 +198,7 @@ class ConcurrentMap(MutableMapping[K, V]):
 
     def __setitem__(self, key: K, value: V) -> None:
         self._enter("__setitem__")
-        with self._lock:
+        with self._locks[hash(key) & _MASK]:
             hb = _hb.listener
             if hb is not None:
                 hb.release((self, key))
@@ -180,7 +206,7 @@ class ConcurrentMap(MutableMapping[K, V]):
 
     def __delitem__(self, key: K) -> None:
         self._enter("__delitem__")
-        with self._lock:
+        with self._locks[hash(key) & _MASK]:
             hb = _hb.listener
             if hb is not None:
                 hb.release((self, key))
@@ -194,7 +220,7 @@ class ConcurrentMap(MutableMapping[K, V]):
         raises, the map is unchanged.  ``fn`` runs under the map's lock.
         """
         self._enter("compute")
-        with self._lock:
+        with self._locks[hash(key) & _MASK]:
             data = self._data
             try:
                 old = data[key]
@@ -202,11 +228,12 @@ class ConcurrentMap(MutableMapping[K, V]):
                 if default is _MISSING:
                     raise
                 old = default
-            self._owner = _get_ident()
+            me = _get_ident()
+            self._busy.add(me)
             try:
                 new = fn(old)
             finally:
-                self._owner = 0
+                self._busy.discard(me)
             hb = _hb.listener
             if hb is not None:
                 hb.acquire((self, key))
@@ -220,7 +247,7 @@ class ConcurrentMap(MutableMapping[K, V]):
             value = self._data[key]  # fast path: present, no lock
         except KeyError:
             self._enter("setdefault")
-            with self._lock:
+            with self._locks[hash(key) & _MASK]:
                 value = self._data.setdefault(key, default)
                 hb = _hb.listener
                 if hb is not None:
@@ -238,7 +265,7 @@ class ConcurrentMap(MutableMapping[K, V]):
     def pop(self, key: K, default: Any = _MISSING) -> Any:
         """Remove ``key`` and return its value (atomically); ``default`` or KeyError if absent."""
         self._enter("pop")
-        with self._lock:
+        with self._locks[hash(key) & _MASK]:
             hb = _hb.listener
             if hb is not None:
                 hb.acquire((self, key))
@@ -250,34 +277,46 @@ class ConcurrentMap(MutableMapping[K, V]):
     def popitem(self) -> tuple[K, V]:
         """Remove and return the most recently inserted pair (atomically); KeyError if empty."""
         self._enter("popitem")
-        with self._lock:
+        self._lock_all()
+        try:
             key, value = self._data.popitem()
             hb = _hb.listener
             if hb is not None:
                 hb.acquire((self, key))
                 hb.release((self, key))
+        finally:
+            self._unlock_all()
         return key, value
 
     def update(self, other: Any = (), /, **kwargs: V) -> None:
         """Insert all pairs of ``other`` and ``kwargs``; readers of a snapshot see all or none."""
         items = dict(other, **kwargs)  # built outside the lock: may run user code
         self._enter("update")
-        with self._lock:
+        locks = [self._locks[i] for i in sorted({hash(key) & _MASK for key in items})]
+        for lock in locks:
+            lock.acquire()
+        try:
             hb = _hb.listener
             if hb is not None:
                 for key in items:
                     hb.release((self, key))
             self._data.update(items)
+        finally:
+            for lock in reversed(locks):
+                lock.release()
 
     def clear(self) -> None:
         """Remove every key (atomically)."""
         self._enter("clear")
-        with self._lock:
+        self._lock_all()
+        try:
             hb = _hb.listener
             if hb is not None:
                 for key in self._data:
                     hb.release((self, key))
             self._data.clear()
+        finally:
+            self._unlock_all()
 
     # -- introspection -----------------------------------------------------------------
 
