@@ -29,7 +29,7 @@ import sys
 import sysconfig
 import threading
 import types
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from racefree import __version__
 from racefree.detector.instrument.compiler import REWRITE_VERSION
@@ -54,8 +54,9 @@ def digest(source: bytes, runtime: str) -> bytes:
     return hashlib.sha256(source + b"\0" + runtime.encode()).digest()
 
 
-@dataclass(frozen=True)
-class CacheStats:
+class CacheStats(NamedTuple):
+    """How the cache has served loads so far (a frozen record)."""
+
     hits: int
     misses: int
     writes: int
