@@ -1,0 +1,23 @@
+"""The happens-before race detector (``racefree run``, ``pytest --race``).
+
+Front door: :class:`Detector` (start/stop recording, collect races), the report
+model (:class:`Race`, :class:`Access`, :class:`Frame`) and its text format.
+Instrumented code talks to :mod:`racefree.detector.runtime`.
+"""
+
+from __future__ import annotations
+
+from racefree.detector.engine import Detector
+from racefree.detector.format import format_race, format_report, format_summary
+from racefree.detector.report import Access, Frame, Race, to_json_document
+
+__all__ = [
+    "Access",
+    "Detector",
+    "Frame",
+    "Race",
+    "format_race",
+    "format_report",
+    "format_summary",
+    "to_json_document",
+]

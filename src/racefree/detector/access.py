@@ -1,0 +1,293 @@
+"""The access checks: what ``runtime.read``/``runtime.write`` do while a detector records.
+
+:func:`build` makes the recording functions of one :class:`Detector` as
+closures over its state (a local-variable load is the cheapest lookup Python
+has).  The hot path of every function is the FastTrack *same-epoch* test: a
+thread that already read (wrote) a location since its last synchronization
+operation returns after one tuple, one dict lookup and one int comparison, with
+no allocation and no stack walk.  The slow path compares the access with the
+cell's history (see :mod:`racefree.detector.shadow`), reports races to the
+registry and captures a stack only when the cell's last access came from another
+thread or another site.
+
+Modes (issue 4): ``strict`` reports every unordered pair with at least one write
+(kind ``data-race``).  ``python`` reports only
+
+* ``lost-update``: a write by a thread that read the location at the same epoch
+  (no acquire/release in between), unordered with another thread's write; SIZE
+  locations never lose updates (a container operation is atomic);
+* ``check-then-act``: a read flagged ``F_GUARD`` unordered with another thread's
+  write, whichever came first;
+* ``iteration``: an iteration of a container unordered with another thread's
+  write of its SIZE.
+
+Invariants: see :mod:`racefree.detector.shadow` (cells are updated without a
+lock; only racing accesses can update one cell concurrently).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from racefree.detector import stacks
+from racefree.detector.clocks import MASK, SHARED, SHIFT, ThreadState
+from racefree.detector.events import F_GUARD, SIZE
+from racefree.detector.shadow import Cell, Info
+
+if TYPE_CHECKING:
+    from racefree.detector.engine import Detector
+
+Recorder = Callable[[int, Any, Any, tuple[Any, ...]], None]
+GUARD_LIMIT = 64  # per cell: guard reads and iterations remembered (one per thread)
+
+
+def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, ...]], None]]:
+    """``(read, write, iterated)`` for `det`'s mode; ``iterated(container, site)`` records an iteration."""
+    shadow = det.shadow
+    cells_get = shadow.cells.get
+    new_cell = shadow.new_cell
+    replace = shadow.replace
+    tl = det.tls
+    thread_state = det.thread_state
+    report = det.registry.report
+    capture = stacks.capture_outside_site
+    python = det.mode == "python"
+    perturb = det.perturb  # None unless stress mode
+
+    def info_for(ts: ThreadState, site: tuple[Any, ...], old: Info | None) -> Info:
+        if old is not None and old[0] is ts and old[1] is site:
+            return old
+        return (ts, site, capture())
+
+    def unordered(epoch: int, ts: ThreadState) -> bool:
+        t = epoch & MASK
+        if t == ts.tid:
+            return False
+        vc = ts.vc
+        return t >= len(vc) or (epoch >> SHIFT) > vc[t]
+
+    def record_read(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> Info:
+        r = cell.r
+        if r == SHARED:
+            rs = cell.rs
+            assert rs is not None
+            old = rs.get(ts.tid)
+            info = info_for(ts, site, old[1] if old is not None else None)
+            rs[ts.tid] = (e, info)
+        elif r == 0 or not unordered(r, ts):
+            info = info_for(ts, site, cell.ri)
+            cell.ri = info
+            cell.r = e
+        else:
+            info = info_for(ts, site, None)
+            ri = cell.ri
+            assert ri is not None
+            cell.rs = {r & MASK: (r, ri), ts.tid: (e, info)}
+            cell.r = SHARED
+        return info
+
+    def remember(table: dict[int, tuple[int, Info]] | None, ts: ThreadState, e: int, info: Info) -> dict[
+        int, tuple[int, Info]
+    ]:
+        if table is None:
+            return {ts.tid: (e, info)}
+        if len(table) >= GUARD_LIMIT and ts.tid not in table:
+            try:
+                del table[next(iter(table))]
+            except (StopIteration, KeyError, RuntimeError):
+                pass
+        table[ts.tid] = (e, info)
+        return table
+
+    def others(table: dict[int, tuple[int, Info]] | None, ts: ThreadState) -> list[Info]:
+        if not table:
+            return []
+        try:
+            items = list(table.values())
+        except RuntimeError:  # resized by a racing thread
+            return []
+        return [info for (epoch, info) in items if unordered(epoch, ts)]
+
+    def locate(kind: int, container: Any, key: Any, site: tuple[Any, ...]) -> Cell | None:
+        try:
+            cell = cells_get((id(container),) if kind == SIZE else (id(container), key))
+        except TypeError:  # unhashable key
+            return None
+        if cell is None:
+            cell = new_cell(kind, container, key, site)
+        elif cell.weak and cell.container() is not container:
+            cell = replace(cell, container, key, site)
+        return None if cell.off else cell
+
+    # ---------------------------------------------------------------- strict
+
+    def strict_read_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> None:
+        if cell.r == SHARED:
+            rs = cell.rs
+            if rs is not None:
+                mine = rs.get(ts.tid)
+                if mine is not None and mine[0] == e:
+                    return
+        w = cell.w
+        info = record_read(cell, ts, e, site)
+        if w and unordered(w, ts):
+            wi = cell.wi
+            if wi is not None:
+                report("data-race", cell, info, "read", wi, "write")
+
+    def strict_write_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> None:
+        info = info_for(ts, site, cell.wi)
+        w, wi = cell.w, cell.wi
+        if w and wi is not None and unordered(w, ts):
+            report("data-race", cell, info, "write", wi, "write")
+        r = cell.r
+        if r == SHARED:
+            rs = cell.rs
+            try:
+                reads = list(rs.values()) if rs is not None else []
+            except RuntimeError:
+                reads = []
+            for epoch, read_info in reads:
+                if unordered(epoch, ts):
+                    report("data-race", cell, info, "write", read_info, "read")
+        elif r:
+            ri = cell.ri
+            if ri is not None and unordered(r, ts):
+                report("data-race", cell, info, "write", ri, "read")
+        cell.w = e
+        cell.wi = info
+        # every earlier read is now either ordered before this write or reported
+        cell.r = 0
+        cell.rs = None
+
+    def strict_read(kind: int, container: Any, key: Any, site: tuple[Any, ...]) -> None:
+        try:
+            ts = tl.ts
+        except AttributeError:
+            ts = thread_state()
+        try:
+            cell = cells_get((id(container),) if kind == SIZE else (id(container), key))
+        except TypeError:
+            return
+        e = ts.epoch
+        if cell is not None and cell.r == e:
+            return
+        cell = locate(kind, container, key, site)
+        if cell is not None:
+            strict_read_slow(cell, ts, e, site)
+
+    def strict_write(kind: int, container: Any, key: Any, site: tuple[Any, ...]) -> None:
+        try:
+            ts = tl.ts
+        except AttributeError:
+            ts = thread_state()
+        try:
+            cell = cells_get((id(container),) if kind == SIZE else (id(container), key))
+        except TypeError:
+            return
+        e = ts.epoch
+        if cell is not None and cell.w == e:
+            if perturb is not None:
+                perturb(ts)
+            return
+        cell = locate(kind, container, key, site)
+        if cell is not None:
+            strict_write_slow(cell, ts, e, site)
+        if perturb is not None:
+            perturb(ts)
+
+    def strict_iterated(container: Any, site: tuple[Any, ...]) -> None:
+        strict_read(SIZE, container, None, site)
+
+    # ---------------------------------------------------------------- python
+
+    def python_read_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> None:
+        info = record_read(cell, ts, e, site)
+        if site[3] & F_GUARD:
+            w, wi = cell.w, cell.wi
+            if w and wi is not None and unordered(w, ts):
+                report("check-then-act", cell, info, "read", wi, "write")
+            cell.g = remember(cell.g, ts, e, info)
+
+    def python_write_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> None:
+        rmw = False
+        if cell.kind != SIZE:
+            r = cell.r
+            if r == e:
+                rmw = True
+            elif r == SHARED and cell.rs is not None:
+                mine = cell.rs.get(ts.tid)
+                rmw = mine is not None and mine[0] == e
+        w, wi = cell.w, cell.wi
+        info = info_for(ts, site, wi)
+        if rmw and w and wi is not None and unordered(w, ts):
+            report("lost-update", cell, info, "write", wi, "write")
+        else:
+            m, mi = cell.m, cell.mi
+            if m and mi is not None and unordered(m, ts):
+                report("lost-update", cell, info, "write", mi, "write")
+        for gi in others(cell.g, ts):
+            report("check-then-act", cell, info, "write", gi, "read")
+        for ii in others(cell.it, ts):
+            report("iteration", cell, info, "write", ii, "read")
+        cell.w = e
+        cell.wi = info
+        if rmw:
+            cell.m = e
+            cell.mi = info
+
+    def python_read(kind: int, container: Any, key: Any, site: tuple[Any, ...]) -> None:
+        try:
+            ts = tl.ts
+        except AttributeError:
+            ts = thread_state()
+        try:
+            cell = cells_get((id(container),) if kind == SIZE else (id(container), key))
+        except TypeError:
+            return
+        e = ts.epoch
+        if cell is not None and cell.r == e and not site[3] & F_GUARD:
+            return
+        cell = locate(kind, container, key, site)
+        if cell is not None:
+            python_read_slow(cell, ts, e, site)
+
+    def python_write(kind: int, container: Any, key: Any, site: tuple[Any, ...]) -> None:
+        try:
+            ts = tl.ts
+        except AttributeError:
+            ts = thread_state()
+        try:
+            cell = cells_get((id(container),) if kind == SIZE else (id(container), key))
+        except TypeError:
+            return
+        e = ts.epoch
+        if cell is not None and cell.w == e and (cell.m == e or cell.r != e):
+            if perturb is not None:
+                perturb(ts)
+            return
+        cell = locate(kind, container, key, site)
+        if cell is not None:
+            python_write_slow(cell, ts, e, site)
+        if perturb is not None:
+            perturb(ts)
+
+    def python_iterated(container: Any, site: tuple[Any, ...]) -> None:
+        try:
+            ts = tl.ts
+        except AttributeError:
+            ts = thread_state()
+        cell = locate(SIZE, container, None, site)
+        if cell is None:
+            return
+        e = ts.epoch
+        info = record_read(cell, ts, e, site)
+        w, wi = cell.w, cell.wi
+        if w and wi is not None and unordered(w, ts):
+            report("iteration", cell, info, "read", wi, "write")
+        cell.it = remember(cell.it, ts, e, info)
+
+    if python:
+        return python_read, python_write, python_iterated
+    return strict_read, strict_write, strict_iterated

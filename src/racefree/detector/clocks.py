@@ -1,0 +1,127 @@
+"""Vector clocks, FastTrack epochs and per-thread detector state.
+
+Invariants (true with and without the GIL):
+
+* A thread's :class:`ThreadState` is written only by that thread (its clock,
+  its vector clock ``vc``, its epoch); other threads only ever see *copies* of
+  ``vc`` that the owner published at a release.
+* ``vc[t]`` is the latest clock of thread ``t`` this thread has synchronized
+  with; ``vc[self.tid] == self.clock``.  A thread's clock ticks after every
+  release *and* every acquire, so "no synchronization operation of its own in
+  between" two accesses is exactly "both at the same epoch".
+* An epoch is one int, ``clock << SHIFT | tid``: an access at epoch ``e``
+  happens before thread ``T``'s present iff ``e >> SHIFT <= T.vc[e & MASK]``.
+* A :class:`SyncClock` (the clock of a lock, event, queue item…) is guarded by
+  whoever serializes the primitive: the user lock itself for locks, the
+  detector's sync lock for merges (:meth:`SyncClock.merge`).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from racefree.detector.report import Frame
+
+SHIFT = 24
+MASK = (1 << SHIFT) - 1
+SHARED = -1  # a cell's read epoch when several unordered readers are recorded
+
+
+def join_into(vc: list[int], other: list[int]) -> None:
+    """``vc := vc ⊔ other`` in place."""
+    n = len(other)
+    if len(vc) < n:
+        vc.extend([0] * (n - len(vc)))
+    for i in range(n):
+        c = other[i]
+        if c > vc[i]:
+            vc[i] = c
+
+
+def happened_before(epoch: int, vc: list[int]) -> bool:
+    """Whether the access at `epoch` happens before the present of the owner of `vc`."""
+    t = epoch & MASK
+    return t < len(vc) and (epoch >> SHIFT) <= vc[t]
+
+
+class ThreadState:
+    """One thread as the detector sees it.
+
+    Initial state: clock 1, ``vc`` inherited from the parent at ``Thread.start``
+    (or all zeros for a thread the detector did not see start).
+    """
+
+    __slots__ = ("clock", "created", "epoch", "name", "rng", "thread", "tid", "vc")
+
+    def __init__(self, tid: int, vc: list[int], name: str, thread: Any, created: tuple[Frame, ...]) -> None:
+        self.tid = tid
+        if len(vc) <= tid:
+            vc.extend([0] * (tid + 1 - len(vc)))
+        self.vc = vc
+        self.clock = vc[tid] = 1
+        self.epoch = (1 << SHIFT) | tid
+        self.name = name
+        self.thread = thread  # the threading.Thread, for its current name (may be None)
+        self.created = created  # where Thread.start() was called, innermost first
+        self.rng: random.Random | None = None  # stress mode only
+
+    def tick(self) -> None:
+        """Start a new epoch (after a release or an acquire)."""
+        c = self.clock + 1
+        self.clock = c
+        self.vc[self.tid] = c
+        self.epoch = (c << SHIFT) | self.tid
+
+    def display_name(self) -> str:
+        t = self.thread
+        if t is not None:
+            try:
+                return str(t.name)
+            except Exception:  # a half-initialized Thread subclass
+                pass
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<ThreadState {self.name!r} tid={self.tid} clock={self.clock}>"
+
+
+class SyncClock:
+    """The clock of one synchronization object (what its releases published).
+
+    ``last`` is the epoch of the single release that produced ``vc`` when it was
+    a plain replacement (a lock released by its holder); an acquirer that
+    already knows that epoch knows all of ``vc`` and can skip the join.
+    """
+
+    __slots__ = ("gen", "last", "vc")
+
+    def __init__(self, gen: int) -> None:
+        self.gen = gen
+        self.vc: list[int] | None = None
+        self.last = 0
+
+    def publish(self, ts: ThreadState) -> None:
+        """Release by the holder: the clock becomes a copy of the thread's."""
+        self.vc = ts.vc.copy()
+        self.last = ts.epoch
+        ts.tick()
+
+    def merge(self, ts: ThreadState) -> None:
+        """Release that accumulates (semaphores, events, barriers): caller holds the sync lock."""
+        if self.vc is None:
+            self.vc = ts.vc.copy()
+            self.last = ts.epoch
+        else:
+            join_into(self.vc, ts.vc)
+            self.last = 0
+        ts.tick()
+
+    def absorb(self, ts: ThreadState) -> None:
+        """Acquire: the thread's future is after every release published here."""
+        vc = self.vc
+        if vc is not None:
+            last = self.last
+            if not (last and happened_before(last, ts.vc)):
+                join_into(ts.vc, vc)
+        ts.tick()

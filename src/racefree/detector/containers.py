@@ -1,0 +1,219 @@
+"""What container operations access: item, size and iteration recording.
+
+:func:`build` turns a detector's ``(read, write, iterated)`` recorders into the
+``getitem``/``setitem``/``delitem``/``contains``/``iterate``/``call`` functions
+of :mod:`racefree.detector.runtime`.
+
+The model (strict mode follows Go, where a map is one variable for writes):
+
+* ``d[k]`` reads ITEM(k); ``d[k] = v`` and ``del d[k]`` write ITEM(k) and, for
+  anything but a list, SIZE (list slots are separate variables, as in Go);
+* ``k in d`` reads ITEM(k) of a dict or set, SIZE of a sequence (it scans);
+* ``len(x)`` reads SIZE; ``for``, comprehensions, ``list(x)``, ``sorted(x)``,
+  ``sum(x)``… and iterating methods (``.items()``, ``.copy()``…) iterate SIZE;
+* mutating methods (``append``, ``pop``, ``update``, ``add``…) write SIZE, and
+  those that name an element (``set.add(x)``, ``dict.pop(k)``) its ITEM too;
+* immutable containers (str, bytes, tuple, frozenset, range) are never recorded.
+
+Holds no shared state besides a per-(type, method) handler cache whose entries
+are computed idempotently (a racing double computation stores equal values).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import Callable
+from types import BuiltinFunctionType, MethodDescriptorType, MethodType, WrapperDescriptorType
+from typing import Any
+
+from racefree.detector.events import ITEM, SIZE
+from racefree.detector.shadow import IMMUTABLE
+
+Site = tuple[Any, ...]
+Handler = Callable[[Any, Site, tuple[Any, ...]], None]
+
+TRACKED = (dict, list, set, deque, bytearray)
+_ITERATING_BUILTINS = frozenset({"sorted", "sum", "min", "max", "any", "all", "iter"})
+_ITERATING_TYPES: frozenset[Any] = frozenset(
+    {list, tuple, set, frozenset, dict, enumerate, reversed, bytearray}
+)
+_MULTI_ITERATING_TYPES: frozenset[Any] = frozenset({zip})
+_FUNC_FIRST_TYPES: frozenset[Any] = frozenset({map, filter})
+
+# method name -> (what it does): "r" read ITEM(arg0), "w" write SIZE, "wi" write ITEM(arg0)+SIZE,
+# "it" iterate, "len" read SIZE, "ita" write SIZE and iterate arg0
+_DICT = {
+    "get": "r", "__getitem__": "r", "__contains__": "r",
+    "setdefault": "wi", "pop": "wi", "__setitem__": "wi", "__delitem__": "wi",
+    "popitem": "w", "clear": "w", "update": "ita", "__ior__": "ita",
+    "keys": "it", "values": "it", "items": "it", "copy": "it", "__iter__": "it", "__reversed__": "it",
+    "__len__": "len", "move_to_end": "w",
+    # collections.Counter (Python-level methods)
+    "subtract": "ita", "most_common": "it", "elements": "it", "total": "it",
+}
+_LIST = {
+    "append": "w", "insert": "w", "pop": "w", "remove": "w", "clear": "w", "sort": "w", "reverse": "w",
+    "extend": "ita", "__iadd__": "ita", "index": "it", "count": "it", "copy": "it", "__iter__": "it",
+    "__len__": "len", "__getitem__": "r",
+}
+_SET = {
+    "add": "wi", "discard": "wi", "remove": "wi", "__contains__": "r",
+    "pop": "w", "clear": "w", "update": "ita", "difference_update": "ita", "intersection_update": "ita",
+    "symmetric_difference_update": "ita", "__ior__": "ita", "__iand__": "ita", "__isub__": "ita",
+    "copy": "it", "union": "it", "intersection": "it", "difference": "it", "symmetric_difference": "it",
+    "issubset": "it", "issuperset": "it", "isdisjoint": "it", "__iter__": "it", "__len__": "len",
+}
+_DEQUE = {
+    "append": "w", "appendleft": "w", "pop": "w", "popleft": "w", "clear": "w", "remove": "w",
+    "rotate": "w", "insert": "w", "reverse": "w", "extend": "ita", "extendleft": "ita",
+    "count": "it", "index": "it", "copy": "it", "__iter__": "it", "__len__": "len",
+}
+_TABLES: tuple[tuple[type, dict[str, str]], ...] = (
+    (OrderedDict, _DICT), (defaultdict, _DICT), (dict, _DICT), (list, _LIST), (set, _SET), (deque, _DEQUE),
+)
+
+
+def _lookup(tp: type, name: str) -> str | None:
+    for base, table in _TABLES:
+        if issubclass(tp, base):
+            return table.get(name)
+    return None
+
+
+def build(
+    read: Callable[[int, Any, Any, Site], None],
+    write: Callable[[int, Any, Any, Site], None],
+    iterated: Callable[[Any, Site], None],
+) -> dict[str, Callable[..., Any]]:
+    """The container functions of the runtime API for one detector."""
+    cache: dict[tuple[type, str], str | None] = {}
+
+    def iterate_one(x: Any, site: Site) -> None:
+        if isinstance(x, TRACKED):
+            iterated(x, site)
+
+    def apply(action: str, owner: Any, site: Site, args: tuple[Any, ...]) -> None:
+        if action == "r":
+            if args:
+                read(ITEM, owner, args[0], site)
+        elif action == "w":
+            write(SIZE, owner, None, site)
+        elif action == "wi":
+            if args:
+                write(ITEM, owner, args[0], site)
+            write(SIZE, owner, None, site)
+        elif action == "it":
+            iterated(owner, site)
+        elif action == "len":
+            read(SIZE, owner, None, site)
+        else:  # "ita"
+            write(SIZE, owner, None, site)
+            if args:
+                iterate_one(args[0], site)
+
+    def method(owner: Any, name: str, site: Site, args: tuple[Any, ...]) -> None:
+        tp = type(owner)
+        if tp in IMMUTABLE:
+            return
+        k = (tp, name)
+        try:
+            action = cache[k]
+        except KeyError:
+            action = cache[k] = _lookup(tp, name)
+        if action is not None:
+            apply(action, owner, site, args)
+
+    def builtin(name: str, site: Site, args: tuple[Any, ...]) -> None:
+        if name == "len":
+            if args and isinstance(args[0], TRACKED):
+                read(SIZE, args[0], None, site)
+        elif name in _ITERATING_BUILTINS and args and (len(args) == 1 or name in ("sorted", "sum", "iter")):
+            iterate_one(args[0], site)
+
+    def call(func: Any, site: Site, /, *args: Any, **kwargs: Any) -> Any:
+        tf = type(func)
+        if tf is BuiltinFunctionType:
+            owner = func.__self__
+            if owner is builtins:
+                builtin(func.__name__, site, args)
+            elif owner is not None and not isinstance(owner, type):
+                method(owner, func.__name__, site, args)
+        elif tf is type:
+            if func in _ITERATING_TYPES:
+                if args:
+                    iterate_one(args[0], site)
+            elif func in _MULTI_ITERATING_TYPES:
+                for a in args:
+                    iterate_one(a, site)
+            elif func in _FUNC_FIRST_TYPES:
+                for a in args[1:]:
+                    iterate_one(a, site)
+        elif tf is MethodType:
+            owner = func.__self__
+            if isinstance(owner, TRACKED):
+                method(owner, func.__name__, site, args)
+        elif (tf is MethodDescriptorType or tf is WrapperDescriptorType) and args:
+            method(args[0], func.__name__, site, args[1:])
+        return func(*args, **kwargs)
+
+    def getitem(container: Any, key: Any, site: Site) -> None:
+        tp = type(container)
+        if tp in IMMUTABLE:
+            return
+        tk = type(key)
+        if tk is slice:
+            iterate_one(container, site)
+            return
+        if tp is list:
+            if tk is int and key < 0:
+                key += len(container)
+        elif isinstance(container, defaultdict):
+            try:
+                missing = key not in container
+            except TypeError:
+                return
+            if missing:  # __missing__ inserts
+                write(ITEM, container, key, site)
+                write(SIZE, container, None, site)
+                return
+        read(ITEM, container, key, site)
+
+    def setitem(container: Any, key: Any, site: Site) -> None:
+        tp = type(container)
+        if tp in IMMUTABLE:
+            return
+        if type(key) is slice:
+            write(SIZE, container, None, site)
+            return
+        if tp is list:
+            if type(key) is int and key < 0:
+                key += len(container)
+            write(ITEM, container, key, site)
+            return
+        write(ITEM, container, key, site)
+        if isinstance(container, TRACKED):
+            write(SIZE, container, None, site)
+
+    def delitem(container: Any, key: Any, site: Site) -> None:
+        if type(container) in IMMUTABLE:
+            return
+        if type(key) is not slice:
+            write(ITEM, container, key, site)
+        write(SIZE, container, None, site)
+
+    def contains(container: Any, key: Any, site: Site) -> None:
+        if isinstance(container, (dict, set)):
+            read(ITEM, container, key, site)
+        elif isinstance(container, TRACKED):
+            read(SIZE, container, None, site)
+
+    def iterate(container: Any, site: Site) -> Any:
+        if isinstance(container, TRACKED):
+            iterated(container, site)
+        return container
+
+    return {
+        "read": read, "write": write, "getitem": getitem, "setitem": setitem, "delitem": delitem,
+        "contains": contains, "iterate": iterate, "call": call,
+    }

@@ -1,0 +1,331 @@
+"""The race detector: thread states, happens-before edges, and the recording switch.
+
+A :class:`Detector` watches every thread of the process between ``start()``
+and ``stop()``: instrumented code reports accesses through
+:mod:`racefree.detector.runtime`, the wrapped ``threading``/``queue``/
+``concurrent.futures`` API and the :mod:`racefree.sync` hook report
+synchronization, and races accumulate as :class:`~racefree.detector.report.Race`
+objects.
+
+Invariants (true with and without the GIL):
+
+* At most one detector is active (``_active``, guarded by ``_activation``).
+* ``Detector._lock`` (a private ``_thread`` lock: never visible to the program,
+  so it never creates an edge) guards ``_threads`` (tid allocation), the
+  ``_hb_clocks`` of :mod:`racefree.sync` keys, and every *accumulating*
+  :class:`SyncClock` (events, semaphores, barriers, futures, thread ends) during
+  merge and absorb.  No user code runs while it is held.
+* A thread's :class:`ThreadState` lives in ``Detector.tls`` and is only written by
+  its thread (see :mod:`racefree.detector.clocks`).
+* Sync clocks stored on program objects carry the detector's generation; a
+  clock left by an earlier detector is ignored.
+"""
+
+from __future__ import annotations
+
+import _thread
+import itertools
+import random
+import sys
+import threading
+from types import TracebackType
+from typing import Any, Literal
+
+from racefree.detector import access, containers, hb_futures, hb_queue, hb_threading, runtime, stacks
+from racefree.detector.clocks import SyncClock, ThreadState, join_into
+from racefree.detector.patching import Patches
+from racefree.detector.races import Registry
+from racefree.detector.report import Race
+from racefree.detector.shadow import Shadow
+from racefree.detector.stress import Perturber
+from racefree.sync import _hb
+
+Mode = Literal["python", "strict"]
+MODES = ("python", "strict")
+
+_allocate_lock = _thread.allocate_lock
+_get_ident = _thread.get_ident
+_threads_by_ident: dict[int, threading.Thread] = getattr(threading, "_active", {})
+_main_thread = threading.main_thread
+_activation = _allocate_lock()
+_active: Detector | None = None
+_generations = itertools.count(1)
+CLOCK = "_racefree_clock"
+
+
+def active() -> Detector | None:
+    """The started detector, if any."""
+    return _active
+
+
+class Detector:
+    """A happens-before race detector for the threads of this process.
+
+    ``mode`` is ``"python"`` (races that lose data even though every bytecode is
+    atomic: lost updates, check-then-act, iteration during mutation) or
+    ``"strict"`` (Go's definition: two unordered accesses, at least one a write).
+    ``history_size`` bounds the shadow memory (locations remembered; the oldest
+    are forgotten first, which can only hide a race).  ``stress`` perturbs the
+    scheduling at instrumented writes, seeded by ``seed`` (random if None, and
+    then available as :attr:`seed`) so lost updates happen under the GIL too.
+
+    Misuse: starting a second detector while one is active raises RuntimeError;
+    a detector starts once (``stop`` is idempotent).  Threads already running at
+    ``start`` and objects created before it are seen without their history (a
+    lock created before ``start`` gives no edges).
+    """
+
+    def __init__(
+        self,
+        mode: Mode = "python",
+        *,
+        history_size: int = 1 << 16,
+        stress: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be 'python' or 'strict', not {mode!r}")
+        if history_size < 1:
+            raise ValueError(f"history_size must be positive, not {history_size}")
+        self.mode: Mode = mode
+        self.history_size = history_size
+        self.stress = stress
+        if stress and seed is None:
+            seed = random.SystemRandom().randrange(1 << 32)
+        self.seed: int | None = seed
+        self.gen = next(_generations)
+        self.shadow = Shadow(history_size)
+        self.registry = Registry()
+        self.tls = _thread._local()
+        self.perturber = Perturber(seed or 0) if stress else None
+        self.perturb: Any = self.perturber.perturb if self.perturber is not None else None
+        self._lock = _allocate_lock()
+        self._threads: list[ThreadState] = []  # guarded by _lock
+        self._hb_clocks: dict[object, SyncClock] = {}  # guarded by _lock
+        self._patches: list[tuple[Any, Patches]] = []
+        self._previous_listener: _hb.HBListener | None = None
+        self._switch_interval: float | None = None
+        self._state = "new"  # "new" -> "started" -> "stopped"
+
+    # ----------------------------------------------------------------- control
+
+    def start(self) -> None:
+        """Begin recording in every thread; RuntimeError if another detector is active."""
+        global _active
+        with _activation:
+            if _active is not None:
+                raise RuntimeError("another racefree Detector is already started; stop it first")
+            if self._state != "new":
+                raise RuntimeError("a Detector can be started only once; create a new one")
+            self._state = "started"
+            _active = self
+            self.thread_state()
+            read, write, iterated = access.build(self)
+            functions = containers.build(read, write, iterated)
+            self._patches = [
+                (hb_threading, hb_threading.install(self)),
+                (hb_queue, hb_queue.install(self)),
+                (hb_futures, hb_futures.install(self)),
+            ]
+            self._previous_listener = _hb.attach(self)
+            if self.stress:
+                self._switch_interval = sys.getswitchinterval()
+                sys.setswitchinterval(1e-6)
+            runtime.install(functions)
+
+    def stop(self) -> None:
+        """Stop recording and undo every patch (idempotent); races found stay available."""
+        global _active
+        with _activation:
+            if self._state != "started":
+                self._state = "stopped"
+                return
+            self._state = "stopped"
+            runtime.uninstall()
+            if self._switch_interval is not None:
+                sys.setswitchinterval(self._switch_interval)
+                self._switch_interval = None
+            _hb.detach(self._previous_listener)
+            for module, patches in reversed(self._patches):
+                module.uninstall(patches)
+            self._patches = []
+            _active = None
+
+    @property
+    def started(self) -> bool:
+        return self._state == "started"
+
+    def __enter__(self) -> Detector:
+        self.start()
+        return self
+
+    def __exit__(
+        self, tp: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def races(self) -> list[Race]:
+        """Every distinct race found so far, first seen first, counts up to date."""
+        return self.registry.races()
+
+    def take_new_races(self) -> list[Race]:
+        """The distinct races first found since the previous call."""
+        return self.registry.take_new()
+
+    def statistics(self) -> dict[str, Any]:
+        """Counters for humans and benchmarks."""
+        return {
+            "mode": self.mode,
+            "threads": len(self._threads),
+            "cells": len(self.shadow),
+            "evicted": self.shadow.evicted,
+            "races": len(self.registry.order),
+            "seed": self.seed,
+            "stress_yields": self.perturber.yields() if self.perturber is not None else 0,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"<Detector mode={self.mode} {self._state} threads={len(self._threads)} cells={len(self.shadow)}>"
+        )
+
+    # ----------------------------------------------------------------- threads
+
+    def _new_thread_state(
+        self, vc: list[int], name: str, thread: Any, created: tuple[Any, ...]
+    ) -> ThreadState:
+        with self._lock:
+            tid = len(self._threads)
+            ts = ThreadState(tid, vc, name, thread, created)
+            self._threads.append(ts)
+        if self.stress:
+            ts.rng = random.Random((self.seed or 0) * 1_000_003 + tid)
+        self.tls.ts = ts
+        return ts
+
+    def thread_state(self) -> ThreadState:
+        """The calling thread's state, created (with no history) the first time."""
+        try:
+            ts: ThreadState = self.tls.ts
+            return ts
+        except AttributeError:
+            pass
+        thread = _threads_by_ident.get(_get_ident())
+        name = thread.name if thread is not None else f"thread-{_get_ident()}"
+        return self._new_thread_state([], name, thread, ())
+
+    def thread_starting(self, thread: threading.Thread) -> None:
+        """``Thread.start`` (in the parent): the child inherits the parent's clock."""
+        ts = self.thread_state()
+        created = stacks.frames(stacks.capture_user(1))
+        thread.__dict__["_racefree_start"] = (self.gen, ts.vc.copy(), created)
+        ts.tick()
+
+    def thread_begin(self, thread: threading.Thread) -> None:
+        """First step of a started thread (in the child)."""
+        info = thread.__dict__.pop("_racefree_start", None)
+        if info is not None and info[0] == self.gen:
+            self._new_thread_state(info[1], thread.name, thread, info[2])
+        else:
+            self.thread_state()
+
+    def thread_end(self, thread: threading.Thread) -> None:
+        """Last step of a thread: publish its clock for ``join``."""
+        clock = SyncClock(self.gen)
+        clock.publish(self.thread_state())
+        thread.__dict__["_racefree_end"] = clock
+
+    def thread_joined(self, thread: threading.Thread) -> None:
+        clock = thread.__dict__.get("_racefree_end")
+        ts = self.thread_state()
+        if isinstance(clock, SyncClock) and clock.gen == self.gen:
+            clock.absorb(ts)
+        else:
+            ts.tick()
+
+    # --------------------------------------------------------- tracked locks
+
+    def lock_acquired(self, lock: Any) -> None:
+        ts = self.thread_state()
+        clock = lock._clock
+        if clock is not None and clock.gen == self.gen:
+            clock.absorb(ts)
+        else:
+            ts.tick()
+
+    def lock_released(self, lock: Any) -> None:
+        clock = lock._clock
+        if clock is None or clock.gen != self.gen:
+            clock = lock._clock = SyncClock(self.gen)
+        clock.publish(self.thread_state())
+
+    # ------------------------------------------- clocks stored on program objects
+
+    def _object_clock(self, obj: Any, slot: str) -> SyncClock:
+        d = obj.__dict__
+        name = f"{CLOCK}_{slot}"
+        clock = d.get(name)
+        if not isinstance(clock, SyncClock) or clock.gen != self.gen:
+            clock = d[name] = SyncClock(self.gen)
+        return clock
+
+    def release_object(self, obj: Any, slot: str = "") -> None:
+        """An accumulating release on `obj` (event set, semaphore release, future done…)."""
+        ts = self.thread_state()
+        with self._lock:
+            self._object_clock(obj, slot).merge(ts)
+
+    def acquire_object(self, obj: Any, slot: str = "") -> None:
+        ts = self.thread_state()
+        with self._lock:
+            self._object_clock(obj, slot).absorb(ts)
+
+    def move_object_clock(self, obj: Any, source: str, target: str) -> None:
+        """``target := source; source := empty`` (a barrier generation completes)."""
+        with self._lock:
+            src = self._object_clock(obj, source)
+            dst = self._object_clock(obj, target)
+            dst.vc, dst.last = src.vc, src.last
+            src.vc, src.last = None, 0
+
+    def publish_clock(self) -> list[int]:
+        """A copy of the calling thread's clock, as a release (for queue items)."""
+        ts = self.thread_state()
+        vc = ts.vc.copy()
+        ts.tick()
+        return vc
+
+    def absorb_clock(self, vc: list[int] | None) -> None:
+        """Acquire a clock obtained from :meth:`publish_clock`."""
+        ts = self.thread_state()
+        if vc is not None:
+            join_into(ts.vc, vc)
+        ts.tick()
+
+    # ------------------------------------------------ racefree.sync (_hb listener)
+
+    def release(self, key: object) -> None:
+        ts = self.thread_state()
+        with self._lock:
+            clock = self._hb_clocks.get(key)
+            if clock is None:
+                clock = self._hb_clocks[key] = SyncClock(self.gen)
+            clock.merge(ts)
+
+    def acquire(self, key: object) -> None:
+        ts = self.thread_state()
+        with self._lock:
+            clock = self._hb_clocks.get(key)
+            if clock is not None:
+                clock.absorb(ts)
+            else:
+                ts.tick()
+
+    def acquire_release(self, key: object) -> None:
+        ts = self.thread_state()
+        with self._lock:
+            clock = self._hb_clocks.get(key)
+            if clock is None:
+                clock = self._hb_clocks[key] = SyncClock(self.gen)
+            clock.absorb(ts)
+            clock.merge(ts)

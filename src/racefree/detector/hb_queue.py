@@ -1,0 +1,143 @@
+"""Happens-before edges of :mod:`queue`: ``put`` of an item → the ``get`` of that item.
+
+A queue's own mutex and conditions are raw locks (created by ``queue``, see
+:func:`racefree.detector.patching.internal_caller`), so they give no edge: a
+``get`` is ordered only after the ``put`` of the item it returns, as with a Go
+channel, and ``task_done`` → a ``join`` that returns.
+
+``Queue``, ``LifoQueue`` and ``PriorityQueue`` are wrapped at their ``_put``/
+``_get`` hooks, which run under the queue's mutex: the putter's clock is kept
+in a side table keyed by the item's ``id`` (the item is alive while queued),
+FIFO per id, so the getter absorbs the clock of the put that stored what it got.
+``queue.SimpleQueue`` (a C type without hooks) is replaced, while a detector
+records, by a subclass that carries the clock next to the item inside the queue.
+
+Invariants: a queue's side table is touched only under that queue's mutex; a
+SimpleQueue's tagged items are unwrapped by ``get`` even after ``stop``.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from racefree.detector.patching import Patches
+
+if TYPE_CHECKING:
+    from racefree.detector.engine import Detector
+
+_hooks: Detector | None = None
+_RawSimpleQueue: Any = queue.SimpleQueue
+_orig: dict[str, Any] = {}
+SIDE = "_racefree_items"
+
+
+def _side(q: Any, gen: int) -> dict[int, list[list[int]]]:
+    side = q.__dict__.get(SIDE)
+    if side is None or side[0] != gen:
+        side = q.__dict__[SIDE] = (gen, {})
+    table: dict[int, list[list[int]]] = side[1]
+    return table
+
+
+def _wrap_put(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    def _put(self: Any, item: Any) -> None:
+        h = _hooks
+        if h is not None:
+            _side(self, h.gen).setdefault(id(item), []).append(h.publish_clock())
+        original(self, item)
+
+    return _put
+
+
+def _wrap_get(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def _get(self: Any) -> Any:
+        item = original(self)
+        h = _hooks
+        if h is not None:
+            table = _side(self, h.gen)
+            clocks = table.get(id(item))
+            vc = None
+            if clocks:
+                vc = clocks.pop(0)
+                if not clocks:
+                    del table[id(item)]
+            h.absorb_clock(vc)
+        return item
+
+    return _get
+
+
+def _task_done(self: queue.Queue[Any]) -> None:
+    h = _hooks
+    if h is not None:
+        h.release_object(self, "tasks")
+    _orig["task_done"](self)
+
+
+def _join(self: queue.Queue[Any]) -> None:
+    _orig["join"](self)
+    h = _hooks
+    if h is not None:
+        h.acquire_object(self, "tasks")
+
+
+class _Tagged:
+    __slots__ = ("gen", "item", "vc")
+
+    def __init__(self, item: Any, gen: int, vc: list[int]) -> None:
+        self.item = item
+        self.gen = gen
+        self.vc = vc
+
+
+class SimpleQueue(_RawSimpleQueue):  # type: ignore[misc]
+    """``queue.SimpleQueue`` while a detector records: ``put`` → the ``get`` of that item."""
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        h = _hooks
+        if h is not None:
+            item = _Tagged(item, h.gen, h.publish_clock())
+        super().put(item, block, timeout)
+
+    def put_nowait(self, item: Any) -> None:
+        self.put(item, False)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        item = super().get(block, timeout)
+        if type(item) is _Tagged:
+            h = _hooks
+            if h is not None and item.gen == h.gen:
+                h.absorb_clock(item.vc)
+            return item.item
+        return item
+
+    def get_nowait(self) -> Any:
+        return self.get(False)
+
+
+SimpleQueue.__name__ = SimpleQueue.__qualname__ = "SimpleQueue"
+SimpleQueue.__module__ = "queue"
+
+
+def install(detector: Detector) -> Patches:
+    global _hooks
+    p = Patches()
+    for cls in (queue.Queue, queue.LifoQueue, queue.PriorityQueue):
+        for name, wrap in (("_put", _wrap_put), ("_get", _wrap_get)):
+            original = cls.__dict__[name]
+            p.set(cls, name, wrap(original))
+    _orig.setdefault("task_done", queue.Queue.__dict__["task_done"])
+    _orig.setdefault("join", queue.Queue.__dict__["join"])
+    p.set(queue.Queue, "task_done", _task_done)
+    p.set(queue.Queue, "join", _join)
+    p.set(queue, "SimpleQueue", SimpleQueue)
+    _hooks = detector
+    return p
+
+
+def uninstall(patches: Patches) -> None:
+    global _hooks
+    _hooks = None
+    patches.restore()

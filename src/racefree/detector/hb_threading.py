@@ -1,0 +1,347 @@
+"""Happens-before edges of :mod:`threading`.
+
+While a detector is started, ``threading.Lock``/``threading.RLock`` create
+tracked locks (for the program; the thread machinery still gets raw ones), a
+``Condition`` made by the program without a lock gets a tracked ``RLock``, and
+the methods of ``Thread``, ``Event``, ``Semaphore``, ``BoundedSemaphore`` and
+``Barrier`` are wrapped at the class level (so objects created before start and
+names imported with ``from threading import …`` are covered too):
+
+=========================  ==================================================
+operation                  edge
+=========================  ==================================================
+``Thread.start``           parent's past → the new thread's first step
+thread ends → ``join``     the thread's whole run → after ``join`` returns
+``Lock``/``RLock``         ``release`` → a later successful ``acquire``
+``Condition``              through its lock (``wait`` releases and reacquires)
+``Semaphore``              ``release`` → a later successful ``acquire``
+``Event``                  ``set`` → a ``wait`` that returns True
+``Barrier``                every party's arrival → every party's departure
+``Timer``                  a Thread (start/join); ``cancel`` gives no edge
+=========================  ==================================================
+
+Objects that ``threading``, ``queue``, ``concurrent.futures`` or the detector
+create for their own bookkeeping (``Thread._started``, a ``Queue``'s mutex, an
+executor's idle semaphore) give no edge: those would order accesses that the
+program does not order (see :func:`racefree.detector.patching.internal_caller`).
+
+Invariants: ``_hooks`` is the started detector or None; it changes only in
+:func:`install`/:func:`uninstall` (the engine's activation lock).  A tracked
+lock's ``_clock`` is touched only by the thread that holds the lock.
+"""
+
+from __future__ import annotations
+
+import _thread
+import threading
+from typing import TYPE_CHECKING, Any
+
+from racefree.detector.patching import Patches, internal_caller
+
+if TYPE_CHECKING:
+    from racefree.detector.engine import Detector
+
+_hooks: Detector | None = None
+
+_allocate_lock = _thread.allocate_lock
+_raw_rlock: Any = threading.RLock
+_Thread = threading.Thread
+_Event = threading.Event
+_Semaphore = threading.Semaphore
+_BoundedSemaphore = threading.BoundedSemaphore
+_Barrier = threading.Barrier
+_Condition = threading.Condition
+_orig: dict[str, Any] = {}
+INTERNAL = "_racefree_internal"
+
+
+class Lock:
+    """``threading.Lock`` while a detector records: a raw lock plus its clock."""
+
+    __slots__ = ("__weakref__", "_clock", "_lock")
+    _lock: Any
+    _clock: Any
+
+    def __new__(cls) -> Any:
+        if _hooks is None or internal_caller(1):
+            return _allocate_lock()
+        return cls._tracked()
+
+    @classmethod
+    def _tracked(cls) -> Lock:
+        self = object.__new__(cls)
+        self._lock = _allocate_lock()
+        self._clock = None
+        return self
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        ok = bool(self._lock.acquire(blocking, timeout))
+        if ok:
+            h = _hooks
+            if h is not None:
+                h.lock_acquired(self)
+        return ok
+
+    def release(self) -> None:
+        h = _hooks
+        if h is not None and self._lock.locked():
+            h.lock_released(self)
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def locked(self) -> bool:
+        return bool(self._lock.locked())
+
+    def _at_fork_reinit(self) -> None:
+        self._lock._at_fork_reinit()
+
+    acquire_lock = acquire
+    release_lock = release
+
+    def __repr__(self) -> str:
+        return f"<racefree tracked {'locked' if self.locked() else 'unlocked'} Lock at {id(self):#x}>"
+
+
+class RLock:
+    """``threading.RLock`` while a detector records: a raw reentrant lock plus its clock."""
+
+    __slots__ = ("__weakref__", "_clock", "_lock")
+    _lock: Any
+    _clock: Any
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if _hooks is None or internal_caller(1):
+            return _raw_rlock(*args, **kwargs)
+        return cls._tracked()
+
+    @classmethod
+    def _tracked(cls) -> RLock:
+        self = object.__new__(cls)
+        self._lock = _raw_rlock()
+        self._clock = None
+        return self
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        ok = bool(self._lock.acquire(blocking, timeout))
+        if ok:
+            h = _hooks
+            if h is not None:
+                h.lock_acquired(self)
+        return ok
+
+    def release(self) -> None:
+        h = _hooks
+        if h is not None and self._lock._is_owned():
+            h.lock_released(self)
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    # the Condition protocol
+    def _release_save(self) -> Any:
+        h = _hooks
+        if h is not None and self._lock._is_owned():
+            h.lock_released(self)
+        return self._lock._release_save()
+
+    def _acquire_restore(self, state: Any) -> None:
+        self._lock._acquire_restore(state)
+        h = _hooks
+        if h is not None:
+            h.lock_acquired(self)
+
+    def _is_owned(self) -> bool:
+        return bool(self._lock._is_owned())
+
+    def _at_fork_reinit(self) -> None:
+        self._lock._at_fork_reinit()
+
+    def __getattr__(self, name: str) -> Any:  # _recursion_count() and friends
+        return getattr(object.__getattribute__(self, "_lock"), name)
+
+    def __repr__(self) -> str:
+        return f"<racefree tracked RLock at {id(self):#x}>"
+
+
+def _mark(obj: Any) -> None:
+    """Called from a wrapped ``__init__``: remember objects made by thread machinery.
+
+    The outermost constructor decides (a BoundedSemaphore's ``__init__`` calls
+    Semaphore's from inside threading).
+    """
+    obj.__dict__.setdefault(INTERNAL, internal_caller(2))
+
+
+def _tracked(obj: Any) -> Detector | None:
+    h = _hooks
+    if h is None or obj.__dict__.get(INTERNAL):
+        return None
+    return h
+
+
+# --------------------------------------------------------------------- Thread
+
+def _thread_start(self: threading.Thread) -> None:
+    h = _hooks
+    if h is not None:
+        h.thread_starting(self)
+    _orig["Thread.start"](self)
+
+
+def _thread_bootstrap_inner(self: threading.Thread) -> None:
+    h = _hooks
+    if h is not None:
+        h.thread_begin(self)
+    try:
+        _orig["Thread._bootstrap_inner"](self)
+    finally:
+        if h is not None:
+            h.thread_end(self)
+
+
+def _thread_join(self: threading.Thread, timeout: float | None = None) -> None:
+    _orig["Thread.join"](self, timeout)
+    h = _hooks
+    if h is not None and not self.is_alive():
+        h.thread_joined(self)
+
+
+# ------------------------------------------------------------ Condition, Event
+
+def _condition_init(self: threading.Condition, lock: Any = None) -> None:
+    if lock is None and _hooks is not None and not internal_caller(1):
+        lock = RLock._tracked()
+    _orig["Condition.__init__"](self, lock)
+
+
+def _event_init(self: threading.Event) -> None:
+    _mark(self)
+    _orig["Event.__init__"](self)
+
+
+def _event_set(self: threading.Event) -> None:
+    h = _tracked(self)
+    if h is not None:
+        h.release_object(self)
+    _orig["Event.set"](self)
+
+
+def _event_wait(self: threading.Event, timeout: float | None = None) -> bool:
+    ok: bool = _orig["Event.wait"](self, timeout)
+    if ok:
+        h = _tracked(self)
+        if h is not None:
+            h.acquire_object(self)
+    return ok
+
+
+# ---------------------------------------------------------------- Semaphore
+
+def _semaphore_init(self: threading.Semaphore, value: int = 1) -> None:
+    _mark(self)
+    _orig["Semaphore.__init__"](self, value)
+
+
+def _bounded_semaphore_init(self: threading.BoundedSemaphore, value: int = 1) -> None:
+    _mark(self)
+    _orig["BoundedSemaphore.__init__"](self, value)
+
+
+def _semaphore_acquire(
+    self: threading.Semaphore, blocking: bool = True, timeout: float | None = None
+) -> bool:
+    ok: bool = _orig["Semaphore.acquire"](self, blocking, timeout)
+    if ok:
+        h = _tracked(self)
+        if h is not None:
+            h.acquire_object(self)
+    return ok
+
+
+def _semaphore_release(self: threading.Semaphore, n: int = 1) -> None:
+    h = _tracked(self)
+    if h is not None:
+        h.release_object(self)
+    _orig["Semaphore.release"](self, n)
+
+
+def _bounded_semaphore_release(self: threading.BoundedSemaphore, n: int = 1) -> None:
+    h = _tracked(self)
+    if h is not None:
+        h.release_object(self)
+    _orig["BoundedSemaphore.release"](self, n)
+
+
+# ------------------------------------------------------------------ Barrier
+
+def _barrier_init(self: threading.Barrier, *args: Any, **kwargs: Any) -> None:
+    _mark(self)
+    _orig["Barrier.__init__"](self, *args, **kwargs)
+
+
+def _barrier_wait(self: threading.Barrier, timeout: float | None = None) -> int:
+    h = _tracked(self)
+    if h is not None:
+        h.release_object(self, "arrivals")
+    index: int = _orig["Barrier.wait"](self, timeout)
+    h = _tracked(self)
+    if h is not None:
+        h.acquire_object(self, "departures")
+    return index
+
+
+def _barrier_release(self: threading.Barrier) -> None:
+    # called by the last party to arrive, under the barrier's lock, before anyone leaves
+    h = _tracked(self)
+    if h is not None:
+        h.move_object_clock(self, "arrivals", "departures")
+    _orig["Barrier._release"](self)
+
+
+def install(detector: Detector) -> Patches:
+    """Wrap threading for `detector`; returns the patches to restore."""
+    global _hooks
+    p = Patches()
+    for cls, name, fn in (
+        (_Thread, "start", _thread_start),
+        (_Thread, "_bootstrap_inner", _thread_bootstrap_inner),
+        (_Thread, "join", _thread_join),
+        (_Condition, "__init__", _condition_init),
+        (_Event, "__init__", _event_init),
+        (_Event, "set", _event_set),
+        (_Event, "wait", _event_wait),
+        (_Semaphore, "__init__", _semaphore_init),
+        (_Semaphore, "acquire", _semaphore_acquire),
+        (_Semaphore, "__enter__", _semaphore_acquire),
+        (_Semaphore, "release", _semaphore_release),
+        (_BoundedSemaphore, "__init__", _bounded_semaphore_init),
+        (_BoundedSemaphore, "release", _bounded_semaphore_release),
+        (_Barrier, "__init__", _barrier_init),
+        (_Barrier, "wait", _barrier_wait),
+        (_Barrier, "_release", _barrier_release),
+    ):
+        key = f"{cls.__name__}.{name}"
+        original = cls.__dict__.get(name)
+        if original is None:  # inherited: call what the class would have used
+            original = getattr(cls, name)
+        _orig.setdefault(key, original)
+        p.set(cls, name, fn)
+    p.set(threading, "Lock", Lock)
+    p.set(threading, "RLock", RLock)
+    _hooks = detector
+    return p
+
+
+def uninstall(patches: Patches) -> None:
+    global _hooks
+    _hooks = None
+    patches.restore()

@@ -1,0 +1,179 @@
+"""Shadow memory: one :class:`Cell` per Python location the program touched.
+
+Invariants (true with and without the GIL):
+
+* ``Shadow.cells`` maps ``(id(container), key)`` (``(id(container),)`` for a
+  SIZE location) to a Cell.  A cell keeps its container alive (or, for objects
+  that support weak references, a weak reference checked before any cross-thread
+  comparison), so an ``id`` is never confused with a later object's.
+* Cells are created with ``dict.setdefault`` (one winner per location, atomic on
+  both builds) and evicted oldest-first under ``Shadow.lock`` when there are
+  more than ``history_size`` of them; an evicted location starts over with no
+  history (a missed race, never a false one).
+* A cell's access fields are updated without a lock: two threads update the
+  same cell concurrently only when their own accesses are unordered, i.e. when
+  they race anyway; the worst outcome is a different (still real) pair reported.
+* ATTR of a module object is that module's GLOBAL: both keys map to one cell.
+  Attributes of ``threading.local`` objects and items of immutable containers get
+  a cell with ``off`` set: never checked, never reported.
+"""
+
+from __future__ import annotations
+
+import _thread
+import weakref
+from collections.abc import Hashable
+from itertools import islice
+from types import ModuleType
+from typing import Any
+
+from racefree.detector.events import ATTR, CELL, GLOBAL, ITEM, S_TEXT, SIZE
+
+_allocate_lock = _thread.allocate_lock
+_LOCAL_TYPES: tuple[type, ...] = (_thread._local,)
+try:
+    import _threading_local
+
+    _LOCAL_TYPES += (_threading_local.local,)
+except ImportError:  # pragma: no cover
+    pass
+
+IMMUTABLE = frozenset({str, bytes, tuple, frozenset, range, memoryview, type(None), int, float, complex})
+
+Info = tuple[Any, ...]  # (ThreadState, site, captured stack)
+
+
+class Cell:
+    """The access history of one location (FastTrack state plus python-mode extras).
+
+    ``w``/``wi``: epoch and info of the last write; ``r``/``ri``: of the last read,
+    or ``r == SHARED`` and ``rs`` a dict tid -> (epoch, info) of unordered reads;
+    ``m``/``mi``: the last read-modify-write; ``g``: tid -> (epoch, info) of guard
+    reads (check-then-act); ``it``: tid -> (epoch, info) of iterations.
+    """
+
+    __slots__ = (
+        "container", "g", "it", "key", "kind", "loc", "m", "mi", "off", "r", "ri", "rs", "text",
+        "w", "weak", "wi",
+    )
+
+    def __init__(self, kind: int, container: Any, key: Any, text: str, weak: bool, off: bool) -> None:
+        self.kind = kind
+        self.container = weakref.ref(container) if weak else container
+        self.weak = weak
+        self.key = key
+        self.text = text
+        self.off = off
+        self.loc: str | None = None
+        self.w = 0
+        self.wi: Info | None = None
+        self.r = 0
+        self.ri: Info | None = None
+        self.rs: dict[int, tuple[int, Info]] | None = None
+        self.m = 0
+        self.mi: Info | None = None
+        self.g: dict[int, tuple[int, Info]] | None = None
+        self.it: dict[int, tuple[int, Info]] | None = None
+
+    def holds(self, container: Any) -> bool:
+        """Whether this cell still describes `container` (not a dead object's reused id)."""
+        if self.weak:
+            return bool(self.container() is container)
+        return True
+
+    def target(self) -> Any:
+        return self.container() if self.weak else self.container
+
+    def location(self) -> str:
+        """The report string: ``Counter.n``, ``global total``, ``dict registry['cfg']``…"""
+        loc = self.loc
+        if loc is None:
+            loc = self.loc = describe(self.kind, self.target(), self.key, self.text)
+        return loc
+
+
+def safe_repr(key: Any) -> str:
+    """repr() of simple keys only: never runs user code from inside the detector."""
+    t = type(key)
+    if t in (str, int, float, bool, bytes, type(None)):
+        r = repr(key)
+        return r if len(r) <= 60 else r[:57] + "..."
+    if t is tuple and len(key) <= 4:
+        return "(" + ", ".join(safe_repr(k) for k in key) + ("," if len(key) == 1 else "") + ")"
+    return f"<{t.__name__}>"
+
+
+def describe(kind: int, container: Any, key: Any, text: str) -> str:
+    if kind == GLOBAL:
+        return f"global {key}"
+    if kind == CELL:
+        return f"closure {key}"
+    if kind == ATTR:
+        owner = container.__name__ if isinstance(container, type) else type(container).__name__
+        return f"{owner}.{key}"
+    tname = type(container).__name__ if container is not None else "object"
+    if kind == SIZE:
+        return f"{tname} {text}".rstrip()
+    return f"{tname} {text}[{safe_repr(key)}]"
+
+
+def _weakrefable(obj: Any) -> bool:
+    return type(obj).__weakrefoffset__ != 0
+
+
+class Shadow:
+    """All cells of one detector run, bounded by `history_size`."""
+
+    def __init__(self, history_size: int) -> None:
+        self.history_size = max(16, history_size)
+        self.cells: dict[Hashable, Cell] = {}
+        self.lock = _allocate_lock()  # guards eviction only
+        self.evicted = 0
+
+    def new_cell(self, kind: int, container: Any, key: Any, site: tuple[Any, ...]) -> Cell:
+        """Create (or find, if another thread won) the cell of a location seen for the first time."""
+        cells = self.cells
+        t = type(container)
+        if kind == ATTR and t is ModuleType:
+            g = container.__dict__
+            cell = cells.get((id(g), key))
+            if cell is None:
+                cell = cells.setdefault((id(g), key), Cell(GLOBAL, g, key, "", False, False))
+            return cells.setdefault((id(container), key), cell)
+        if kind == SIZE:
+            k: Hashable = (id(container),)
+        else:
+            k = (id(container), key)
+        off = (kind == ATTR and isinstance(container, _LOCAL_TYPES)) or (
+            kind >= ITEM and t in IMMUTABLE
+        )
+        text = str(site[S_TEXT]) if kind >= ITEM else ""
+        cell = cells.setdefault(k, Cell(kind, container, key, text, _weakrefable(container), off))
+        if len(cells) > self.history_size:
+            self._evict()
+        return cell
+
+    def replace(self, cell: Cell, container: Any, key: Any, site: tuple[Any, ...]) -> Cell:
+        """The cell's object died and its id was reused: start the location over."""
+        k: Hashable = (id(container),) if cell.kind == SIZE else (id(container), key)
+        self.cells.pop(k, None)
+        return self.new_cell(cell.kind, container, key, site)
+
+    def _evict(self) -> None:
+        if not self.lock.acquire(False):
+            return  # another thread is evicting
+        try:
+            cells = self.cells
+            n = len(cells) - self.history_size + self.history_size // 4
+            try:
+                victims = list(islice(iter(cells), max(n, 0)))
+            except RuntimeError:  # resized concurrently (free-threaded build): try next time
+                return
+            for k in victims:
+                cells.pop(k, None)
+            self.evicted += len(victims)
+        finally:
+            self.lock.release()
+
+    def __len__(self) -> int:
+        return len(self.cells)

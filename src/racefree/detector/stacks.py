@@ -1,0 +1,97 @@
+"""Call stacks for reports: cheap capture now, readable frames later.
+
+A captured stack is a flat tuple ``(code, lasti, code, lasti, ...)`` of the
+frames *outside* the access site, innermost first: capturing costs a walk but
+no line-number decoding; :func:`frames` turns it into :class:`report.Frame`
+objects only when a race is reported.  Frames of the detector itself and of the
+thread machinery of the standard library (``threading``, ``queue``,
+``concurrent.futures``, ``runpy``) never appear in reports.
+
+This module holds no shared state besides the constant filter set.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures._base as _futures_base
+import concurrent.futures.thread as _futures_thread
+import os
+import queue
+import runpy
+import sys
+import threading
+from types import CodeType, FrameType
+from typing import Any
+
+from racefree.detector.report import Frame
+
+MAX_DEPTH = 24
+
+_getframe = sys._getframe
+_DETECTOR_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_HIDDEN_FILES = frozenset(
+    os.path.abspath(m.__file__)
+    for m in (threading, queue, runpy, _futures_base, _futures_thread)
+    if m.__file__
+) | frozenset(m.__file__ for m in (threading, queue, runpy, _futures_base, _futures_thread) if m.__file__)
+
+Captured = tuple[Any, ...]
+EMPTY: Captured = ()
+
+
+def hidden(filename: str) -> bool:
+    """Whether frames of `filename` are left out of reports."""
+    return filename in _HIDDEN_FILES or filename.startswith(_DETECTOR_DIR) or filename.startswith("<frozen ")
+
+
+def capture(frame: FrameType | None) -> Captured:
+    """The stack from `frame` outward (unfiltered, at most MAX_DEPTH frames)."""
+    out: list[Any] = []
+    n = 0
+    while frame is not None and n < MAX_DEPTH:
+        out.append(frame.f_code)
+        out.append(frame.f_lasti)
+        frame = frame.f_back
+        n += 1
+    return tuple(out)
+
+
+def capture_outside_site() -> Captured:
+    """The stack of the code that called the instrumented function.
+
+    Skips the detector's frames (the access functions, the rewriter's helpers)
+    and the instrumented frame itself, whose position is the site tuple.
+    """
+    f: FrameType | None = _getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_DETECTOR_DIR):
+        f = f.f_back
+    if f is not None:
+        f = f.f_back
+    return capture(f)
+
+
+def capture_user(depth: int) -> Captured:
+    """The stack of the user code that called into the detector (e.g. ``Thread.start``)."""
+    return capture(_getframe(depth + 1))
+
+
+def _line(code: CodeType, lasti: int) -> int:
+    for start, end, line in code.co_lines():
+        if start <= lasti < end:
+            return line if line is not None else code.co_firstlineno
+    return code.co_firstlineno
+
+
+def frames(captured: Captured) -> tuple[Frame, ...]:
+    """The captured stack as report frames, detector and thread machinery removed."""
+    out = []
+    for i in range(0, len(captured), 2):
+        code = captured[i]
+        if hidden(code.co_filename):
+            continue
+        out.append(Frame(code.co_filename, _line(code, captured[i + 1]), code.co_name))
+    return tuple(out)
+
+
+def site_frame(site: tuple[Any, ...]) -> Frame:
+    """The access site as a report frame."""
+    return Frame(str(site[0]), int(site[1]), str(site[2]))
