@@ -62,6 +62,16 @@ def test_private_l1_l2_shared_l3(tmp_path: Path, two_cpus: None) -> None:
     assert false_sharing_verdict(1.05, topo, workers=4).code == "not-observed"
 
 
+def test_workers_that_took_turns_prove_nothing(tmp_path: Path, two_cpus: None) -> None:
+    root = _fake_sysfs(tmp_path, 2, [(1, "Data", "{cpu}"), (3, "Unified", "0-1")])
+    topo = read_topology(root)
+    v = false_sharing_verdict(1.02, topo, workers=4, parallelism=1.0)
+    assert v.code == "no-parallelism" and "1.00 CPUs' worth" in v.text
+    # a clear slowdown is still reported as false sharing, and full parallelism without one is not
+    assert false_sharing_verdict(2.5, topo, workers=4, parallelism=1.1).code == "visible"
+    assert false_sharing_verdict(1.02, topo, workers=4, parallelism=1.9).code == "not-observed"
+
+
 def test_all_caches_shared_means_the_effect_vanishes(tmp_path: Path, two_cpus: None) -> None:
     root = _fake_sysfs(tmp_path, 2, [(1, "Data", "0,1"), (2, "Unified", "0-1")])
     topo = read_topology(root)

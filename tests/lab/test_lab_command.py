@@ -74,8 +74,9 @@ def test_quick_lab_end_to_end_writes_every_figure(tmp_path: Path, capsys: pytest
         assert fs["verdict"] == "no-kernel"
     else:
         assert fs["ratio"] == pytest.approx(fs["adjacent_s"] / fs["padded_s"])
-        assert fs["verdict"] in {"visible", "not-observed", "vanished-shared-caches", "single-cpu",
-                                 "unknown-topology"}
+        assert fs["verdict"] in {"visible", "not-observed", "no-parallelism", "vanished-shared-caches",
+                                 "single-cpu", "unknown-topology"}
+        assert fs["parallelism"] > 0
     final = ex2["workload"]["final"]
     assert (final["tasks_processed"], final["errors"], final["bytes_processed"], final["requests"]) == (
         2000, 100, 2_048_000, 2000)

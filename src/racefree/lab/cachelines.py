@@ -30,6 +30,8 @@ __all__ = [
 
 #: Adjacent/padded time ratio from which the lab calls false sharing visible.
 VISIBLE_RATIO = 1.3
+#: Below this many CPUs' worth of work per wall second, the workers took turns.
+MIN_PARALLELISM = 1.3
 
 COUNTERS = ("counter1", "counter2", "counter3", "counter4")
 
@@ -193,20 +195,31 @@ def read_topology(root: str | os.PathLike[str] = "/sys/devices/system/cpu") -> C
 
 @dataclass(frozen=True)
 class Verdict:
-    """A slug (``visible``, ``vanished-shared-caches``, ``not-observed``, ``single-cpu``,
-    ``unknown-topology``) and the sentence that explains it."""
+    """A slug (``visible``, ``vanished-shared-caches``, ``not-observed``, ``no-parallelism``,
+    ``single-cpu``, ``unknown-topology``) and the sentence that explains it."""
 
     code: str
     text: str
 
 
-def false_sharing_verdict(ratio: float, topology: CacheTopology, workers: int) -> Verdict:
-    """Explain a measured adjacent/padded time ratio with the cache topology."""
+def false_sharing_verdict(ratio: float, topology: CacheTopology, workers: int,
+                          parallelism: float | None = None) -> Verdict:
+    """Explain a measured adjacent/padded time ratio with the cache topology.
+
+    `parallelism` is the workers' CPU time per wall second (about 1 when they
+    took turns on one CPU): below :data:`MIN_PARALLELISM` no line had to move
+    between CPUs, so the ratio cannot show false sharing, whatever the topology.
+    """
     ncpu = len(topology.cpus)
     if ncpu < 2:
         return Verdict("single-cpu", (
             f"only {ncpu} CPU is usable: the workers never run at the same time, so no cache line "
             f"can bounce — a ratio near 1 is expected and says nothing about false sharing"))
+    if parallelism is not None and parallelism < MIN_PARALLELISM and ratio < VISIBLE_RATIO:
+        return Verdict("no-parallelism", (
+            f"ratio {ratio:.2f}x: the workers got only {parallelism:.2f} CPUs' worth of time at once "
+            f"(the machine is busy with other work), so they mostly took turns and no line moved "
+            f"between CPUs — no conclusion about false sharing from this run"))
     if not topology.caches:
         seen = " (but the slowdown is visible)" if ratio >= VISIBLE_RATIO else ""
         return Verdict("unknown-topology", (
@@ -229,5 +242,5 @@ def false_sharing_verdict(ratio: float, topology: CacheTopology, workers: int) -
             f"in one CPU's cache — this is false sharing"))
     return Verdict("not-observed", (
         f"ratio {ratio:.2f}x: the caches are private per CPU ({levels}), so false sharing should "
-        f"show, but it did not in this run — the workers were probably rarely on CPU at the same "
-        f"time (other load on the machine, or vCPUs time-sliced by the hypervisor)"))
+        f"show, but it did not in this run although the workers ran in parallel — perhaps the "
+        f"hypervisor backs these vCPUs with one physical core's caches"))

@@ -103,6 +103,7 @@ def false_sharing(scale: Scale, ui: LabUI) -> tuple[dict[str, Any], list[Check]]
     kernel = choice.kernel
     checks: list[Check] = []
     times: dict[str, list[float]] = {"adjacent": [], "padded": []}
+    parallelism: dict[str, list[float]] = {"adjacent": [], "padded": []}
     finals: dict[str, list[int]] = {}
     with ui.progress(f"false sharing: {workers} workers × {n:,} atomic adds",
                      2 * scale.fs_repeats) as advance:
@@ -112,10 +113,17 @@ def false_sharing(scale: Scale, ui: LabUI) -> tuple[dict[str, Any], list[Check]]
                 names = ["counter1", "counter2", "counter3", "counter4"]
                 addrs = [ctypes.addressof(obj) + getattr(struct, f).offset for f in names]
 
-                def body(i: int, addrs: list[int] = addrs) -> None:
-                    kernel.increment(addrs[i % len(addrs)], n)
+                cpu = [0.0] * workers  # each worker writes only its own slot
 
-                times[label].append(run_threads(workers, body))
+                def body(i: int, addrs: list[int] = addrs, cpu: list[float] = cpu) -> None:
+                    t0 = time.thread_time()
+                    kernel.increment(addrs[i % len(addrs)], n)
+                    cpu[i] = time.thread_time() - t0
+
+                wall = run_threads(workers, body)
+                times[label].append(wall)
+                # CPU seconds the workers got per wall second: ~1 means they took turns.
+                parallelism[label].append(sum(cpu) / wall if wall > 0 else 0.0)
                 finals[label] = [getattr(obj, f) for f in names]
                 advance(1)
     for label, values in finals.items():
@@ -125,10 +133,13 @@ def false_sharing(scale: Scale, ui: LabUI) -> tuple[dict[str, Any], list[Check]]
         checks.append(Check(f"ex1 false sharing {label} counters", per_counter, values))
     adjacent, padded = min(times["adjacent"]), min(times["padded"])
     ratio = adjacent / padded if padded > 0 else float("inf")
-    verdict = false_sharing_verdict(ratio, topology, workers)
+    par = statistics.median(parallelism["adjacent"] + parallelism["padded"])
+    verdict = false_sharing_verdict(ratio, topology, workers, parallelism=par)
     figures.update(
         adjacent_s=adjacent, padded_s=padded, ratio=ratio,
         adjacent_runs_s=times["adjacent"], padded_runs_s=times["padded"],
+        parallelism=par, adjacent_parallelism=parallelism["adjacent"],
+        padded_parallelism=parallelism["padded"],
         adjacent_ns_per_add=adjacent * 1e9 / (workers * n), padded_ns_per_add=padded * 1e9 / (workers * n),
         counters_adjacent=finals["adjacent"], counters_padded=finals["padded"],
         verdict=verdict.code, explanation=verdict.text,
@@ -141,6 +152,8 @@ def false_sharing(scale: Scale, ui: LabUI) -> tuple[dict[str, Any], list[Check]]
               ("padded: CacheLinePaddedCounters", padded * 1000, statistics.median(times["padded"]) * 1000,
                figures["padded_ns_per_add"], _counters(finals["padded"]))])
     ui.note(f"cache topology ({topology.source}): {topology.summary()}")
+    ui.note(f"parallelism: the workers got {par:.2f} CPUs' worth of time per second of wall time "
+            f"(median over runs; {min(workers, len(topology.cpus))} would mean all of them at once)")
     ui.note(f"{ratio:.2f}x slower with false sharing — {verdict.text}",
             "good" if verdict.code == "visible" else "warn")
     return figures, checks
