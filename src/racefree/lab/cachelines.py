@@ -235,11 +235,12 @@ def false_sharing_verdict(ratio: float, topology: CacheTopology, workers: int,
     meet = f"L{shared[0]}" if shared else "memory"
     levels = "/".join(f"L{n}" for n in private)
     if ratio >= VISIBLE_RATIO:
+        overlap = (f"while the workers ran at once ({parallelism:.2f} CPUs' worth of time per second)"
+                   if parallelism is not None else f"while {min(workers, ncpu)} workers ran at once")
         return Verdict("visible", (
-            f"ratio {ratio:.2f}x: each CPU has its own {levels}; with {min(workers, ncpu)} workers "
-            f"running at once, the one line holding all four counters moves between those private "
-            f"caches (through {meet}) on nearly every locked add, while each padded counter stays "
-            f"in one CPU's cache — this is false sharing"))
+            f"ratio {ratio:.2f}x: each CPU has its own {levels}; {overlap}, the one line holding all "
+            f"four counters moved between those private caches (through {meet}) on nearly every "
+            f"locked add, while each padded counter stayed in one CPU's cache — this is false sharing"))
     return Verdict("not-observed", (
         f"ratio {ratio:.2f}x: the caches are private per CPU ({levels}), so false sharing should "
         f"show, but it did not in this run although the workers ran in parallel — perhaps the "
