@@ -3,8 +3,8 @@
 Invariants (true with and without the GIL) — every field is guarded by ``_lock``:
 
 * ``_writer`` is the ident of the thread holding the write lock, or ``None``.
-* ``_readers`` maps the ident of each thread holding read shares to how many it
-  holds (≥ 1).  ``_writer is not None`` implies ``not _readers``.
+* ``_readers`` holds one thread ident per read share held (a thread that holds
+  two shares appears twice).  ``_writer is not None`` implies ``not _readers``.
 * ``_waiting_writers`` / ``_waiting_readers`` count threads blocked in
   ``acquire_write`` / ``acquire_read``.
 * ``_admitted`` counts readers that were waiting when the last writer released
@@ -124,7 +124,7 @@ class RWLock:
         self._lock = threading.Lock()
         self._can_read = threading.Condition(self._lock)
         self._can_write = threading.Condition(self._lock)
-        self._readers: dict[int, int] = {}
+        self._readers: list[int] = []
         self._writer: int | None = None
         self._waiting_readers = 0
         self._waiting_writers = 0
@@ -140,20 +140,23 @@ class RWLock:
         me = _get_ident()
         lock = self._lock
         lock.acquire()
-        try:
-            readers = self._readers
-            if self._writer is None and (not self._waiting_writers or me in readers):
-                readers[me] = readers.get(me, 0) + 1
-            else:
+        # Fast path without try/finally: nothing between acquire and release can raise.
+        if self._writer is None and not self._waiting_writers:
+            self._readers.append(me)
+            lock.release()
+        else:
+            try:
                 if self._writer == me:
                     raise DeadlockError(
                         "acquire_read() by the thread that holds the write lock would deadlock "
                         "(RWLock does not downgrade)"
                     )
-                if not blocking or not self._wait_read(me, timeout):
+                if self._writer is None and me in self._readers:
+                    self._readers.append(me)  # re-entrant read: never waits behind a writer
+                elif not blocking or not self._wait_read(me, timeout):
                     return False
-        finally:
-            lock.release()
+            finally:
+                lock.release()
         hb = _hb.listener
         if hb is not None:
             hb.acquire((self, "write"))
@@ -174,7 +177,7 @@ class RWLock:
                 if remaining is not None and remaining <= 0:
                     return False
                 self._can_read.wait(remaining)
-            self._readers[me] = self._readers.get(me, 0) + 1
+            self._readers.append(me)
             entered = True
             return True
         finally:
@@ -187,22 +190,22 @@ class RWLock:
     def release_read(self) -> None:
         """Give back one read share held by the calling thread."""
         me = _get_ident()
-        with self._lock:
-            readers = self._readers
-            held = readers.get(me)
-            if held is None:
-                raise LockNotHeldError(
-                    "release_read(): the calling thread holds no read share of this RWLock"
-                )
-            hb = _hb.listener
-            if hb is not None:
-                hb.release((self, "read"))
-            if held == 1:
-                del readers[me]
-                if not readers and self._waiting_writers and not self._admitted:
-                    self._can_write.notify()
-            else:
-                readers[me] = held - 1
+        lock = self._lock
+        lock.acquire()
+        readers = self._readers
+        try:
+            readers.remove(me)
+        except ValueError:
+            lock.release()
+            raise LockNotHeldError(
+                "release_read(): the calling thread holds no read share of this RWLock"
+            ) from None
+        hb = _hb.listener
+        if hb is not None:  # a writer cannot see the release before we unlock
+            hb.release((self, "read"))
+        if not readers and self._waiting_writers and not self._admitted:
+            self._can_write.notify()
+        lock.release()
 
     # -- writers -------------------------------------------------------------
 
@@ -277,7 +280,7 @@ class RWLock:
         """Who holds and who waits, right now."""
         with self._lock:
             return RWLockStatistics(
-                readers=len(self._readers),
+                readers=len(set(self._readers)),
                 writer=self._writer,
                 waiting_readers=self._waiting_readers,
                 waiting_writers=self._waiting_writers,
