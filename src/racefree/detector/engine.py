@@ -100,7 +100,8 @@ class Detector:
         self.perturber = Perturber(seed or 0) if stress else None
         self.perturb: Any = self.perturber.perturb if self.perturber is not None else None
         self._lock = _allocate_lock()
-        self._threads: list[ThreadState] = []  # guarded by _lock
+        # by tid; a tid is reserved (None) when Thread.start() runs, so tids follow start order
+        self._threads: list[ThreadState | None] = []  # guarded by _lock
         self._hb_clocks: dict[object, SyncClock] = {}  # guarded by _lock
         self._patches: list[tuple[Any, Patches]] = []
         self._previous_listener: _hb.HBListener | None = None
@@ -191,13 +192,18 @@ class Detector:
 
     # ----------------------------------------------------------------- threads
 
-    def _new_thread_state(
-        self, vc: list[int], name: str, thread: Any, created: tuple[Any, ...]
-    ) -> ThreadState:
+    def _reserve_tid(self) -> int:
         with self._lock:
-            tid = len(self._threads)
-            ts = ThreadState(tid, vc, name, thread, created)
-            self._threads.append(ts)
+            self._threads.append(None)
+            return len(self._threads) - 1
+
+    def _new_thread_state(
+        self, vc: list[int], name: str, thread: Any, created: tuple[Any, ...], tid: int | None = None
+    ) -> ThreadState:
+        if tid is None:
+            tid = self._reserve_tid()
+        ts = ThreadState(tid, vc, name, thread, created)
+        self._threads[tid] = ts
         if self.stress:
             ts.rng = random.Random((self.seed or 0) * 1_000_003 + tid)
         self.tls.ts = ts
@@ -218,14 +224,14 @@ class Detector:
         """``Thread.start`` (in the parent): the child inherits the parent's clock."""
         ts = self.thread_state()
         created = stacks.frames(stacks.capture_user(1))
-        thread.__dict__["_racefree_start"] = (self.gen, ts.vc.copy(), created)
+        thread.__dict__["_racefree_start"] = (self.gen, ts.vc.copy(), created, self._reserve_tid())
         ts.tick()
 
     def thread_begin(self, thread: threading.Thread) -> None:
         """First step of a started thread (in the child)."""
         info = thread.__dict__.pop("_racefree_start", None)
         if info is not None and info[0] == self.gen:
-            self._new_thread_state(info[1], thread.name, thread, info[2])
+            self._new_thread_state(info[1], thread.name, thread, info[2], info[3])
         else:
             self.thread_state()
 

@@ -1,0 +1,151 @@
+"""Lifecycle, symmetry of the patches, bounded memory, many threads."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import queue
+import threading
+from typing import Any
+
+import pytest
+from _engine_support import Box, incr_x, read_x, sequential_unordered, site, write_x
+
+from racefree.detector import Detector
+from racefree.detector import runtime as rf
+from racefree.detector.events import ATTR
+from racefree.sync import _hb
+
+
+def snapshot() -> dict[str, Any]:
+    return {
+        "Lock": threading.Lock,
+        "RLock": threading.RLock,
+        "SimpleQueue": queue.SimpleQueue,
+        "start": threading.Thread.__dict__["start"],
+        "join": threading.Thread.__dict__["join"],
+        "event_set": threading.Event.__dict__["set"],
+        "sem_enter": threading.Semaphore.__dict__["__enter__"],
+        "bsem_acquire": "acquire" in threading.BoundedSemaphore.__dict__,
+        "q_put": queue.Queue.__dict__["_put"],
+        "lifo_put": queue.LifoQueue.__dict__["_put"],
+        "task_done": queue.Queue.__dict__["task_done"],
+        "result": concurrent.futures.Future.__dict__["result"],
+        "wait": concurrent.futures.wait,
+        "read": rf.read,
+        "call": rf.call,
+        "listener": _hb.listener,
+    }
+
+
+def test_start_stop_is_symmetric_and_idempotent() -> None:
+    before = snapshot()
+    d = Detector()
+    d.start()
+    during = snapshot()
+    assert during["Lock"] is not before["Lock"]
+    assert during["read"] is not before["read"] and rf.recording()
+    assert during["listener"] is d
+    d.stop()
+    d.stop()
+    assert snapshot() == before
+    assert not rf.recording()
+
+
+def test_only_one_active_detector_and_single_start() -> None:
+    with Detector() as d, pytest.raises(RuntimeError, match="already started"):
+        Detector().start()
+    with pytest.raises(RuntimeError, match="started only once"):
+        d.start()
+
+
+def test_runtime_is_a_no_op_when_stopped() -> None:
+    b = Box()
+    write_x(b)
+    assert rf.iterate([1], site(1)) == [1]
+    assert rf.call(len, site(1), [1, 2]) == 2
+    assert rf.call(dict, site(1), a=1) == {"a": 1}
+    f = (lambda: b)  # noqa: E731
+    assert rf.cells(f)[0].cell_contents is b
+
+
+def test_recording_call_passes_arguments_through() -> None:
+    with Detector("strict"):
+        d: dict[str, int] = {}
+        assert rf.call(d.setdefault, site(1), "k", 3) == 3
+        assert rf.call(sorted, site(2), [3, 1], reverse=True) == [3, 1]
+        assert rf.call(dict.get, site(3), d, "k") == 3
+        assert rf.call(zip, site(4), [1], [2]) is not None
+        with pytest.raises(KeyError):
+            rf.call({}.pop, site(5), "missing")
+
+
+def test_history_size_bounds_the_shadow_memory() -> None:
+    with Detector("strict", history_size=100) as d:
+        boxes = [Box() for _ in range(1000)]
+        for b in boxes:
+            write_x(b)
+        stats = d.statistics()
+    assert stats["cells"] <= 100
+    assert stats["evicted"] >= 900
+
+
+def test_forgotten_history_never_invents_a_race() -> None:
+    with Detector("strict", history_size=16) as d:
+        b = Box()
+        t = threading.Thread(target=write_x, args=(b,))
+        t.start()
+        t.join()
+        for _ in range(64):
+            write_x(Box())  # evicts b's cell
+        read_x(b)
+    assert d.races() == []
+
+
+def test_a_thousand_threads() -> None:
+    b = Box()
+    with Detector("python") as d:
+        lock = threading.Lock()
+
+        def work() -> None:
+            with lock:
+                incr_x(b)
+
+        threads = [threading.Thread(target=work) for _ in range(1000)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        read_x(b)
+    assert b.x == 1000
+    assert d.races() == []
+    assert d.statistics()["threads"] == 1001
+
+
+def test_a_thousand_racing_threads_report_one_race() -> None:
+    b = Box()
+    with Detector("python") as d:
+        threads = [threading.Thread(target=incr_x, args=(b,)) for _ in range(1000)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    races = d.races()
+    assert [(r.kind, r.location) for r in races] == [("lost-update", "Box.x")]
+
+
+def test_weakly_referenced_objects_do_not_inherit_a_dead_objects_history() -> None:
+    # Box instances support weak references: a new object at a reused address starts clean
+    with Detector("strict") as d:
+        for _ in range(50):
+            sequential_unordered(lambda: write_x(Box()), lambda: read_x(Box()))
+    assert d.races() == []
+
+
+def test_statistics_and_repr() -> None:
+    d = Detector("strict")
+    assert "new" in repr(d)
+    with d:
+        sequential_unordered(lambda: rf.write(ATTR, d, "x", site(1)))
+        assert d.started
+    assert d.statistics()["mode"] == "strict"
+    assert "stopped" in repr(d)
