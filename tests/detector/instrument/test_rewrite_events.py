@@ -72,7 +72,7 @@ CASES: dict[str, tuple[str, list[str]]] = {
             return count + other
         result = outer()
         """,
-        ["cells count", "write cell 'count'@3", "cells count", "read cell 'count'@7+A",
+        ["cells count", "write cell 'count'@3", "read cell 'count'@7+A",
          "write cell 'count'@7+A", "read cell 'count'@9"],
     ),
     "subscripts: getitem, setitem, delitem, augmented": (
@@ -294,3 +294,21 @@ def test_opt_out_marker_leaves_the_module_plain() -> None:
         '''
     )
     assert log == [] and ns["result"] == 1 and "@rf" not in ns
+
+
+def test_cells_are_fetched_once_per_call_of_the_defining_function() -> None:
+    _, log = run_instrumented(
+        """
+        def outer():
+            hits = 0
+            def bump():
+                nonlocal hits
+                hits += 1
+            for _ in range(3):
+                bump()
+            return hits
+        outer()
+        """
+    )
+    assert [e for e in log if e[0] == "cells"] == [("cells", ("hits",))]
+    assert sum(1 for e in log if e[0] == "write") == 4  # `hits = 0` and three increments

@@ -67,7 +67,9 @@ class ExpressionRewriter(ast.NodeTransformer):
         self.temps_ok = False  # hidden temporaries allowed here (function body, not comprehension)
         self.private: str | None = None  # innermost class name, for private-name mangling
         self.guard: frozenset[guards.Loc] = frozenset()  # locations the current test guards
-        self.cell_needs: list[set[str]] = []  # per enclosing def: the cells it must fetch
+        # per defining function (id of its Scope): the tracked cells it must fetch for itself and
+        # for the inner scopes that touch them (they read its `@rf_c_x` as a free variable)
+        self.cell_needs: dict[int, set[str]] = {}
         self.used_support = False
         self.used_globals = False
         self._counter = 0
@@ -118,9 +120,10 @@ class ExpressionRewriter(ast.NodeTransformer):
         if kind == "global":
             self.used_globals = True
             return events.GLOBAL, name(GLOBALS)
-        if not self.cell_needs:
+        owner = self.analysis.resolve(self.scope, id_)[1]
+        if owner is None or owner.kind != "function":
             return None
-        self.cell_needs[-1].add(id_)
+        self.cell_needs.setdefault(id(owner), set()).add(id_)
         return events.CELL, name(CELL_PREFIX + id_)
 
     def skip_base(self, base: ast.expr) -> bool:
