@@ -18,6 +18,8 @@ EXERCISE_NAMES = ("ex1", "ex2", "ex3")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("exit status: 0 when every safe component gave exact totals, 1 when one did not, "
+                     "2 for bad usage")
     parser.add_argument("exercise", nargs="?", choices=EXERCISE_NAMES,
                         help="run one exercise (default: all three)")
     parser.add_argument("--quick", action="store_true",
