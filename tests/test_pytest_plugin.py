@@ -15,6 +15,7 @@ start from a clean interpreter exactly as a user's ``pytest --race`` does.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -320,7 +321,7 @@ def test_test_modules_are_instrumented_after_assert_rewriting(
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["E       assert (1 + 1) == 3"])
     cached = sorted(p.name for p in (fake.path / "__pycache__").iterdir())
-    assert any(name.endswith("-racefree.pyc") for name in cached)
+    assert any("-racefree-" in name for name in cached)
     # a plain run does not reuse the instrumented cache, and vice versa
     result = run_fake(fake)
     result.assert_outcomes(passed=0, failed=2)  # plain: compiled list stays empty
@@ -366,3 +367,127 @@ def test_xdist_workers_detect_on_their_own(fake: pytest.Pytester) -> None:
         "*racefree: races reported by a worker at session end*",
         "racefree: race involves a thread started by *::test_leaks, which outlived it",
     ])
+
+
+# -- the real detector and instrumentation ------------------------------------------------------------
+
+COUNTER = """
+    import threading
+
+
+    class Counter:
+        def __init__(self):
+            self.n = 0
+
+        def incr(self):
+            self.n += 1
+
+
+    class LockedCounter:
+        def __init__(self):
+            self.n = 0
+            self._lock = threading.Lock()
+
+        def incr(self):
+            with self._lock:
+                self.n += 1
+"""
+
+COUNTER_TESTS = """
+    import threading
+
+    from counter import Counter, LockedCounter
+
+
+    def hammer(counter, threads=2, times=50):
+        def work():
+            for _ in range(times):
+                counter.incr()
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        return counter.n
+
+
+    def test_unlocked():
+        hammer(Counter())
+
+
+    def test_locked():
+        assert hammer(LockedCounter()) == 100
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini(INI)
+    pytester.makepyfile(counter=COUNTER, test_counter=COUNTER_TESTS)
+    return pytester
+
+
+@pytest.mark.parametrize("mode", ["python", "strict"])
+def test_real_racy_test_fails_exactly(project: pytest.Pytester, mode: str) -> None:
+    result = project.runpytest_subprocess("--race", "--race-mode", mode)
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    failure = out.split("_ test_unlocked _")[1]
+    head = f"racefree: data race detected during call of test_counter.py::test_unlocked (mode {mode})"
+    assert head in failure
+    assert "WARNING: DATA RACE" in failure
+    assert "Counter.n" in failure
+    assert re.search(r"counter\.py:9\b", failure)  # self.n += 1, in both stacks
+    assert "test_counter.py" in failure  # the thread's body, and where it was created
+    assert "LockedCounter" not in out
+
+
+def test_plain_run_of_the_same_project_passes(project: pytest.Pytester) -> None:
+    project.runpytest_subprocess().assert_outcomes(passed=2)
+
+
+def test_real_race_in_the_test_module_itself(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        """
+        import threading
+
+        hits = 0
+
+
+        def bump():
+            global hits
+            for _ in range(50):
+                hits += 1
+
+
+        def test_global_in_test_module():
+            threads = [threading.Thread(target=bump) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+
+
+        def test_assertions_keep_pytests_messages():
+            box = type("Box", (), {})()
+            box.n = 2
+            assert box.n == 3
+        """
+    )
+    result = pytester.runpytest_subprocess("--race")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*global hits*"])
+    result.stdout.fnmatch_lines(["E       assert 2 == 3", "E        +  where 2 = <*Box object at *>.n"])
+
+
+def test_real_sarif_end_to_end(project: pytest.Pytester) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    project.runpytest_subprocess("--race", "--race-sarif", "out.sarif").assert_outcomes(passed=1, failed=1)
+    doc = json.loads((project.path / "out.sarif").read_text())
+    jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(doc)
+    (result,) = doc["runs"][0]["results"]
+    assert result["properties"]["location"] == "Counter.n"
+    primary = result["locations"][0]["physicalLocation"]
+    assert primary == {"artifactLocation": {"uri": "counter.py", "uriBaseId": "SRCROOT"},
+                       "region": {"startLine": 9}}

@@ -52,6 +52,7 @@ pytest's main thread, so it needs no lock.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import os
@@ -64,7 +65,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from racefree.detector.report import Race
+    from racefree.detector.report import Access, Frame, Race
 
 RACE_IGNORE = "race_ignore"
 _WORKER_KEY = "racefree_session_end"
@@ -181,7 +182,9 @@ class _RaceSession:
         self.detector = Detector(self.mode, stress=opt.race_stress, seed=opt.race_seed)
         self.stress = bool(opt.race_stress)
         self.root = str(config.rootpath)
-        self.hook = ImportHook(include=opt.race_include, exclude=opt.race_exclude, roots=[self.root])
+        self.uninstrumented: list[str] = []  # modules that ran plain because the rewrite failed, and why
+        self.hook = ImportHook(include=opt.race_include, exclude=opt.race_exclude, roots=[self.root],
+                               warn=self.uninstrumented.append)
         self._patch = pytest.MonkeyPatch()
         self.started = False
         # per-run bookkeeping (pytest's main thread only)
@@ -191,7 +194,6 @@ class _RaceSession:
         self.ignored = 0
         self.leaked: dict[str, tuple[str, bool]] = {}  # thread name -> (nodeid that leaked it, ignored?)
         self._threads_at_call: set[threading.Thread] = set()
-        self.uninstrumented: list[str] = []  # test modules that ran plain, and why
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -229,19 +231,23 @@ class _RaceSession:
         from _pytest.assertion import rewrite
 
         from racefree.detector.instrument import InstrumentError, compile_instrumented
+        from racefree.detector.instrument.cache import TAG
 
         if not hasattr(rewrite, "PYC_TAIL") or not hasattr(rewrite, "_rewrite_test"):
             self.config.issue_config_time_warning(
                 pytest.PytestWarning("racefree: this pytest's assertion rewriter is not supported; "
                                      "test modules run uninstrumented"), stacklevel=2)
             return
-        own = str(Path(__file__).resolve().parent) + os.sep
-        root = self.root.rstrip(os.sep) + os.sep
+        root = Path(self.root)
         plain_compile = compile
 
         def compile_for_race(source: Any, filename: str, mode: str, *args: Any, **kwargs: Any) -> Any:
-            path = str(Path(filename).resolve())
-            if path.startswith(root) and not path.startswith(own) and "site-packages" not in path:
+            # the import hook's own policy decides (roots, include/exclude, never stdlib, site-packages
+            # or racefree); pytest does not pass the module name, so it is guessed from the path
+            path = Path(filename).resolve()
+            name = ".".join(path.relative_to(root).with_suffix("").parts) if path.is_relative_to(root) \
+                else path.stem
+            if self.hook.selects(name, str(path))[0]:
                 try:
                     return compile_instrumented(source, filename, mode)
                 except InstrumentError as exc:  # a rewriter bug: run the module plain, say so at the end
@@ -249,9 +255,10 @@ class _RaceSession:
             return plain_compile(source, filename, mode, *args, **kwargs)
 
         self._patch.setattr(rewrite, "compile", compile_for_race, raising=False)
-        # ".cpython-311-pytest-9.2.0.pyc" -> ".cpython-311-pytest-9.2.0-racefree.pyc"
+        # ".cpython-311-pytest-9.2.0.pyc" -> ".cpython-311-pytest-9.2.0-racefree-0.1.0-r1.pyc": the
+        # rewriter's version is part of the name, so a newer rewriter never reuses an older cache
         ext = str(rewrite.PYC_EXT)
-        self._patch.setattr(rewrite, "PYC_TAIL", str(rewrite.PYC_TAIL)[: -len(ext)] + "-racefree" + ext)
+        self._patch.setattr(rewrite, "PYC_TAIL", str(rewrite.PYC_TAIL)[: -len(ext)] + f"-{TAG}{ext}")
 
     # -- pytest hooks --------------------------------------------------------------------------------
 
@@ -307,6 +314,9 @@ class _RaceSession:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         lines = [f"racefree: not instrumented (ran plain): {why}" for why in self.uninstrumented]
+        early = sorted(n for n, why in self.hook.skipped.items() if why.startswith("imported before"))
+        if early:
+            lines.append(f"racefree: imported before instrumentation started (ran plain): {', '.join(early)}")
         lines += self.suppressions.summary_lines(self.suppressed)
         if self.ignored:
             lines.append(f"racefree: {self.ignored} race(s) ignored by @pytest.mark.{RACE_IGNORE}")
@@ -324,7 +334,7 @@ class _RaceSession:
     # -- bookkeeping ---------------------------------------------------------------------------------
 
     def _take(self) -> list[Race]:
-        races = self.detector.take_new_races()
+        races = [_without_pytest_frames(race) for race in self.detector.take_new_races()]
         if not races or not self.suppressions.entries:
             return races
         kept, suppressed = self.suppressions.apply(races)
@@ -386,3 +396,30 @@ class _RaceSession:
         doc = to_sarif(self.reported, self.mode, __version__, base=self.root)
         path = Path(self.config.invocation_params.dir, self.sarif_path)
         path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+@functools.cache
+def _pytest_dirs() -> tuple[str, ...]:
+    """pytest's and pluggy's package directories: their frames are the runner's, not the user's."""
+    import _pytest
+    import pluggy
+
+    return tuple(str(Path(m.__file__).resolve().parent) + os.sep for m in (_pytest, pluggy) if m.__file__)
+
+
+def _without_pytest_frames(race: Race) -> Race:
+    """*race* with each stack cut where pytest's runner begins (the frames that called the test)."""
+    from dataclasses import replace
+
+    dirs = _pytest_dirs()
+
+    def cut(stack: tuple[Frame, ...]) -> tuple[Frame, ...]:
+        for i, frame in enumerate(stack):
+            if frame.file.startswith(dirs):
+                return stack[:i]
+        return stack
+
+    def trimmed(access: Access) -> Access:
+        return replace(access, stack=cut(access.stack), thread_created_at=cut(access.thread_created_at))
+
+    return replace(race, current=trimmed(race.current), previous=trimmed(race.previous))

@@ -16,6 +16,8 @@ import types
 from typing import Any
 
 import racefree.detector as detector_pkg
+import racefree.detector.instrument as instrument
+from racefree.detector.instrument import InstrumentError
 from racefree.detector.report import Access, Frame, Race
 
 _pending: list[Race] = []
@@ -61,10 +63,14 @@ class Detector:
 
 
 class ImportHook:
-    def __init__(self, *, include: Any = (), exclude: Any = (), roots: Any = ()) -> None:
+    def __init__(self, *, include: Any = (), exclude: Any = (), roots: Any = (), warn: Any = None) -> None:
         self.include, self.exclude, self.roots = list(include), list(exclude), list(roots)
         self.instrumented: list[str] = []
         self.skipped: dict[str, str] = {}
+
+    def selects(self, name: str, origin: str) -> tuple[bool, str]:
+        ok = any(origin.startswith(r + os.sep) for r in self.roots) and "racefree" not in name
+        return ok, "under a root" if ok else "outside the roots"
 
     def find_spec(self, *args: Any) -> None:
         return None
@@ -78,10 +84,6 @@ class ImportHook:
             sys.meta_path.remove(self)  # type: ignore[arg-type]
 
 
-class InstrumentError(Exception):
-    pass
-
-
 def compile_instrumented(source: Any, filename: str, mode: str = "exec") -> types.CodeType:
     if "_uninstrumentable" in filename:
         raise InstrumentError("rewritten code does not compile: a simulated rewriter bug")
@@ -89,26 +91,6 @@ def compile_instrumented(source: Any, filename: str, mode: str = "exec") -> type
     return compile(source, filename, mode, dont_inherit=True)
 
 
-instrument = types.ModuleType("racefree.detector.instrument")
-instrument.InstrumentError = InstrumentError  # type: ignore[attr-defined]
-instrument.ImportHook = ImportHook  # type: ignore[attr-defined]
-instrument.compile_instrumented = compile_instrumented  # type: ignore[attr-defined]
-sys.modules["racefree.detector.instrument"] = instrument
-detector_pkg.Detector = Detector  # type: ignore[attr-defined]
-
-# TEMPORARY until the engine's format module lands
-import importlib.util  # noqa: E402
-
-if importlib.util.find_spec("racefree.detector.format") is None:
-    fmt = types.ModuleType("racefree.detector.format")
-
-    def format_race(r: Race) -> str:
-        return (f"WARNING: DATA RACE ({r.kind}) on {r.location}\n  {r.current.op} by {r.current.thread}\n"
-                f"  previous {r.previous.op} by {r.previous.thread}")
-
-    def format_summary(races: list[Race]) -> str:
-        return f"Found {len(races)} data race(s)"
-
-    fmt.format_race = format_race  # type: ignore[attr-defined]
-    fmt.format_summary = format_summary  # type: ignore[attr-defined]
-    sys.modules["racefree.detector.format"] = fmt
+instrument.ImportHook = ImportHook  # type: ignore[misc]
+instrument.compile_instrumented = compile_instrumented
+detector_pkg.Detector = Detector  # type: ignore[misc]
