@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """One entry point for people and CI: each command does its own setup.
 
-    python3 dev.py lab [ARGS...]                run `racefree lab` (creates .venv on first use)
-    python3 dev.py test [--python PY] [ARGS...] ruff + mypy + the whole pytest suite
-    python3 dev.py racefree [ARGS...]           any racefree command in the project venv
+    python3 dev.py lab [--python PY] [ARGS...]       run `racefree lab` (creates .venv on first use)
+    python3 dev.py test [--python PY] [ARGS...]      ruff + mypy + the whole pytest suite
+    python3 dev.py racefree [--python PY] [ARGS...]  any racefree command in the project venv
 
 The virtual environment for interpreter PY lives in `.venv` (the interpreter
 running this script) or `.venv-<tag>` (another one, e.g. a free-threaded build),
@@ -57,20 +57,27 @@ def ensure_venv(python: str, extras: str) -> tuple[Path, bool]:
     return vpy, free_threaded
 
 
+def _pick_python(argv: list[str]) -> tuple[str, list[str]]:
+    """`--python PY` as the first arguments selects another interpreter."""
+    if argv[:1] == ["--python"] and len(argv) >= 2:
+        return argv[1], argv[2:]
+    return sys.executable, argv
+
+
 def cmd_lab(argv: list[str]) -> int:
-    vpy, _ = ensure_venv(sys.executable, "")
+    python, argv = _pick_python(argv)
+    vpy, _ = ensure_venv(python, "")
     return _run([str(vpy), "-m", "racefree", "lab", *argv])
 
 
 def cmd_racefree(argv: list[str]) -> int:
-    vpy, _ = ensure_venv(sys.executable, "")
+    python, argv = _pick_python(argv)
+    vpy, _ = ensure_venv(python, "")
     return _run([str(vpy), "-m", "racefree", *argv])
 
 
 def cmd_test(argv: list[str]) -> int:
-    python = sys.executable
-    if argv[:1] == ["--python"]:
-        python, argv = argv[1], argv[2:]
+    python, argv = _pick_python(argv)
     _, free_threaded = _interp_facts(python)
     vpy, _ = ensure_venv(python, "test" if free_threaded else "test,lint")
     env = dict(os.environ)
