@@ -491,3 +491,46 @@ def test_real_sarif_end_to_end(project: pytest.Pytester) -> None:
     primary = result["locations"][0]["physicalLocation"]
     assert primary == {"artifactLocation": {"uri": "counter.py", "uriBaseId": "SRCROOT"},
                        "region": {"startLine": 9}}
+
+
+LOST_UPDATE = """
+    import threading
+
+    import pytest
+
+    from counter import Counter
+
+
+    @pytest.mark.race_ignore  # the detector's report is not the point here: the lost update is
+    def test_no_update_lost():
+        counter = Counter()
+        start = threading.Barrier(4)
+
+        def work():
+            start.wait()
+            for _ in range(500):
+                counter.incr()
+
+        workers = [threading.Thread(target=work) for _ in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert counter.n == 2000
+"""
+
+
+def test_stress_mode_makes_the_lost_update_happen(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(counter=COUNTER, test_lost=LOST_UPDATE)
+    for _ in range(2):  # the same seed, twice: the lost update shows both times
+        result = pytester.runpytest_subprocess("--race", "--race-stress", "--race-seed", "1")
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines([
+            "racefree: race detection on (mode python, stress seed 1; *",
+            "E       assert * == 2000",
+            "racefree: 1 race(s) ignored by @pytest.mark.race_ignore",
+            "racefree: Found 0 data race(s) (stress seed 1)",
+        ])
+    result = pytester.runpytest_subprocess("--race", "--race-stress")  # a random seed is chosen and shown
+    result.stdout.fnmatch_lines(["racefree: race detection on (mode python, stress seed [0-9]*; *"])
