@@ -138,9 +138,12 @@ class Applied(NamedTuple):
 class Suppressions:
     """The entries of one suppressions file (or none), and which of them have matched so far."""
 
-    def __init__(self, entries: list[Suppression], path: Path | None = None) -> None:
+    def __init__(
+        self, entries: list[Suppression], path: Path | None = None, shown: str | None = None
+    ) -> None:
         self.entries = tuple(entries)
         self.path = path
+        self.shown = shown if shown is not None else str(path)  # the path as messages print it
         self._used: set[int] = set()  # indexes into entries; touched only by the reporting thread
 
     def __len__(self) -> int:
@@ -171,7 +174,7 @@ class Suppressions:
         """Lines for the end of a run: how many races were suppressed, and each unused entry."""
         lines = []
         if suppressed:
-            lines.append(f"racefree: {suppressed} race(s) suppressed by {self.path}")
+            lines.append(f"racefree: {suppressed} race(s) suppressed by {self.shown}")
         for entry in self.unused():
             lines.append(f"racefree: {entry.origin}: suppression matched no race ({entry.describe()})")
         return lines
@@ -197,7 +200,7 @@ def load(path: str | os.PathLike[str], cwd: str | os.PathLike[str] | None = None
         if not isinstance(table, dict):
             raise SuppressionError(f"{shown}: [tool.racefree] must be a table")
     elif file.name == "pyproject.toml":
-        return Suppressions([], file)
+        return Suppressions([], file, shown)
     else:
         table, where = doc, "the top level"
     for key in table:
@@ -214,7 +217,7 @@ def load(path: str | os.PathLike[str], cwd: str | os.PathLike[str] | None = None
         else [f"{shown}: {prefix}suppress[{i}]" for i in range(len(raw))]
     )
     base = file.resolve().parent
-    return Suppressions([_entry(item, origin, base) for item, origin in zip(raw, origins)], file)
+    return Suppressions([_entry(item, origin, base) for item, origin in zip(raw, origins)], file, shown)
 
 
 def _entry(item: Any, origin: str, base: Path) -> Suppression:
