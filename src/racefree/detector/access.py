@@ -54,11 +54,14 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
     capture = stacks.capture_outside_site
     python = det.mode == "python"
     perturb = det.perturb  # None unless stress mode
+    internal_error = det.internal_error
 
-    def info_for(ts: ThreadState, site: tuple[Any, ...], old: Info | None) -> Info:
-        if old is not None and old[0] is ts and old[1] is site:
+    def info_for(cell: Cell, ts: ThreadState, site: tuple[Any, ...], old: Info | None) -> Info:
+        # The stack is walked only for locations more than one thread has touched:
+        # thread-private objects (most of them) never pay for it.
+        if old is not None and old[0] is ts and old[1] is site and (old[2] is not None or not cell.shared):
             return old
-        return (ts, site, capture())
+        return (ts, site, capture() if cell.shared else None)
 
     def unordered(epoch: int, ts: ThreadState) -> bool:
         t = epoch & MASK
@@ -68,21 +71,18 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         return t >= len(vc) or (epoch >> SHIFT) > vc[t]
 
     def record_read(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> Info:
-        r = cell.r
-        if r == SHARED:
-            rs = cell.rs
-            assert rs is not None
+        # tolerant of a racing update of the same cell (only racing accesses do that)
+        r, ri, rs = cell.r, cell.ri, cell.rs
+        if r == SHARED and rs is not None:
             old = rs.get(ts.tid)
-            info = info_for(ts, site, old[1] if old is not None else None)
+            info = info_for(cell, ts, site, old[1] if old is not None else None)
             rs[ts.tid] = (e, info)
-        elif r == 0 or not unordered(r, ts):
-            info = info_for(ts, site, cell.ri)
+        elif r <= 0 or ri is None or not unordered(r, ts):
+            info = info_for(cell, ts, site, ri)
             cell.ri = info
             cell.r = e
         else:
-            info = info_for(ts, site, None)
-            ri = cell.ri
-            assert ri is not None
+            info = info_for(cell, ts, site, None)
             cell.rs = {r & MASK: (r, ri), ts.tid: (e, info)}
             cell.r = SHARED
         return info
@@ -109,15 +109,17 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
             return []
         return [info for (epoch, info) in items if unordered(epoch, ts)]
 
-    def locate(kind: int, container: Any, key: Any, site: tuple[Any, ...]) -> Cell | None:
+    def locate(kind: int, container: Any, key: Any, site: tuple[Any, ...], ts: ThreadState) -> Cell | None:
         try:
             cell = cells_get((id(container),) if kind == SIZE else (id(container), key))
         except TypeError:  # unhashable key
             return None
         if cell is None:
-            cell = new_cell(kind, container, key, site)
+            cell = new_cell(kind, container, key, site, ts.tid)
         elif cell.weak and cell.container() is not container:
-            cell = replace(cell, container, key, site)
+            cell = replace(cell, container, key, site, ts.tid)
+        elif not cell.shared and cell.owner != ts.tid:
+            cell.shared = True
         return None if cell.off else cell
 
     # ---------------------------------------------------------------- strict
@@ -137,7 +139,7 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
                 report("data-race", cell, info, "read", wi, "write")
 
     def strict_write_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> None:
-        info = info_for(ts, site, cell.wi)
+        info = info_for(cell, ts, site, cell.wi)
         w, wi = cell.w, cell.wi
         if w and wi is not None and unordered(w, ts):
             report("data-race", cell, info, "write", wi, "write")
@@ -173,9 +175,12 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         e = ts.epoch
         if cell is not None and cell.r == e:
             return
-        cell = locate(kind, container, key, site)
-        if cell is not None:
-            strict_read_slow(cell, ts, e, site)
+        try:
+            cell = locate(kind, container, key, site, ts)
+            if cell is not None:
+                strict_read_slow(cell, ts, e, site)
+        except Exception:  # a detector bug must never break the program
+            internal_error()
 
     def strict_write(kind: int, container: Any, key: Any, site: tuple[Any, ...]) -> None:
         try:
@@ -191,9 +196,12 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
             if perturb is not None:
                 perturb(ts)
             return
-        cell = locate(kind, container, key, site)
-        if cell is not None:
-            strict_write_slow(cell, ts, e, site)
+        try:
+            cell = locate(kind, container, key, site, ts)
+            if cell is not None:
+                strict_write_slow(cell, ts, e, site)
+        except Exception:  # a detector bug must never break the program
+            internal_error()
         if perturb is not None:
             perturb(ts)
 
@@ -220,7 +228,7 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
                 mine = cell.rs.get(ts.tid)
                 rmw = mine is not None and mine[0] == e
         w, wi = cell.w, cell.wi
-        info = info_for(ts, site, wi)
+        info = info_for(cell, ts, site, wi)
         if rmw and w and wi is not None and unordered(w, ts):
             report("lost-update", cell, info, "write", wi, "write")
         else:
@@ -249,9 +257,12 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         e = ts.epoch
         if cell is not None and cell.r == e and not site[3] & F_GUARD:
             return
-        cell = locate(kind, container, key, site)
-        if cell is not None:
-            python_read_slow(cell, ts, e, site)
+        try:
+            cell = locate(kind, container, key, site, ts)
+            if cell is not None:
+                python_read_slow(cell, ts, e, site)
+        except Exception:  # a detector bug must never break the program
+            internal_error()
 
     def python_write(kind: int, container: Any, key: Any, site: tuple[Any, ...]) -> None:
         try:
@@ -267,9 +278,12 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
             if perturb is not None:
                 perturb(ts)
             return
-        cell = locate(kind, container, key, site)
-        if cell is not None:
-            python_write_slow(cell, ts, e, site)
+        try:
+            cell = locate(kind, container, key, site, ts)
+            if cell is not None:
+                python_write_slow(cell, ts, e, site)
+        except Exception:  # a detector bug must never break the program
+            internal_error()
         if perturb is not None:
             perturb(ts)
 
@@ -278,9 +292,14 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
             ts = tl.ts
         except AttributeError:
             ts = thread_state()
-        cell = locate(SIZE, container, None, site)
-        if cell is None:
-            return
+        try:
+            cell = locate(SIZE, container, None, site, ts)
+            if cell is not None:
+                python_iteration_slow(cell, ts, site)
+        except Exception:
+            internal_error()
+
+    def python_iteration_slow(cell: Cell, ts: ThreadState, site: tuple[Any, ...]) -> None:
         e = ts.epoch
         info = record_read(cell, ts, e, site)
         w, wi = cell.w, cell.wi

@@ -89,8 +89,9 @@ def build(
     """The container functions of the runtime API for one detector."""
     cache: dict[tuple[type, str], str | None] = {}
 
+    # type checks only: isinstance() may consult a user-defined __class__
     def iterate_one(x: Any, site: Site) -> None:
-        if isinstance(x, TRACKED):
+        if issubclass(type(x), TRACKED):
             iterated(x, site)
 
     def apply(action: str, owner: Any, site: Site, args: tuple[Any, ...]) -> None:
@@ -126,7 +127,7 @@ def build(
 
     def builtin(name: str, site: Site, args: tuple[Any, ...]) -> None:
         if name == "len":
-            if args and isinstance(args[0], TRACKED):
+            if args and issubclass(type(args[0]), TRACKED):
                 read(SIZE, args[0], None, site)
         elif name in _ITERATING_BUILTINS and args and (len(args) == 1 or name in ("sorted", "sum", "iter")):
             iterate_one(args[0], site)
@@ -137,7 +138,7 @@ def build(
             owner = func.__self__
             if owner is builtins:
                 builtin(func.__name__, site, args)
-            elif owner is not None and not isinstance(owner, type):
+            elif owner is not None and not issubclass(type(owner), type):
                 method(owner, func.__name__, site, args)
         elif tf is type:
             if func in _ITERATING_TYPES:
@@ -151,7 +152,7 @@ def build(
                     iterate_one(a, site)
         elif tf is MethodType:
             owner = func.__self__
-            if isinstance(owner, TRACKED):
+            if issubclass(type(owner), TRACKED):
                 method(owner, func.__name__, site, args)
         elif (tf is MethodDescriptorType or tf is WrapperDescriptorType) and args:
             method(args[0], func.__name__, site, args[1:])
@@ -168,7 +169,7 @@ def build(
         if tp is list:
             if tk is int and key < 0:
                 key += len(container)
-        elif isinstance(container, defaultdict):
+        elif issubclass(tp, defaultdict):
             try:
                 missing = key not in container
             except TypeError:
@@ -192,7 +193,7 @@ def build(
             write(ITEM, container, key, site)
             return
         write(ITEM, container, key, site)
-        if isinstance(container, TRACKED):
+        if issubclass(tp, TRACKED):
             write(SIZE, container, None, site)
 
     def delitem(container: Any, key: Any, site: Site) -> None:
@@ -203,13 +204,14 @@ def build(
         write(SIZE, container, None, site)
 
     def contains(container: Any, key: Any, site: Site) -> None:
-        if isinstance(container, (dict, set)):
+        tp = type(container)
+        if issubclass(tp, (dict, set)):
             read(ITEM, container, key, site)
-        elif isinstance(container, TRACKED):
+        elif issubclass(tp, TRACKED):
             read(SIZE, container, None, site)
 
     def iterate(container: Any, site: Site) -> Any:
-        if isinstance(container, TRACKED):
+        if issubclass(type(container), TRACKED):
             iterated(container, site)
         return container
 

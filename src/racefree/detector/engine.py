@@ -28,6 +28,7 @@ import itertools
 import random
 import sys
 import threading
+import weakref
 from types import TracebackType
 from typing import Any, Literal
 
@@ -103,10 +104,14 @@ class Detector:
         # by tid; a tid is reserved (None) when Thread.start() runs, so tids follow start order
         self._threads: list[ThreadState | None] = []  # guarded by _lock
         self._hb_clocks: dict[object, SyncClock] = {}  # guarded by _lock
+        self._hb_weak: weakref.WeakKeyDictionary[Any, dict[Any, SyncClock]] = (
+            weakref.WeakKeyDictionary()
+        )  # guarded by _lock
         self._patches: list[tuple[Any, Patches]] = []
         self._previous_listener: _hb.HBListener | None = None
         self._switch_interval: float | None = None
         self._state = "new"  # "new" -> "started" -> "stopped"
+        self.internal_errors = 0  # detector bugs swallowed so the program runs on (approximate count)
 
     # ----------------------------------------------------------------- control
 
@@ -173,16 +178,21 @@ class Detector:
         """The distinct races first found since the previous call."""
         return self.registry.take_new()
 
+    def internal_error(self) -> None:
+        """Called when the detector itself failed while recording: count it, never raise."""
+        self.internal_errors += 1
+
     def statistics(self) -> dict[str, Any]:
         """Counters for humans and benchmarks."""
         return {
             "mode": self.mode,
-            "threads": len(self._threads),
+            "threads": sum(1 for t in self._threads if t is not None),
             "cells": len(self.shadow),
             "evicted": self.shadow.evicted,
             "races": len(self.registry.order),
             "seed": self.seed,
             "stress_yields": self.perturber.yields() if self.perturber is not None else 0,
+            "internal_errors": self.internal_errors,
         }
 
     def __repr__(self) -> str:
@@ -310,28 +320,50 @@ class Detector:
 
     # ------------------------------------------------ racefree.sync (_hb listener)
 
+    def _key_clock(self, key: object) -> SyncClock:
+        """The clock of a racefree.sync key (caller holds ``_lock``).
+
+        Keyed weakly by the primitive (a key is the primitive or ``(primitive,
+        channel)``), so clocks go away with their primitives; a primitive that
+        cannot be weakly referenced is kept strongly.
+        """
+        obj, channel = key if type(key) is tuple and len(key) == 2 else (key, None)
+        try:
+            channels = self._hb_weak.get(obj)
+            if channels is None:
+                channels = self._hb_weak[obj] = {}
+        except TypeError:  # not weakly referenceable (or unhashable: then use the id)
+            strong_key = key if _hashable(key) else id(key)
+            clock = self._hb_clocks.get(strong_key)
+            if clock is None:
+                clock = self._hb_clocks[strong_key] = SyncClock(self.gen)
+            return clock
+        clock = channels.get(channel)
+        if clock is None:
+            clock = channels[channel] = SyncClock(self.gen)
+        return clock
+
     def release(self, key: object) -> None:
         ts = self.thread_state()
         with self._lock:
-            clock = self._hb_clocks.get(key)
-            if clock is None:
-                clock = self._hb_clocks[key] = SyncClock(self.gen)
-            clock.merge(ts)
+            self._key_clock(key).merge(ts)
 
     def acquire(self, key: object) -> None:
         ts = self.thread_state()
         with self._lock:
-            clock = self._hb_clocks.get(key)
-            if clock is not None:
-                clock.absorb(ts)
-            else:
-                ts.tick()
+            self._key_clock(key).absorb(ts)
 
     def acquire_release(self, key: object) -> None:
         ts = self.thread_state()
         with self._lock:
-            clock = self._hb_clocks.get(key)
-            if clock is None:
-                clock = self._hb_clocks[key] = SyncClock(self.gen)
+            clock = self._key_clock(key)
             clock.absorb(ts)
             clock.merge(ts)
+
+
+def _hashable(key: object) -> bool:
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True

@@ -31,6 +31,9 @@ class Registry:
         self.by_key: dict[tuple[object, ...], Race] = {}  # guarded by lock
         self.order: list[Race] = []  # guarded by lock
         self.new: list[Race] = []  # guarded by lock
+        # races whose previous access was recorded before its location was shared, so
+        # without a stack beyond the site; a later repeat with a stack completes them
+        self.partial: set[int] = set()  # ids of Races, guarded by lock
 
     def report(self, kind: Kind, cell: Cell, cur: Info, cur_op: Op, prev: Info, prev_op: Op) -> None:
         """Record that access `cur` (happening now, in this thread) races with `prev`.
@@ -44,7 +47,12 @@ class Registry:
             race = self.by_site.get(fast)
             if race is not None:
                 race.count += 1
-                return
+                if prev[2] is None or id(race) not in self.partial:
+                    return
+                self.partial.discard(id(race))
+        if race is not None:
+            race.previous = _access(prev_op, prev[0], prev[1], prev[2])
+            return
         current = _access(cur_op, cur[0], cur[1], stacks.capture_outside_site())
         previous = _access(prev_op, prev[0], prev[1], prev[2])
         race = Race(kind=kind, location=loc, current=current, previous=previous)
@@ -57,6 +65,8 @@ class Registry:
                 return
             self.by_key[key] = race
             self.by_site[fast] = race
+            if prev[2] is None:
+                self.partial.add(id(race))
             self.order.append(race)
             self.new.append(race)
 
@@ -70,6 +80,6 @@ class Registry:
             return new
 
 
-def _access(op: Op, ts: Any, site: tuple[Any, ...], captured: stacks.Captured) -> Access:
-    stack = (stacks.site_frame(site), *stacks.frames(captured))
+def _access(op: Op, ts: Any, site: tuple[Any, ...], captured: stacks.Captured | None) -> Access:
+    stack = (stacks.site_frame(site), *stacks.frames(captured or ()))
     return Access(op=op, thread=ts.display_name(), stack=stack, thread_created_at=ts.created)

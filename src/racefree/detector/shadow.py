@@ -53,25 +53,27 @@ class Cell:
     """
 
     __slots__ = (
-        "container", "g", "it", "key", "kind", "loc", "m", "mi", "off", "r", "ri", "rs", "text",
-        "w", "weak", "wi",
+        "container", "g", "it", "key", "kind", "loc", "m", "mi", "off", "owner", "r", "ri", "rs", "shared",
+        "text", "w", "weak", "wi",
     )
 
-    def __init__(self, kind: int, container: Any, key: Any, text: str, weak: bool, off: bool) -> None:
+    def __init__(
+        self, kind: int, container: Any, key: Any, text: str, weak: bool, off: bool, owner: int
+    ) -> None:
         self.kind = kind
         self.container = weakref.ref(container) if weak else container
         self.weak = weak
         self.key = key
         self.text = text
         self.off = off
+        self.owner = owner  # the first thread to touch it; `shared` once another one does
+        self.shared = False
         self.loc: str | None = None
-        self.w = 0
+        self.w = self.r = self.m = 0
         self.wi: Info | None = None
-        self.r = 0
         self.ri: Info | None = None
-        self.rs: dict[int, tuple[int, Info]] | None = None
-        self.m = 0
         self.mi: Info | None = None
+        self.rs: dict[int, tuple[int, Info]] | None = None
         self.g: dict[int, tuple[int, Info]] | None = None
         self.it: dict[int, tuple[int, Info]] | None = None
 
@@ -109,16 +111,12 @@ def describe(kind: int, container: Any, key: Any, text: str) -> str:
     if kind == CELL:
         return f"closure {key}"
     if kind == ATTR:
-        owner = container.__name__ if isinstance(container, type) else type(container).__name__
+        owner = container.__name__ if issubclass(type(container), type) else type(container).__name__
         return f"{owner}.{key}"
     tname = type(container).__name__ if container is not None else "object"
     if kind == SIZE:
         return f"{tname} {text}".rstrip()
     return f"{tname} {text}[{safe_repr(key)}]"
-
-
-def _weakrefable(obj: Any) -> bool:
-    return type(obj).__weakrefoffset__ != 0
 
 
 class Shadow:
@@ -130,7 +128,7 @@ class Shadow:
         self.lock = _allocate_lock()  # guards eviction only
         self.evicted = 0
 
-    def new_cell(self, kind: int, container: Any, key: Any, site: tuple[Any, ...]) -> Cell:
+    def new_cell(self, kind: int, container: Any, key: Any, site: tuple[Any, ...], owner: int) -> Cell:
         """Create (or find, if another thread won) the cell of a location seen for the first time."""
         cells = self.cells
         t = type(container)
@@ -138,26 +136,30 @@ class Shadow:
             g = container.__dict__
             cell = cells.get((id(g), key))
             if cell is None:
-                cell = cells.setdefault((id(g), key), Cell(GLOBAL, g, key, "", False, False))
+                cell = cells.setdefault((id(g), key), Cell(GLOBAL, g, key, "", False, False, owner))
+            elif cell.owner != owner:
+                cell.shared = True
             return cells.setdefault((id(container), key), cell)
         if kind == SIZE:
             k: Hashable = (id(container),)
         else:
             k = (id(container), key)
-        off = (kind == ATTR and isinstance(container, _LOCAL_TYPES)) or (
+        off = (kind == ATTR and issubclass(t, _LOCAL_TYPES)) or (
             kind >= ITEM and t in IMMUTABLE
         )
         text = str(site[S_TEXT]) if kind >= ITEM else ""
-        cell = cells.setdefault(k, Cell(kind, container, key, text, _weakrefable(container), off))
+        cell = cells.setdefault(k, Cell(kind, container, key, text, t.__weakrefoffset__ != 0, off, owner))
+        if cell.owner != owner:
+            cell.shared = True
         if len(cells) > self.history_size:
             self._evict()
         return cell
 
-    def replace(self, cell: Cell, container: Any, key: Any, site: tuple[Any, ...]) -> Cell:
+    def replace(self, cell: Cell, container: Any, key: Any, site: tuple[Any, ...], owner: int) -> Cell:
         """The cell's object died and its id was reused: start the location over."""
         k: Hashable = (id(container),) if cell.kind == SIZE else (id(container), key)
         self.cells.pop(k, None)
-        return self.new_cell(cell.kind, container, key, site)
+        return self.new_cell(cell.kind, container, key, site, owner)
 
     def _evict(self) -> None:
         if not self.lock.acquire(False):

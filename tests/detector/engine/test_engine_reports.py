@@ -41,6 +41,7 @@ def only(d: Detector) -> Race:
 def test_both_accesses_have_their_own_stack_and_thread() -> None:
     b = Box()
     with Detector("strict") as d:
+        rf.write(ATTR, b, "x", site(5, "main"))  # initialized by main: the threads share it
         sequential_unordered(lambda: outer_write(b), lambda: outer_read(b))
     race = only(d)
     cur, prev = race.current, race.previous
@@ -52,6 +53,21 @@ def test_both_accesses_have_their_own_stack_and_thread() -> None:
     assert [(f.function, f.line) for f in prev.stack[:1]] == [("inner_write", 11)]
     assert [f.function for f in prev.stack[1:3]] == ["outer_write", "<lambda>"]
     assert {f.file for f in cur.stack[1:3]} == {HERE}
+
+
+def test_stack_of_an_access_made_before_the_location_was_shared() -> None:
+    # the first thread's accesses to a location only it has touched record no stack (that is
+    # what keeps thread-private objects cheap); the report has the site, and a repeat of the
+    # same race with a recorded stack completes it
+    b = Box()
+    with Detector("strict") as d:
+        sequential_unordered(lambda: outer_write(b), lambda: outer_read(b))
+        race = only(d)
+        assert [f.line for f in race.previous.stack] == [11]
+        sequential_unordered(lambda: outer_write(b), lambda: outer_read(b))
+    race = only(d)
+    assert race.count == 2
+    assert [f.function for f in race.previous.stack[:3]] == ["inner_write", "outer_write", "<lambda>"]
 
 
 def test_detector_and_thread_machinery_frames_are_hidden() -> None:
