@@ -237,6 +237,24 @@ def test_races_of_threads_that_outlive_their_test_go_to_session_end(fake: pytest
     ])
 
 
+def test_races_while_importing_test_modules_go_to_session_end(fake: pytest.Pytester) -> None:
+    fake.makepyfile(
+        """
+        from racefree_fake_engine import race
+
+        race("global registry")  # at import, during collection
+
+        def test_fine():
+            pass
+        """
+    )
+    result = run_fake(fake, "--race")
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([
+        "racefree: race detected before the first test (collection or imports)", "*global registry*"])
+
+
 def test_suppressions_from_the_rootdir_and_unused_entries(fake: pytest.Pytester) -> None:
     fake.makefile(
         ".toml",
@@ -449,7 +467,11 @@ def test_plain_run_of_the_same_project_passes(project: pytest.Pytester) -> None:
 def test_real_race_in_the_test_module_itself(pytester: pytest.Pytester) -> None:
     pytester.makeini(INI)
     pytester.makepyfile(
-        """
+        '''
+        """A docstring and a __future__ import: pytest inserts its own imports after them."""
+
+        from __future__ import annotations
+
         import threading
 
         hits = 0
@@ -473,10 +495,11 @@ def test_real_race_in_the_test_module_itself(pytester: pytest.Pytester) -> None:
             box = type("Box", (), {})()
             box.n = 2
             assert box.n == 3
-        """
+        '''
     )
     result = pytester.runpytest_subprocess("--race")
     result.assert_outcomes(failed=2)
+    assert "not instrumented" not in result.stdout.str()
     result.stdout.fnmatch_lines(["*global hits*"])
     result.stdout.fnmatch_lines(["E       assert 2 == 3", "E        +  where 2 = <*Box object at *>.n"])
 

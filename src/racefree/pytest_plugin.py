@@ -52,6 +52,8 @@ pytest's main thread, so it needs no lock.
 
 from __future__ import annotations
 
+import ast
+import copy
 import functools
 import importlib
 import json
@@ -194,6 +196,7 @@ class _RaceSession:
         self.ignored = 0
         self.leaked: dict[str, tuple[str, bool]] = {}  # thread name -> (nodeid that leaked it, ignored?)
         self._threads_at_call: set[threading.Thread] = set()
+        self._ran_a_test = False
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -248,8 +251,8 @@ class _RaceSession:
             name = ".".join(path.relative_to(root).with_suffix("").parts) if path.is_relative_to(root) \
                 else path.stem
             if self.hook.selects(name, str(path))[0]:
-                try:
-                    return compile_instrumented(source, filename, mode)
+                try:  # on a copy: a rewrite that fails half-way must leave pytest's tree intact
+                    return compile_instrumented(_complete_positions(copy.deepcopy(source)), filename, mode)
                 except InstrumentError as exc:  # a rewriter bug: run the module plain, say so at the end
                     self.uninstrumented.append(f"{filename}: {exc}")
             return plain_compile(source, filename, mode, *args, **kwargs)
@@ -268,8 +271,10 @@ class _RaceSession:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, object, object]:
+        when = "between tests" if self._ran_a_test else "before the first test (collection or imports)"
+        self._ran_a_test = True
         for race in self._take():
-            self._defer(race, "detected between tests")
+            self._defer(race, f"detected {when}")
         self._threads_at_call = set(threading.enumerate())
         return (yield from self._phase(item, "setup"))
 
@@ -423,3 +428,18 @@ def _without_pytest_frames(race: Race) -> Race:
         return replace(access, stack=cut(access.stack), thread_created_at=cut(access.thread_created_at))
 
     return replace(race, current=trimmed(race.current), previous=trimmed(race.previous))
+
+
+def _complete_positions(tree: Any) -> Any:
+    """Give every node of pytest's rewritten tree an end position.
+
+    pytest creates some nodes (its ``import ... as @py_builtins`` lines) with a
+    start but no end; ``compile`` accepts that, but a later
+    ``ast.fix_missing_locations`` would give them an end before their start.
+    """
+    if isinstance(tree, ast.AST):
+        for node in ast.walk(tree):
+            if getattr(node, "lineno", None) is not None and getattr(node, "end_lineno", None) is None:
+                setattr(node, "end_lineno", getattr(node, "lineno"))  # noqa: B009, B010  (not every node type)
+                setattr(node, "end_col_offset", getattr(node, "col_offset", 0))  # noqa: B010
+    return tree
