@@ -116,8 +116,13 @@ def test_concurrent_map_edges_are_per_key(listener: RecordingListener) -> None:
     assert listener.take() == [("release", (m, "b"))]
 
 
-def test_rwlock_edges(listener: RecordingListener) -> None:
-    rw = RWLock()
+class LockedModeRWLock(RWLock):
+    __slots__ = ()
+
+
+@pytest.mark.parametrize("cls", [RWLock, LockedModeRWLock], ids=["default-mode", "locked-mode"])
+def test_rwlock_edges(listener: RecordingListener, cls: type[RWLock]) -> None:
+    rw = cls()
     w, r = (rw, "write"), (rw, "read")
     with rw.read():
         assert listener.take() == [("acquire", w)]
@@ -140,8 +145,9 @@ def test_release_write_is_reported_before_the_waiting_reader_acquires(listener: 
     assert events[events.index(("release", (rw, "write"))) + 1] == ("acquire", (rw, "write"))
 
 
-def test_misuse_reports_no_edge(listener: RecordingListener) -> None:
-    rw = RWLock()
+@pytest.mark.parametrize("cls", [RWLock, LockedModeRWLock], ids=["default-mode", "locked-mode"])
+def test_misuse_reports_no_edge(listener: RecordingListener, cls: type[RWLock]) -> None:
+    rw = cls()
     with pytest.raises(Exception, match="release_read"):
         rw.release_read()
     assert listener.take() == []

@@ -15,8 +15,29 @@ import pytest
 from sync_helpers import run_threads
 
 from racefree.sync import DeadlockError, LockNotHeldError, RWLock, RWLockStatistics
+from racefree.sync.rwlock import _gil_enabled
 
 pytestmark = pytest.mark.usefixtures("hb_mode")
+
+
+class LockedModeRWLock(RWLock):
+    """RWLock with its readers under the internal lock (what RWLock() gives without the GIL)."""
+
+    __slots__ = ()
+
+
+MODES = {"locked": LockedModeRWLock}
+if _gil_enabled():  # the lock-free reader paths are only valid (and only chosen) with the GIL
+    MODES["gil"] = RWLock
+
+
+@pytest.fixture(params=sorted(MODES))
+def make_rw(request: pytest.FixtureRequest) -> type[RWLock]:
+    return MODES[request.param]
+
+
+def test_rwlock_picks_its_mode_from_the_interpreter() -> None:
+    assert type(RWLock()).__name__ == ("_GILRWLock" if _gil_enabled() else "RWLock")
 
 LONG = 30.0  # seconds: only reached if the code under test hangs
 
@@ -34,8 +55,8 @@ def start(target: Callable[[], object]) -> threading.Thread:
     return t
 
 
-def test_initial_state_and_context_managers() -> None:
-    rw = RWLock()
+def test_initial_state_and_context_managers(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     assert rw.statistics() == RWLockStatistics(readers=0, writer=None, waiting_readers=0, waiting_writers=0)
     assert repr(rw) == "<RWLock unlocked, waiting: 0 reader(s), 0 writer(s)>"
     with rw.read():
@@ -48,8 +69,8 @@ def test_initial_state_and_context_managers() -> None:
     assert rw.statistics().readers == 0 and rw.statistics().writer is None
 
 
-def test_context_manager_releases_on_exception() -> None:
-    rw = RWLock()
+def test_context_manager_releases_on_exception(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     with pytest.raises(ValueError), rw.write():
         raise ValueError
     with pytest.raises(ValueError), rw.read():
@@ -58,9 +79,9 @@ def test_context_manager_releases_on_exception() -> None:
     rw.release_write()
 
 
-def test_readers_hold_the_lock_together() -> None:
+def test_readers_hold_the_lock_together(make_rw: type[RWLock]) -> None:
     """Eight readers meet at a barrier *inside* their read sections: impossible if reads excluded."""
-    rw = RWLock()
+    rw = make_rw()
     inside = threading.Barrier(8, timeout=LONG)
 
     def reader(i: int) -> None:
@@ -70,8 +91,8 @@ def test_readers_hold_the_lock_together() -> None:
     run_threads(8, reader)
 
 
-def test_mutual_exclusion_invariant_counters() -> None:
-    rw = RWLock()
+def test_mutual_exclusion_invariant_counters(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     guard = threading.Lock()
     state = {"readers": 0, "writers": 0, "max_readers": 0}
     violations: list[str] = []
@@ -105,8 +126,8 @@ def test_mutual_exclusion_invariant_counters() -> None:
     assert rw.statistics() == RWLockStatistics(0, None, 0, 0)
 
 
-def test_a_writer_gets_in_while_eight_readers_loop() -> None:
-    rw = RWLock()
+def test_a_writer_gets_in_while_eight_readers_loop(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     stop = threading.Event()
     reads = [0] * 8
 
@@ -126,8 +147,8 @@ def test_a_writer_gets_in_while_eight_readers_loop() -> None:
             t.join(LONG)
 
 
-def test_a_reader_gets_in_while_writers_loop() -> None:
-    rw = RWLock()
+def test_a_reader_gets_in_while_writers_loop(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     stop = threading.Event()
     writes = [0] * 4
 
@@ -148,8 +169,8 @@ def test_a_reader_gets_in_while_writers_loop() -> None:
             t.join(LONG)
 
 
-def test_a_waiting_writer_blocks_new_readers() -> None:
-    rw = RWLock()
+def test_a_waiting_writer_blocks_new_readers(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     rw.acquire_read()
     got_write = threading.Event()
 
@@ -171,8 +192,8 @@ def test_a_waiting_writer_blocks_new_readers() -> None:
     t.join(LONG)
 
 
-def test_readers_waiting_when_a_writer_releases_go_before_the_next_writer() -> None:
-    rw = RWLock()
+def test_readers_waiting_when_a_writer_releases_go_before_the_next_writer(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     order: list[str] = []
     rw.acquire_write()
 
@@ -194,8 +215,8 @@ def test_readers_waiting_when_a_writer_releases_go_before_the_next_writer() -> N
     assert order == ["reader", "writer2"]
 
 
-def test_timeouts_are_honoured_and_leave_no_trace() -> None:
-    rw = RWLock()
+def test_timeouts_are_honoured_and_leave_no_trace(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     holder_ready, release = threading.Event(), threading.Event()
 
     def hold_write() -> None:
@@ -218,8 +239,8 @@ def test_timeouts_are_honoured_and_leave_no_trace() -> None:
     rw.release_write()
 
 
-def test_a_writer_that_times_out_unblocks_the_readers_queued_behind_it() -> None:
-    rw = RWLock()
+def test_a_writer_that_times_out_unblocks_the_readers_queued_behind_it(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     rw.acquire_read()  # keeps the writer out
     writer_result: list[bool] = []
     queued_reader = threading.Event()
@@ -245,22 +266,43 @@ def test_a_writer_that_times_out_unblocks_the_readers_queued_behind_it() -> None
 # -- misuse --------------------------------------------------------------------------------------------
 
 
-def test_release_read_without_holding_raises() -> None:
-    rw = RWLock()
+def test_a_non_blocking_writer_gives_its_claim_back(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
+    reading, done = threading.Event(), threading.Event()
+
+    def reader() -> None:
+        with rw.read():
+            reading.set()
+            done.wait(LONG)
+
+    t = start(reader)
+    assert reading.wait(LONG)
+    assert rw.acquire_write(blocking=False) is False
+    assert rw.statistics() == RWLockStatistics(readers=1, writer=None, waiting_readers=0, waiting_writers=0)
+    assert rw.acquire_read(blocking=False)  # no claim left behind to block readers
+    rw.release_read()
+    done.set()
+    t.join(LONG)
+    assert rw.acquire_write(blocking=False)
+    rw.release_write()
+
+
+def test_release_read_without_holding_raises(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     with pytest.raises(LockNotHeldError) as info:
         rw.release_read()
     assert str(info.value) == "release_read(): the calling thread holds no read share of this RWLock"
 
 
-def test_release_write_without_holding_raises() -> None:
-    rw = RWLock()
+def test_release_write_without_holding_raises(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     with pytest.raises(LockNotHeldError) as info:
         rw.release_write()
     assert str(info.value) == "release_write(): the calling thread does not hold the write lock"
 
 
-def test_only_the_owner_may_release() -> None:
-    rw = RWLock()
+def test_only_the_owner_may_release(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     rw.acquire_write()
     rw.acquire_write
     errors: list[BaseException] = []
@@ -278,8 +320,8 @@ def test_only_the_owner_may_release() -> None:
     rw.release_write()
 
 
-def test_reentrant_acquires_that_would_deadlock_raise() -> None:
-    rw = RWLock()
+def test_reentrant_acquires_that_would_deadlock_raise(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     with rw.write():
         with pytest.raises(DeadlockError, match=r"^acquire_write\(\): the calling thread already holds"):
             rw.acquire_write()
@@ -299,8 +341,8 @@ def test_reentrant_acquires_that_would_deadlock_raise() -> None:
     assert rw.statistics() == RWLockStatistics(0, None, 0, 0)
 
 
-def test_read_shares_are_counted_per_thread() -> None:
-    rw = RWLock()
+def test_read_shares_are_counted_per_thread(make_rw: type[RWLock]) -> None:
+    rw = make_rw()
     rw.acquire_read()
     rw.acquire_read()
     rw.release_read()

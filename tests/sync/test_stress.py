@@ -8,6 +8,8 @@ once (``self.n += 1`` from 4 threads loses ~65 % there).  Sizes: 8 threads x
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sync_helpers import run_threads
 
@@ -59,3 +61,40 @@ def test_concurrent_map_compute() -> None:
     run_threads(THREADS, work)
     assert sum(m.values()) == THREADS * OPS
     assert m.snapshot() == {k: THREADS * OPS // keys for k in range(keys)}
+
+
+@pytest.mark.parametrize("timeouts", [False, True], ids=["blocking", "with-timeouts"])
+def test_rwlock_invariants_under_load(timeouts: bool) -> None:
+    """8 threads, 1 in 5 operations a write; tiny timeouts exercise every give-up path."""
+    from racefree.sync import RWLock
+
+    rw = RWLock()
+    guard = threading.Lock()
+    state = {"readers": 0, "writers": 0}
+    violations: list[dict[str, int]] = []
+    timeout = 0.0005 if timeouts else -1
+
+    def check(kind: str, delta: int) -> None:
+        with guard:
+            state[kind] += delta
+            if state["writers"] > 1 or (state["writers"] and state["readers"]):
+                violations.append(dict(state))
+
+    def work(i: int) -> None:
+        for k in range(10_000):
+            if (i + k) % 5 == 0:
+                if rw.acquire_write(timeout=timeout):
+                    check("writers", 1)
+                    check("writers", -1)
+                    rw.release_write()
+            elif rw.acquire_read(timeout=timeout):
+                check("readers", 1)
+                check("readers", -1)
+                rw.release_read()
+
+    run_threads(THREADS, work)
+    assert violations == []
+    stats = rw.statistics()
+    assert (stats.readers, stats.writer, stats.waiting_readers, stats.waiting_writers) == (0, None, 0, 0)
+    assert rw.acquire_write(blocking=False)
+    rw.release_write()
