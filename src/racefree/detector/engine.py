@@ -10,8 +10,9 @@ objects.
 Invariants (true with and without the GIL):
 
 * At most one detector is active (``_active``, guarded by ``_activation``).
-* ``Detector._lock`` (a private ``_thread`` lock: never visible to the program,
-  so it never creates an edge) guards ``_threads`` (tid allocation), the
+* ``Detector._lock`` (a private ``_thread.RLock``: never visible to the program,
+  so it never creates an edge; reentrant so that a signal handler running in a
+  thread that holds it cannot deadlock) guards ``_threads`` (tid allocation), the
   ``_hb_clocks`` of :mod:`racefree.sync` keys, and every *accumulating*
   :class:`SyncClock` (events, semaphores, barriers, futures, thread ends) during
   merge and absorb.  No user code runs while it is held.
@@ -100,7 +101,8 @@ class Detector:
         self.tls = _thread._local()
         self.perturber = Perturber(seed or 0) if stress else None
         self.perturb: Any = self.perturber.perturb if self.perturber is not None else None
-        self._lock = _allocate_lock()
+        # reentrant: a signal handler that synchronizes may interrupt the holder
+        self._lock = _thread.RLock()
         # by tid; a tid is reserved (None) when Thread.start() runs, so tids follow start order
         self._threads: list[ThreadState | None] = []  # guarded by _lock
         self._hb_clocks: dict[object, SyncClock] = {}  # guarded by _lock

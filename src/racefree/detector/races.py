@@ -2,7 +2,7 @@
 
 Invariants (true with and without the GIL):
 
-* ``Registry.lock`` (a private ``_thread`` lock, never seen by the program)
+* ``Registry.lock`` (a private ``_thread.RLock``, never seen by the program)
   guards ``by_site``, ``by_key``, ``order`` and ``new``; nothing that can run
   user code or re-enter the detector is called while it is held.
 * One Race per ``Race.key()`` (kind, location, unordered pair of sites); a repeat
@@ -19,14 +19,12 @@ from racefree.detector import stacks
 from racefree.detector.report import Access, Kind, Op, Race
 from racefree.detector.shadow import Cell, Info
 
-_allocate_lock = _thread.allocate_lock
-
 
 class Registry:
     """Every distinct race of one detector run, in the order first seen."""
 
     def __init__(self) -> None:
-        self.lock = _allocate_lock()
+        self.lock = _thread.RLock()  # reentrant: see Detector._lock
         self.by_site: dict[tuple[Any, ...], Race] = {}  # guarded by lock
         self.by_key: dict[tuple[object, ...], Race] = {}  # guarded by lock
         self.order: list[Race] = []  # guarded by lock
