@@ -15,6 +15,11 @@ from racefree.detector.events import KIND_NAMES
 EVENTS: list[tuple[Any, ...]] = []
 
 
+def _key(key: Any) -> Any:
+    """Plain keys as they are; others by type name (the log must not keep objects alive)."""
+    return key if key is None or isinstance(key, (str, int, float, tuple)) else f"<{type(key).__name__}>"
+
+
 def reset() -> list[tuple[Any, ...]]:
     EVENTS.clear()
     return EVENTS
@@ -29,19 +34,19 @@ def write(kind: int, container: Any, key: Any, site: tuple[Any, ...]) -> None:
 
 
 def getitem(container: Any, key: Any, site: tuple[Any, ...]) -> None:
-    EVENTS.append(("getitem", key, site))
+    EVENTS.append(("getitem", _key(key), site))
 
 
 def setitem(container: Any, key: Any, site: tuple[Any, ...]) -> None:
-    EVENTS.append(("setitem", key, site))
+    EVENTS.append(("setitem", _key(key), site))
 
 
 def delitem(container: Any, key: Any, site: tuple[Any, ...]) -> None:
-    EVENTS.append(("delitem", key, site))
+    EVENTS.append(("delitem", _key(key), site))
 
 
 def contains(container: Any, key: Any, site: tuple[Any, ...]) -> None:
-    EVENTS.append(("contains", key, site))
+    EVENTS.append(("contains", _key(key), site))
 
 
 def iterate(container: Any, site: tuple[Any, ...]) -> Any:

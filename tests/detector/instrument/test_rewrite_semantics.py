@@ -47,6 +47,8 @@ PROGRAMS: dict[str, str] = {
         f(o, "aug").x += f(2, "rhs")
         f(d, "d2")[f("k", "k2")] += f(3, "rhs2")
         del f(d, "d3")[f("k", "k3")]
+        d["j"] = 1
+        del d[f("j", "k4")]
         result = (log, o, d, f(o, "b4").x, f(d, "b5") if f("q", "key5") in f(d, "c5") else None)
         """,
     "augmented assignment keeps in-place semantics (same list object)": """
@@ -225,6 +227,20 @@ PROGRAMS: dict[str, str] = {
             d = {}
             d[str(len(objs))] = objs[0].n
             return objs, d, log
+        result = t()
+        """,
+    "hidden temporaries never keep objects alive (weakrefs die as in plain code)": """
+        import gc, weakref
+        def t():
+            class A:
+                od = {}
+            A.od[A] = None
+            r = weakref.ref(A)
+            del A
+            gc.collect()
+            if O(x=[1]).x:
+                pass
+            return r() is None
         result = t()
         """,
     "slices everywhere": """

@@ -72,7 +72,8 @@ class ExpressionRewriter(ast.NodeTransformer):
         self.cell_needs: dict[int, set[str]] = {}
         self.used_support = False
         self.used_globals = False
-        self._counter = 0
+        self._counter = 0  # temporaries in use are @rf1..@rf<counter>; reused statement by statement
+        self._pending: list[str] = []  # temporaries bound by the statement being rewritten
 
     # --- building blocks ---------------------------------------------------------
     def children(self, node: _N) -> _N:
@@ -89,7 +90,9 @@ class ExpressionRewriter(ast.NodeTransformer):
 
     def temp(self) -> str:
         self._counter += 1
-        return f"@rf{self._counter}"
+        t = f"@rf{self._counter}"
+        self._pending.append(t)
+        return t
 
     def site(self, node: ast.AST, flags: int, text: str) -> ast.Constant:
         qualname = self.scope.function_qualname()
@@ -319,6 +322,13 @@ class ExpressionRewriter(ast.NodeTransformer):
         return node
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.expr:
+        pending, self._pending = self._pending, []  # the lambda's temporaries die with its frame
+        try:
+            return self._lambda(node)
+        finally:
+            self._pending = pending
+
+    def _lambda(self, node: ast.Lambda) -> ast.expr:
         saved = (self.scope, self.temps_ok)
         self.temps_ok = False
         node.args.defaults = [self.visit(d) for d in node.args.defaults]

@@ -267,34 +267,29 @@ class Rewriter(ExpressionRewriter):
             return [ast.Delete(targets=[self.visit(target)])]
         site = self.site(target, 0, guards.text(target.value))
         base = self.visit(target.value)
-        slice_ = isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Slice)
-        pair = self.dup(base)
-        if pair is None:
-            if isinstance(target, ast.Attribute):
-                key = const(mangle(self.private, target.attr))
-                return [_expr(call(self.support("del_attr"), [self.rt("write"), base, key, site]))]
-            assert isinstance(target, ast.Subscript)
-            if slice_:
-                target.value = base
-                target.slice = self.visit(target.slice)
-                return [ast.Delete(targets=[target])]
-            args = [self.rt("delitem"), base, self.visit(target.slice), site]
-            return [_expr(call(self.support("del_item"), args))]
-        first, again = pair
         if isinstance(target, ast.Attribute):
             key = const(mangle(self.private, target.attr))
-            record = call(self.rt("write"), [const(events.ATTR), first, key, site])
-            attr = ast.Attribute(value=again, attr=target.attr, ctx=ast.Del())
+            pair = self.dup(base)
+            if pair is None:
+                return [_expr(call(self.support("del_attr"), [self.rt("write"), base, key, site]))]
+            record = call(self.rt("write"), [const(events.ATTR), pair[0], key, site])
+            attr = ast.Attribute(value=pair[1], attr=target.attr, ctx=ast.Del())
             return [_expr(record), ast.Delete(targets=[attr])]
-        if slice_:
-            record = call(self.rt("write"), [const(events.SIZE), first, const(None), site])
-            sub = ast.Subscript(value=again, slice=self.visit(target.slice), ctx=ast.Del())
-            return [_expr(record), ast.Delete(targets=[sub])]
-        kpair = self.dup(self.visit(target.slice))
-        assert kpair is not None
-        kfirst, kagain = kpair
-        record = call(self.rt("delitem"), [first, kfirst, site])
-        return [_expr(record), ast.Delete(targets=[ast.Subscript(value=again, slice=kagain, ctx=ast.Del())])]
+        if isinstance(target.slice, ast.Slice):
+            pair = self.dup(base)
+            sl = self.visit(target.slice)
+            if pair is None:  # no temporaries here: delete unrecorded rather than evaluate twice
+                return [ast.Delete(targets=[ast.Subscript(value=base, slice=sl, ctx=ast.Del())])]
+            record = call(self.rt("write"), [const(events.SIZE), pair[0], const(None), site])
+            return [_expr(record), ast.Delete(targets=[ast.Subscript(value=pair[1], slice=sl, ctx=ast.Del())])]
+        pair = self.dup(base)
+        item = self.visit(target.slice)
+        kpair = self.dup(item) if pair is not None else None
+        if pair is None or kpair is None:
+            return [_expr(call(self.support("del_item"), [self.rt("delitem"), base, item, site]))]
+        record = call(self.rt("delitem"), [pair[0], kpair[0], site])
+        sub = ast.Subscript(value=pair[1], slice=kpair[1], ctx=ast.Del())
+        return [_expr(record), ast.Delete(targets=[sub])]
 
     # --- control flow ---------------------------------------------------------------
     def _test(self, node: ast.If | ast.While) -> None:
@@ -332,13 +327,23 @@ class Rewriter(ExpressionRewriter):
         return node
 
     def _stmts(self, stmts: Sequence[ast.stmt]) -> list[ast.stmt]:
+        """Rewrite a statement list; each statement drops the references its temporaries hold."""
         out: list[ast.stmt] = []
         for s in stmts:
+            mark = self._counter
+            outer, self._pending = self._pending, []
             r = self.visit(s)
-            if isinstance(r, list):
-                out += r
-            elif r is not None:
-                out.append(r)
+            temps, self._pending = self._pending, outer
+            new = r if isinstance(r, list) else [] if r is None else [r]
+            if temps and self.temps_ok and not isinstance(s, _EXITS):
+                # so that temporaries never keep objects alive longer than the plain code would
+                if isinstance(s, (ast.If, ast.While)):
+                    for branch in (s.body, s.orelse) if isinstance(s, ast.If) else (s.body,):
+                        branch[0:0] = _located([_release(temps)], s)
+                if not isinstance(s, ast.If):
+                    new += _located([_release(temps)], s)
+            out += new
+            self._counter = mark  # the next statement may reuse the names
         return out
 
     # --- scopes ---------------------------------------------------------------------
@@ -382,6 +387,14 @@ class Rewriter(ExpressionRewriter):
         node.body = self._stmts(node.body)
         self.scope, self.temps_ok, self.private = saved
         return node
+
+
+_EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+
+
+def _release(temps: list[str]) -> ast.stmt:
+    """``@rf1 = @rf2 = None``: unbound temporaries (short-circuited walrus) are fine too."""
+    return ast.Assign(targets=[_store(t) for t in temps], value=const(None), lineno=0)
 
 
 def _no_args() -> ast.arguments:
