@@ -281,7 +281,8 @@ class Rewriter(ExpressionRewriter):
             if pair is None:  # no temporaries here: delete unrecorded rather than evaluate twice
                 return [ast.Delete(targets=[ast.Subscript(value=base, slice=sl, ctx=ast.Del())])]
             record = call(self.rt("write"), [const(events.SIZE), pair[0], const(None), site])
-            return [_expr(record), ast.Delete(targets=[ast.Subscript(value=pair[1], slice=sl, ctx=ast.Del())])]
+            sub = ast.Subscript(value=pair[1], slice=sl, ctx=ast.Del())
+            return [_expr(record), ast.Delete(targets=[sub])]
         pair = self.dup(base)
         item = self.visit(target.slice)
         kpair = self.dup(item) if pair is not None else None
