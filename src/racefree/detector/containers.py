@@ -87,43 +87,45 @@ def build(
     iterated: Callable[[Any, Site], None],
 ) -> dict[str, Callable[..., Any]]:
     """The container functions of the runtime API for one detector."""
-    cache: dict[tuple[type, str], str | None] = {}
-
     # type checks only: isinstance() may consult a user-defined __class__
     def iterate_one(x: Any, site: Site) -> None:
         if issubclass(type(x), TRACKED):
             iterated(x, site)
 
-    def apply(action: str, owner: Any, site: Site, args: tuple[Any, ...]) -> None:
-        if action == "r":
-            if args:
-                read(ITEM, owner, args[0], site)
-        elif action == "w":
-            write(SIZE, owner, None, site)
-        elif action == "wi":
-            if args:
-                write(ITEM, owner, args[0], site)
-            write(SIZE, owner, None, site)
-        elif action == "it":
-            iterated(owner, site)
-        elif action == "len":
-            read(SIZE, owner, None, site)
-        else:  # "ita"
-            write(SIZE, owner, None, site)
-            if args:
-                iterate_one(args[0], site)
+    def read_item(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
+        if args:
+            read(ITEM, owner, args[0], site)
 
-    def method(owner: Any, name: str, site: Site, args: tuple[Any, ...]) -> None:
-        tp = type(owner)
-        if tp in IMMUTABLE:
-            return
-        k = (tp, name)
-        try:
-            action = cache[k]
-        except KeyError:
-            action = cache[k] = _lookup(tp, name)
-        if action is not None:
-            apply(action, owner, site, args)
+    def write_size(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
+        write(SIZE, owner, None, site)
+
+    def write_item(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
+        if args:
+            write(ITEM, owner, args[0], site)
+        write(SIZE, owner, None, site)
+
+    def iterate_owner(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
+        iterated(owner, site)
+
+    def read_size(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
+        read(SIZE, owner, None, site)
+
+    def write_size_iterate_arg(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
+        write(SIZE, owner, None, site)
+        if args:
+            iterate_one(args[0], site)
+
+    by_action: dict[str, Handler] = {
+        "r": read_item, "w": write_size, "wi": write_item, "it": iterate_owner, "len": read_size,
+        "ita": write_size_iterate_arg,
+    }
+    # (type, method name) -> handler, or None for untracked; filled on first sight
+    handlers: dict[tuple[type, str], Handler | None] = {}
+
+    def resolve(tp: type, name: str) -> Handler | None:
+        action = None if tp in IMMUTABLE else _lookup(tp, name)
+        handler = handlers[(tp, name)] = by_action[action] if action is not None else None
+        return handler
 
     def builtin(name: str, site: Site, args: tuple[Any, ...]) -> None:
         if name == "len":
@@ -138,8 +140,14 @@ def build(
             owner = func.__self__
             if owner is builtins:
                 builtin(func.__name__, site, args)
-            elif owner is not None and not issubclass(type(owner), type):
-                method(owner, func.__name__, site, args)
+            elif owner is not None:
+                tp = type(owner)
+                try:
+                    handler = handlers[(tp, func.__name__)]
+                except KeyError:
+                    handler = resolve(tp, func.__name__)
+                if handler is not None:
+                    handler(owner, site, args)
         elif tf is type:
             if func in _ITERATING_TYPES:
                 if args:
@@ -152,10 +160,22 @@ def build(
                     iterate_one(a, site)
         elif tf is MethodType:
             owner = func.__self__
-            if issubclass(type(owner), TRACKED):
-                method(owner, func.__name__, site, args)
+            tp = type(owner)
+            if issubclass(tp, TRACKED):
+                try:
+                    handler = handlers[(tp, func.__name__)]
+                except KeyError:
+                    handler = resolve(tp, func.__name__)
+                if handler is not None:
+                    handler(owner, site, args)
         elif (tf is MethodDescriptorType or tf is WrapperDescriptorType) and args:
-            method(args[0], func.__name__, site, args[1:])
+            tp = type(args[0])
+            try:
+                handler = handlers[(tp, func.__name__)]
+            except KeyError:
+                handler = resolve(tp, func.__name__)
+            if handler is not None:
+                handler(args[0], site, args[1:])
         return func(*args, **kwargs)
 
     def getitem(container: Any, key: Any, site: Site) -> None:

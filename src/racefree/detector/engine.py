@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import _thread
 import itertools
+import os
 import random
 import sys
 import threading
@@ -53,6 +54,19 @@ _activation = _allocate_lock()
 _active: Detector | None = None
 _generations = itertools.count(1)
 CLOCK = "_racefree_clock"
+
+
+def _after_fork_in_child() -> None:
+    # only the forking thread survives: locks that another thread held stay held forever
+    d = _active
+    if d is not None:
+        d._lock = _thread.RLock()
+        d.registry.lock = _thread.RLock()
+        d.shadow.lock = _allocate_lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def active() -> Detector | None:

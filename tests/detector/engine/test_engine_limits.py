@@ -149,3 +149,35 @@ def test_statistics_and_repr() -> None:
         assert d.started
     assert d.statistics()["mode"] == "strict"
     assert "stopped" in repr(d)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_fork_child_can_keep_recording() -> None:
+    import os
+    import time
+    import warnings
+
+    with Detector("strict") as d:
+        d._lock.acquire()  # as if another thread held it at fork time
+        d.registry.lock.acquire()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded process forked"
+            pid = os.fork()
+        if pid == 0:  # child: must not deadlock on the inherited locks
+            try:
+                sequential_unordered(lambda: write_x(Box()))
+                d.release(object())
+                with d.registry.lock:
+                    pass
+            finally:
+                os._exit(0)
+        d._lock.release()
+        d.registry.lock.release()
+        deadline = time.monotonic() + 30
+        while (waited := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if waited[0] == 0:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail("the forked child deadlocked in the detector")
+    assert os.waitstatus_to_exitcode(waited[1]) == 0
