@@ -151,3 +151,21 @@ def test_misuse_reports_no_edge(listener: RecordingListener, cls: type[RWLock]) 
     with pytest.raises(Exception, match="release_read"):
         rw.release_read()
     assert listener.take() == []
+
+
+def test_reads_report_only_on_objects_created_while_a_detector_listens() -> None:
+    m = ConcurrentMap({"a": 1})
+    s = Snapshot(0)
+    recorder = RecordingListener()
+    previous = _hb.attach(recorder)
+    try:
+        m["a"]
+        m.get("a")
+        s.get()
+        assert recorder.take() == []  # the hot read paths of pre-existing objects stay one lookup
+        m["b"] = 2
+        s.set(1)
+        assert recorder.take() == [("release", (m, "b")), ("release", s)]  # writes always report
+    finally:
+        _hb.detach(previous)
+    assert type(m) is ConcurrentMap and type(s) is Snapshot

@@ -17,6 +17,11 @@ Invariants (true with and without the GIL):
   lookups are lock-free and safe against concurrent writers).  We never call
   ``dict.get`` on the read path: on 3.13t it takes the dict's internal lock,
   and readers would contend.
+* Detector reporting: writes, snapshots and iteration check ``_hb.listener`` on
+  every call; single-key reads (the hot path) report only in a map created
+  while a detector was attached (``ConcurrentMap()`` then returns a
+  ``_ReportingConcurrentMap``), so that without a detector a read is one dict
+  lookup.
 * ``_busy`` holds the idents of threads running a :meth:`~ConcurrentMap.compute`
   callback of this map (a set: its add/remove/contains are atomic on both
   builds).  A thread only ever tests for its own ident, which only it adds and
@@ -92,7 +97,8 @@ class ConcurrentMap(MutableMapping[K, V]):
     Happens-before: a write of key ``k`` (store, compute, setdefault that
     inserts, pop, delete) releases on ``(map, k)``; a read that looks ``k`` up
     acquires on it; :meth:`snapshot` and iteration acquire on every key they
-    return.
+    return.  A detector hears about single-key reads of maps created while it
+    is attached (attach it first).
 
     Misuse: the callback of :meth:`compute` runs under a stripe lock; if it
     writes to the map, or snapshots or iterates it, it raises
@@ -124,35 +130,27 @@ class ConcurrentMap(MutableMapping[K, V]):
 
     # -- reads (no lock) ---------------------------------------------------------
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> ConcurrentMap[K, V]:
+        if cls is ConcurrentMap and _hb.listener is not None:
+            cls = _ReportingConcurrentMap  # reads report their edges (see the module invariants)
+        return object.__new__(cls)
+
     def __getitem__(self, key: K) -> V:
-        value = self._data[key]
-        hb = _hb.listener
-        if hb is not None:
-            hb.acquire((self, key))
-        return value
+        return self._data[key]
 
     def get(self, key: K, default: Any = None) -> Any:
         """``m[key]`` if present, else ``default`` (never takes a lock)."""
         try:
-            value = self._data[key]
+            return self._data[key]
         except KeyError:
-            value = default
-        hb = _hb.listener
-        if hb is not None:
-            hb.acquire((self, key))
-        return value
+            return default
 
     def __contains__(self, key: object) -> bool:
         try:
             self._data[key]  # type: ignore[index]
         except KeyError:
-            found = False
-        else:
-            found = True
-        hb = _hb.listener
-        if hb is not None:
-            hb.acquire((self, key))
-        return found
+            return False
+        return True
 
     def __len__(self) -> int:
         return len(self._data)
@@ -325,4 +323,31 @@ class ConcurrentMap(MutableMapping[K, V]):
         return ConcurrentMapStatistics(size=len(self._data))
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} size={len(self._data)} {reprlib.repr(self.snapshot())}>"
+        return f"<ConcurrentMap size={len(self._data)} {reprlib.repr(self.snapshot())}>"
+
+
+class _ReportingConcurrentMap(ConcurrentMap[K, V]):
+    """A ConcurrentMap created while a detector is attached: single-key reads report too."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: K) -> V:
+        value = self._data[key]
+        hb = _hb.listener
+        if hb is not None:
+            hb.acquire((self, key))
+        return value
+
+    def get(self, key: K, default: Any = None) -> Any:
+        value = super().get(key, default)
+        hb = _hb.listener
+        if hb is not None:
+            hb.acquire((self, key))
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        found = super().__contains__(key)
+        hb = _hb.listener
+        if hb is not None:
+            hb.acquire((self, key))
+        return found

@@ -5,6 +5,9 @@ Invariants (true with and without the GIL):
 * ``_value`` always refers to a complete value.  It is replaced by one
   attribute store (atomic on both builds), so a reader sees the old value or the
   new one, never a mix.
+* Detector reporting: ``set``/``update`` check ``_hb.listener`` on every call;
+  ``get`` (the readers' path) reports only in a snapshot created while a
+  detector was attached (``Snapshot()`` then returns a ``_ReportingSnapshot``).
 * ``_lock`` serializes writers (:meth:`Snapshot.set`, :meth:`Snapshot.update`),
   so an ``update`` never loses a concurrent ``set`` or ``update``; ``_version``
   is guarded by it.
@@ -47,6 +50,7 @@ class Snapshot(Generic[T]):
     Happens-before: :meth:`set` and :meth:`update` release on the snapshot
     (sync key: the object); :meth:`get` acquires — a reader that gets a new value
     sees everything the writer did before publishing it.
+    A detector hears about ``get`` on snapshots created while it is attached.
 
     Misuse: mutating the held value in place defeats the point (readers would
     race with the mutation); treat values as immutable.  The ``fn`` of
@@ -65,13 +69,14 @@ class Snapshot(Generic[T]):
         self._version = 0  # guarded by _lock
         self._owner = 0  # ident of the thread running update()'s fn, else 0
 
+    def __new__(cls, value: T) -> Snapshot[T]:
+        if cls is Snapshot and _hb.listener is not None:
+            cls = _ReportingSnapshot  # get() reports its edge (see the module invariants)
+        return object.__new__(cls)
+
     def get(self) -> T:
         """The current value (takes no lock)."""
-        value = self._value
-        hb = _hb.listener
-        if hb is not None:
-            hb.acquire(self)
-        return value
+        return self._value
 
     def _enter(self, method: str) -> None:
         if self._owner == _get_ident():
@@ -115,4 +120,17 @@ class Snapshot(Generic[T]):
         return SnapshotStatistics(version=self._version)
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} version={self._version} value={reprlib.repr(self._value)}>"
+        return f"<Snapshot version={self._version} value={reprlib.repr(self._value)}>"
+
+
+class _ReportingSnapshot(Snapshot[T]):
+    """A Snapshot created while a detector is attached: ``get`` reports its acquire."""
+
+    __slots__ = ()
+
+    def get(self) -> T:
+        value = self._value
+        hb = _hb.listener
+        if hb is not None:
+            hb.acquire(self)
+        return value
