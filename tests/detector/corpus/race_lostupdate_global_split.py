@@ -1,5 +1,8 @@
-"""TestRaceLostUpdateGlobalSplit: a global read, a call, then the global written from the stale value."""
-# expect python: lost-update global next_id @ rd,wr
+"""TestRaceLostUpdateGlobalSplit: a global read, a call, then the global written from the stale value.
+
+A plain call is no synchronization: the read and the write stay one read-modify-write.
+"""
+# expect python: lost-update global next_id @ wr,wr
 # expect strict: data-race global next_id @ rd,wr
 # expect strict: data-race global next_id @ wr,wr
 import threading

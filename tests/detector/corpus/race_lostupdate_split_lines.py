@@ -1,5 +1,9 @@
-"""TestRaceLostUpdateSplitLines: ``v = o.x; ...; o.x = v + 1`` in two threads."""
-# expect python: lost-update Account.balance @ rd,wr
+"""TestRaceLostUpdateSplitLines: ``v = o.x; ...; o.x = v + 1`` in two threads.
+
+Python mode reports the stale *write* against the other thread's write (the
+read that made it stale is in the same function, a few lines up).
+"""
+# expect python: lost-update Account.balance @ wr,wr
 # expect strict: data-race Account.balance @ rd,wr
 # expect strict: data-race Account.balance @ wr,wr
 import threading
