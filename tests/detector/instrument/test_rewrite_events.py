@@ -7,8 +7,13 @@ its events (see ``rf_snippets.short``) must be exactly the expected ones.
 
 from __future__ import annotations
 
+import ast
+
 import pytest
+import rf_fake_runtime
 from rf_snippets import FILENAME, events_of, run_instrumented
+
+from racefree.detector.instrument import compile_instrumented
 
 CASES: dict[str, tuple[str, list[str]]] = {
     "attribute load, store, augmented, delete in a function": (
@@ -312,3 +317,11 @@ def test_cells_are_fetched_once_per_call_of_the_defining_function() -> None:
     )
     assert [e for e in log if e[0] == "cells"] == [("cells", ("hits",))]
     assert sum(1 for e in log if e[0] == "write") == 4  # `hits = 0` and three increments
+
+
+def test_an_already_parsed_module_is_accepted() -> None:
+    tree = ast.parse("class O: pass\no = O()\no.x = 1\n")
+    code = compile_instrumented(tree, FILENAME, runtime="rf_fake_runtime")
+    log = rf_fake_runtime.reset()
+    exec(code, {})
+    assert [e[:3] for e in log] == [("write", "attr", "x")]

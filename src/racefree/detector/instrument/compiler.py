@@ -31,25 +31,28 @@ def opted_out(tree: ast.Module) -> bool:
 
 
 def compile_instrumented(
-    source: str | bytes, filename: str, mode: str = "exec", *, runtime: str = DEFAULT_RUNTIME
+    source: str | bytes | ast.Module, filename: str, mode: str = "exec", *, runtime: str = DEFAULT_RUNTIME
 ) -> types.CodeType:
     """Compile `source` with every tracked access recorded through module `runtime`.
 
     `mode` is ``"exec"`` (a module or script) or ``"single"`` (one interactive
     statement); expression mode cannot import the runtime and is refused with
     ValueError.  The result runs with the same semantics, evaluation order and
-    line numbers as ``compile(source, filename, mode)``.
+    line numbers as ``compile(source, filename, mode)``.  `source` may also be
+    an already parsed (or otherwise rewritten, e.g. by pytest's assertion
+    rewriter) ``ast.Module``: it is instrumented in place, so pass a copy if the
+    caller still needs the original tree.
     """
     return instrument_source(source, filename, mode, runtime=runtime)[0]
 
 
 def instrument_source(
-    source: str | bytes, filename: str, mode: str = "exec", *, runtime: str = DEFAULT_RUNTIME
+    source: str | bytes | ast.Module, filename: str, mode: str = "exec", *, runtime: str = DEFAULT_RUNTIME
 ) -> tuple[types.CodeType, bool]:
     """Like :func:`compile_instrumented`, also saying whether the code was instrumented (no opt-out)."""
     if mode not in ("exec", "single"):
         raise ValueError(f"compile_instrumented: mode must be 'exec' or 'single', not {mode!r}")
-    tree = ast.parse(source, filename, mode)
+    tree = source if isinstance(source, ast.Module) and mode == "exec" else ast.parse(source, filename, mode)
     assert isinstance(tree, (ast.Module, ast.Interactive))
     if isinstance(tree, ast.Module) and opted_out(tree):
         return compile(tree, filename, mode, dont_inherit=True), False
