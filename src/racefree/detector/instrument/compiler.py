@@ -52,7 +52,13 @@ def instrument_source(
     """Like :func:`compile_instrumented`, also saying whether the code was instrumented (no opt-out)."""
     if mode not in ("exec", "single"):
         raise ValueError(f"compile_instrumented: mode must be 'exec' or 'single', not {mode!r}")
-    tree = source if isinstance(source, ast.Module) and mode == "exec" else ast.parse(source, filename, mode)
+    tree: ast.AST
+    if isinstance(source, ast.Module):
+        if mode != "exec":
+            raise ValueError("compile_instrumented: an ast.Module compiles in 'exec' mode only")
+        tree = source
+    else:
+        tree = ast.parse(source, filename, mode)
     assert isinstance(tree, (ast.Module, ast.Interactive))
     if isinstance(tree, ast.Module) and opted_out(tree):
         return compile(tree, filename, mode, dont_inherit=True), False
