@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from racefree.detector import stacks
 from racefree.detector.clocks import MASK, SHARED, SHIFT, ThreadState
-from racefree.detector.events import F_GUARD, SIZE
+from racefree.detector.events import F_GUARD, S_FILE, S_FUNC, SIZE
 from racefree.detector.shadow import Cell, Info
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         elif r <= 0 or ri is None or not unordered(r, ts):
             info = info_for(cell, ts, site, ri)
             cell.ri = info
+            cell.rsite = site
             cell.r = e
         else:
             info = info_for(cell, ts, site, None)
@@ -219,14 +220,22 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
             cell.g = remember(cell.g, ts, e, info)
 
     def python_write_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> None:
+        # a read-modify-write: this thread read the location at this epoch (no synchronization
+        # since), in the same function as this write (a read elsewhere, say a getter called
+        # before a blind store, does not feed the stored value)
         rmw = False
         if cell.kind != SIZE:
             r = cell.r
+            read_info = None
             if r == e:
-                rmw = True
+                read_info = cell.ri
             elif r == SHARED and cell.rs is not None:
                 mine = cell.rs.get(ts.tid)
-                rmw = mine is not None and mine[0] == e
+                if mine is not None and mine[0] == e:
+                    read_info = mine[1]
+            if read_info is not None:
+                rsite = read_info[1]
+                rmw = rsite is site or (rsite[S_FUNC] == site[S_FUNC] and rsite[S_FILE] == site[S_FILE])
         w, wi = cell.w, cell.wi
         info = info_for(cell, ts, site, wi)
         if rmw and w and wi is not None and unordered(w, ts):
@@ -255,7 +264,7 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         except TypeError:
             return
         e = ts.epoch
-        if cell is not None and cell.r == e and not site[3] & F_GUARD:
+        if cell is not None and cell.r == e and cell.rsite is site and not site[3] & F_GUARD:
             return
         try:
             cell = locate(kind, container, key, site, ts)

@@ -30,7 +30,7 @@ class Registry:
         self.order: list[Race] = []  # guarded by lock
         self.new: list[Race] = []  # guarded by lock
         # races whose previous access was recorded before its location was shared, so
-        # without a stack beyond the site; a later repeat with a stack completes them
+        # without a stack beyond the site; a later repeat with a stack replaces the pair
         self.partial: set[int] = set()  # ids of Races, guarded by lock
 
     def report(self, kind: Kind, cell: Cell, cur: Info, cur_op: Op, prev: Info, prev_op: Op) -> None:
@@ -48,7 +48,8 @@ class Registry:
                 if prev[2] is None or id(race) not in self.partial:
                     return
                 self.partial.discard(id(race))
-        if race is not None:
+        if race is not None:  # replace the whole pair: this occurrence has both stacks
+            race.current = _access(cur_op, cur[0], cur[1], stacks.capture_outside_site())
             race.previous = _access(prev_op, prev[0], prev[1], prev[2])
             return
         current = _access(cur_op, cur[0], cur[1], stacks.capture_outside_site())

@@ -53,8 +53,8 @@ class Cell:
     """
 
     __slots__ = (
-        "container", "g", "it", "key", "kind", "loc", "m", "mi", "off", "owner", "r", "ri", "rs", "shared",
-        "text", "w", "weak", "wi",
+        "container", "g", "it", "key", "kind", "loc", "m", "mi", "off", "owner", "r", "ri", "rs", "rsite",
+        "shared", "text", "w", "weak", "wi",
     )
 
     def __init__(
@@ -72,6 +72,7 @@ class Cell:
         self.w = self.r = self.m = 0
         self.wi: Info | None = None
         self.ri: Info | None = None
+        self.rsite: Any = None  # site of the read in `ri` (a fast-path check in python mode)
         self.mi: Info | None = None
         self.rs: dict[int, tuple[int, Info]] | None = None
         self.g: dict[int, tuple[int, Info]] | None = None

@@ -12,7 +12,7 @@ from _engine_support import Box, incr_x, read_x, sequential_unordered, site, wri
 
 from racefree.detector import Detector
 from racefree.detector import runtime as rf
-from racefree.detector.events import ATTR, F_GUARD, GLOBAL, SIZE
+from racefree.detector.events import ATTR, F_AUGMENTED, F_GUARD, GLOBAL, SIZE
 
 
 def run(mode: str, *fns: Callable[[], Any]) -> list[tuple[str, str]]:
@@ -57,15 +57,43 @@ def test_python_mode_ignores_blind_writes() -> None:
 def test_read_then_sync_then_write_is_not_a_lost_update() -> None:
     b = Box()
 
+    load, store = site(50, "update"), site(52, "update")
+
     def careful() -> None:
-        read_x(b)
+        read_x(b, load)
         with threading.Lock():  # a synchronization operation of its own between the read and the write
             pass
-        write_x(b)
+        write_x(b, store)
 
     assert run("python", lambda: write_x(b), careful) == []
     b = Box()
-    assert run("python", lambda: write_x(b), lambda: (read_x(b), write_x(b))) == [("lost-update", "Box.x")]
+    assert run("python", lambda: write_x(b), lambda: (read_x(b, load), write_x(b, store))) == [
+        ("lost-update", "Box.x")
+    ]
+
+
+def test_read_in_another_function_does_not_feed_a_blind_write() -> None:
+    # the thread read the field in a getter, later stored it blindly in another function:
+    # no stale value is written back (issue 4's exercise 3, `last_processed`)
+    b = Box()
+    getter, setter = site(60, "stats"), site(70, "process")
+
+    def work() -> None:
+        read_x(b, getter)
+        write_x(b, setter)
+
+    assert run("python", work, work) == []
+    assert set(run("strict", work, work)) == {("data-race", "Box.x")}
+    # ... but the same getter read followed by a read-modify-write in one function still counts
+    b = Box()
+    incr = site(80, "process", F_AUGMENTED)
+
+    def work2() -> None:
+        read_x(b, getter)
+        read_x(b, incr)
+        write_x(b, incr)
+
+    assert run("python", work2, work2) == [("lost-update", "Box.x")]
 
 
 def test_append_racing_append_is_strict_only() -> None:

@@ -68,6 +68,7 @@ def test_stack_of_an_access_made_before_the_location_was_shared() -> None:
     race = only(d)
     assert race.count == 2
     assert [f.function for f in race.previous.stack[:3]] == ["inner_write", "outer_write", "<lambda>"]
+    assert race.previous.thread != race.current.thread  # the pair is replaced as a whole
 
 
 def test_detector_and_thread_machinery_frames_are_hidden() -> None:
