@@ -1,7 +1,8 @@
-"""``racefree lab [ex1|ex2|ex3] [--quick] [--json FILE]``: the course module's exercises, measured.
+"""``racefree lab [ex1|ex2|ex3] [--quick] [--race] [--json FILE]``: the course module's exercises, measured.
 
-Exit codes: 0 — every safe component gave exact totals; 1 — at least one did
-not (listed on stderr); 2 — bad usage (one line on stderr).
+Exit codes: 0 — every safe component gave exact totals (and, with ``--race``,
+every race detector verdict matched); 1 — at least one did not (listed on
+stderr); 2 — bad usage (one line on stderr).
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ EXERCISE_NAMES = ("ex1", "ex2", "ex3")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = ("exit status: 0 when every safe component gave exact totals, 1 when one did not, "
-                     "2 for bad usage")
+    parser.epilog = ("exit status: 0 when every safe component gave exact totals (and with --race every "
+                     "detector verdict matched), 1 when one did not, 2 for bad usage")
     parser.add_argument("exercise", nargs="?", choices=EXERCISE_NAMES,
                         help="run one exercise (default: all three)")
     parser.add_argument("--quick", action="store_true",
                         help="scale iteration counts down (the whole lab in well under a minute)")
+    parser.add_argument("--race", action="store_true",
+                        help="also run each component under the race detector (racefree run, both modes) "
+                             "and compare the verdicts with Go's -race")
     parser.add_argument("--json", metavar="FILE", help="write every figure to FILE as JSON")
 
 
@@ -46,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         _check_writable(args.json)
     names = [args.exercise] if args.exercise else list(EXERCISE_NAMES)
     ui = RichUI()
-    result = run_lab(names, QUICK if args.quick else FULL, ui)
+    result = run_lab(names, QUICK if args.quick else FULL, ui, race=args.race)
     if args.json:
         try:
             write_json(result.document, args.json)
@@ -57,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
         for check in result.failures:
             sys.stderr.write(f"racefree lab: WRONG TOTAL: {check.name}: expected {check.expected}, "
                              f"got {check.actual}\n")
+        for row in result.race.failures if result.race is not None else ():
+            for problem in row.problems():
+                sys.stderr.write(f"racefree lab: RACE VERDICT MISMATCH: {row.component.exercise} "
+                                 f"{row.component.name}: {problem}\n")
         return EXIT_FAILURE
     ui.note(f"All {len(result.checks)} checks of the safe components passed.", "good")
     return EXIT_OK

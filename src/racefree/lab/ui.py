@@ -30,8 +30,9 @@ class LabUI(Protocol):
     def section(self, title: str, subtitle: str) -> None:
         """Start an exercise (or a part of one)."""
 
-    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-        """Show figures as a table."""
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], *,
+              left: int = 1) -> None:
+        """Show figures as a table (the first `left` columns are text, the others figures)."""
 
     def note(self, text: str, style: str = "") -> None:
         """Show one explanatory line (style: "", "good", "bad", "warn")."""
@@ -49,7 +50,8 @@ class NullUI:
     def section(self, title: str, subtitle: str) -> None:
         pass
 
-    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], *,
+              left: int = 1) -> None:
         pass
 
     def note(self, text: str, style: str = "") -> None:
@@ -93,14 +95,16 @@ class RichUI:
         self.console.print(Rule(f"[bold]{title}"))
         self.console.print(f"[dim]{subtitle}")
 
-    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[object]], *,
+              left: int = 1) -> None:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=title, title_justify="left", title_style="bold")
         for i, col in enumerate(columns):
-            table.add_column(col, justify="left" if i == 0 else "right")
+            table.add_column(col, justify="left" if i < left else "right")
         for row in rows:
-            table.add_row(*(_cell(v) for v in row))
+            table.add_row(*(Text(_cell(v)) for v in row))  # Text: cells are never markup
         self.console.print(table)
 
     def note(self, text: str, style: str = "") -> None:
