@@ -77,7 +77,13 @@ def _counter_cases() -> list[Case]:
     cases += [
         Case("ShardedCounter.add", "racefree", ShardedCounter, _calls("add")),
         Case("Lock+int", "baseline", LockedCounter, _calls("increment")),
-        Case("itertools.count", "baseline", itertools.count, _calls("__next__"), note="not atomic on 3.13t"),
+        Case(
+            "itertools.count",
+            "baseline",
+            itertools.count,
+            _calls("__next__"),
+            note="a C iterator: no atomic API",
+        ),
     ]
     cereggii = peers.load("cereggii")
     if cereggii is not None:
