@@ -171,3 +171,13 @@ def test_install_and_uninstall_are_symmetric_and_idempotent() -> None:
 def test_default_root_is_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert ImportHook().roots == [os.path.realpath(tmp_path)]
+
+
+def test_front_door_all_is_pinned() -> None:
+    import racefree.detector.instrument as front
+
+    assert sorted(front.__all__) == [
+        "BytecodeCache", "CacheStats", "ImportHook", "InstrumentError", "InstrumentingLoader",
+        "NO_INSTRUMENT_MARKER", "compile_instrumented", "instrument_source",
+    ]
+    assert all(hasattr(front, name) for name in front.__all__)

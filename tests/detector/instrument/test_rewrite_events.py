@@ -41,14 +41,15 @@ CASES: dict[str, tuple[str, list[str]]] = {
         """,
         ["write attr 'inner'@5", "read attr 'inner'@6"],
     ),
-    "module attributes through an import alias are not recorded": (
+    "module attributes: read for their value, not as a namespace": (
         """
         import os
+        import os.path as osp
         def t():
-            return os.sep, os.path.join("a", "b")
+            return os.sep, os.path.join("a", "b"), os.path.sep, osp.sep, os.environ.get("NOPE")
         result = t()
         """,
-        [],
+        ["read attr 'sep'@5", "read attr 'sep'@5", "read attr 'sep'@5", "call get@5"],
     ),
     "globals: only names some function declares global": (
         """

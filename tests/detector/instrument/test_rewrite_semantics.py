@@ -243,6 +243,31 @@ PROGRAMS: dict[str, str] = {
             return r() is None
         result = t()
         """,
+    "exception groups and async with/for": """
+        import asyncio, contextlib
+        def t(o):
+            try:
+                raise ExceptionGroup("g", [ValueError(1), KeyError(2)])
+            except* ValueError as eg:
+                o.v = len(eg.exceptions)
+            except* KeyError:
+                o.k = True
+            return o
+        @contextlib.asynccontextmanager
+        async def cm(o):
+            o.entered += 1
+            yield o
+        async def agen(o):
+            for i in range(o.entered + 2):
+                yield i
+        async def main(o):
+            async with cm(o) as got:
+                got.seen = [i async for i in agen(got)]
+                async for i in agen(o):
+                    o.total += i
+            return o
+        result = (t(O()), asyncio.run(main(O(entered=0, total=0))))
+        """,
     "slices everywhere": """
         def t():
             a = list(range(6))

@@ -130,10 +130,25 @@ class ExpressionRewriter(ast.NodeTransformer):
         return events.CELL, name(CELL_PREFIX + id_)
 
     def skip_base(self, base: ast.expr) -> bool:
-        """Attribute loads on module aliases (``os.path``) and ``super()`` are not recorded."""
-        if isinstance(base, ast.Name):
-            return self.analysis.is_module_alias(self.scope, base.id)
+        """Attributes looked up on ``super()`` are the class's, not an object's state: not recorded."""
         return isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id == "super"
+
+    def visit_base(self, base: ast.expr) -> ast.expr:
+        """The object an attribute is taken from.
+
+        ``mod.sub`` used as a namespace (``os.path`` in ``os.path.join(...)``,
+        ``mod.Class`` in ``mod.Class.attr``) is not recorded: modules are rebound
+        as good as never, and this is the hottest kind of attribute chain.  A
+        module attribute read for its value (``config.limit``) is recorded.
+        """
+        if (
+            isinstance(base, ast.Attribute)
+            and isinstance(base.value, ast.Name)
+            and self.analysis.is_module_alias(self.scope, base.value.id)
+        ):
+            return base
+        rewritten: ast.expr = self.visit(base)
+        return rewritten
 
     # --- names ---------------------------------------------------------------------
     def visit_Name(self, node: ast.Name) -> ast.expr:
@@ -153,11 +168,11 @@ class ExpressionRewriter(ast.NodeTransformer):
     # --- attributes --------------------------------------------------------------
     def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
         if not isinstance(node.ctx, ast.Load) or self.skip_base(node.value):
-            node.value = self.visit(node.value)
+            node.value = self.visit_base(node.value)
             return node
         site = self.site(node, self.guard_flag(node), guards.text(node.value))
         key = const(mangle(self.private, node.attr))
-        base = self.visit(node.value)
+        base = self.visit_base(node.value)
         pair = self.dup(base)
         if pair is None:
             helper = call(self.support("load_attr"), [self.rt("read"), base, key, site])
@@ -259,7 +274,7 @@ class ExpressionRewriter(ast.NodeTransformer):
             tracked = func.attr in guards.CONTAINER_METHODS and not self.skip_base(func.value)
             flags = self.guard_flag(node) if tracked else 0
             text = guards.text(func.value)
-            func.value = self.visit(func.value)
+            func.value = self.visit_base(func.value)
             node.args = [self.visit(a) for a in node.args]
             node.keywords = [self.visit(k) for k in node.keywords]
             if not tracked:

@@ -317,6 +317,34 @@ class Rewriter(ExpressionRewriter):
         node.orelse = self._stmts(node.orelse)
         return node
 
+    def visit_AsyncFor(self, node: ast.AsyncFor) -> ast.AsyncFor:
+        node.iter = self.visit(node.iter)  # an async iterable: not a container iteration
+        node.body = self._stmts(node.body)
+        node.orelse = self._stmts(node.orelse)
+        return node
+
+    def _with(self, node: ast.With | ast.AsyncWith) -> ast.stmt:
+        for item in node.items:
+            item.context_expr = self.visit(item.context_expr)
+            if item.optional_vars is not None:
+                item.optional_vars = self.visit(item.optional_vars)
+        node.body = self._stmts(node.body)
+        return node
+
+    visit_With = visit_AsyncWith = _with
+
+    def _try(self, node: ast.Try | ast.TryStar) -> ast.stmt:
+        node.body = self._stmts(node.body)
+        for handler in node.handlers:
+            if handler.type is not None:
+                handler.type = self.visit(handler.type)
+            handler.body = self._stmts(handler.body)
+        node.orelse = self._stmts(node.orelse)
+        node.finalbody = self._stmts(node.finalbody)
+        return node
+
+    visit_Try = visit_TryStar = _try
+
     def visit_match_case(self, node: ast.match_case) -> ast.match_case:
         # patterns are not expressions (value patterns must stay dotted names)
         if node.guard is not None:
