@@ -37,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from racefree.cli import EXIT_RACE
@@ -111,7 +111,7 @@ COMPONENTS: tuple[Component, ...] = (
     # Python-only pitfalls exercise 3 shows: races in Python's own terms too
     Component("ex3", "UnsafeTypeCounter.counts", PYTHON_ONLY, NOT_IN_GO, "type_counter",
               ("racefree.lab.pitfalls",), "dict self.counts", BOTH),
-    Component("ex3", "UnsafeTaskRegistry.all() + register", PYTHON_ONLY, NOT_IN_GO, "registry_listing",
+    Component("ex3", "UnsafeTaskRegistry.all() listing", PYTHON_ONLY, NOT_IN_GO, "registry_listing",
               _UNSAFE_MOD, "dict self.tasks", BOTH),
 )
 
@@ -175,13 +175,14 @@ def run_pass(driver: str, modules: tuple[str, ...], mode: str, workdir: str) -> 
     try:
         proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        return _with(base, error=f"timed out after {TIMEOUT_S:.0f} s", duration_s=time.perf_counter() - start)
+        return replace(base, error=f"timed out after {TIMEOUT_S:.0f} s",
+                       duration_s=time.perf_counter() - start)
     except OSError as exc:
-        return _with(base, error=f"could not start racefree run: {exc.strerror or exc}")
+        return replace(base, error=f"could not start racefree run: {exc.strerror or exc}")
     took = time.perf_counter() - start
     if proc.returncode not in (0, EXIT_RACE):
-        return _with(base, error=f"racefree run exited {proc.returncode}: {_tail(proc.stderr)}",
-                     returncode=proc.returncode, duration_s=took)
+        return replace(base, error=f"racefree run exited {proc.returncode}: {_tail(proc.stderr)}",
+                       returncode=proc.returncode, duration_s=took)
     try:
         with open(out, encoding="utf-8") as f:
             document = json.load(f)
@@ -189,20 +190,16 @@ def run_pass(driver: str, modules: tuple[str, ...], mode: str, workdir: str) -> 
         line = json.loads(proc.stdout.strip().splitlines()[-1])
         summary, instrumented = str(line["summary"]), tuple(line["instrumented"])
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        return _with(base, error=f"unreadable result ({type(exc).__name__}: {exc}); stderr: "
-                     f"{_tail(proc.stderr)}", returncode=proc.returncode, duration_s=took)
-    done = _with(base, races=races, returncode=proc.returncode, summary=summary,
-                 instrumented=instrumented, duration_s=took)
+        return replace(base, error=f"unreadable result ({type(exc).__name__}: {exc}); stderr: "
+                       f"{_tail(proc.stderr)}", returncode=proc.returncode, duration_s=took)
+    done = replace(base, races=races, returncode=proc.returncode, summary=summary,
+                   instrumented=instrumented, duration_s=took)
     missing = [m for m in modules if m not in instrumented]
     if missing:
-        return _with(done, error=f"not instrumented: {', '.join(missing)} ({_tail(proc.stderr)})")
+        return replace(done, error=f"not instrumented: {', '.join(missing)} ({_tail(proc.stderr)})")
     if (proc.returncode == EXIT_RACE) != bool(races):
-        return _with(done, error=f"exit status {proc.returncode} with {len(races)} race(s) in the report")
+        return replace(done, error=f"exit status {proc.returncode} with {len(races)} race(s) in the report")
     return done
-
-
-def _with(outcome: PassOutcome, **changes: Any) -> PassOutcome:
-    return PassOutcome(**{**outcome.__dict__, **changes})
 
 
 @dataclass(frozen=True)
