@@ -181,3 +181,20 @@ def test_front_door_all_is_pinned() -> None:
         "NO_INSTRUMENT_MARKER", "compile_instrumented", "instrument_source",
     ]
     assert all(hasattr(front, name) for name in front.__all__)
+
+
+def test_submodules_of_foreign_packages_skip_the_search(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outside = tmp_path / "installed"
+    (outside / "rf_foreign_pkg").mkdir(parents=True)
+    (outside / "rf_foreign_pkg" / "__init__.py").write_text("")
+    (outside / "rf_foreign_pkg" / "sub.py").write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(outside))
+    h = ImportHook(roots=[str(tmp_path / "app")])
+    assert h.find_spec("rf_foreign_pkg") is None
+    searched: list[str] = []
+    monkeypatch.setattr(hook_module.importlib.machinery.PathFinder, "find_spec",
+                        lambda name, path=None: searched.append(name))
+    assert h.find_spec("rf_foreign_pkg.sub", [str(outside / "rf_foreign_pkg")]) is None
+    assert searched == []

@@ -122,6 +122,7 @@ class ImportHook:
         self.warn = warn
         self.instrumented: list[str] = []  # guarded by _lock
         self.skipped: dict[str, str] = {}  # guarded by _lock
+        self._foreign: set[str] = set()  # top-level packages outside the roots; guarded by _lock
         self._lock = threading.Lock()
         self._busy = threading.local()
         self._system = _system_dirs()
@@ -155,8 +156,9 @@ class ImportHook:
         if getattr(self._busy, "active", False):
             return None
         top = name.partition(".")[0]
-        if (top in sys.stdlib_module_names or top == "racefree") and not _matches(name, self.include):
-            return None  # the cheap bail-out: no file system search for the stdlib
+        if (top in sys.stdlib_module_names or top == "racefree" or top in self._foreign) \
+                and not _matches(name, self.include):
+            return None  # the cheap bail-out: no second file system search for what is not ours
         self._busy.active = True
         try:
             spec = importlib.machinery.PathFinder.find_spec(name, path)
@@ -166,9 +168,11 @@ class ImportHook:
             return None
         ok, why = self.selects(name, spec.origin)
         if not ok:
-            if why == "excluded by pattern":
-                with self._lock:
+            with self._lock:
+                if why == "excluded by pattern":
                     self.skipped[name] = why
+                elif name == top and spec.submodule_search_locations is not None:
+                    self._foreign.add(top)  # an installed package: its submodules are not ours either
             return None
         assert spec.origin is not None
         loader = InstrumentingLoader(name, spec.origin, self)
