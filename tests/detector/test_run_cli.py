@@ -211,3 +211,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
     assert ours.returncode == 2
     assert ours.stderr.count("\n") == 1 and "Traceback" not in ours.stderr
     assert ours.stderr.startswith(message.format(tmp=tmp_path)), ours.stderr
+
+
+def test_console_script_runs_programs_like_python(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "racefree"
+    if not script.exists():
+        pytest.skip("the racefree console script is not installed in this environment")
+    write(tmp_path, "prog.py", INTROSPECT)
+    ours = subprocess.run([str(script), "run", "prog.py", "z"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    plain = python(tmp_path, "prog.py", "z")
+    assert (ours.returncode, ours.stdout, ours.stderr) == (plain.returncode, plain.stdout, plain.stderr)

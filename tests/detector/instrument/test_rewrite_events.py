@@ -193,6 +193,34 @@ CASES: dict[str, tuple[str, list[str]]] = {
         """,
         ["contains 'k'@3+G", "call setdefault@6", "contains 'k'@7+G", "getitem 'k'@7"],
     ),
+    "double-checked locking: only the check inside the lock guards": (
+        """
+        import threading
+        lock = threading.Lock()
+        class O: x = None
+        def t(o):
+            if o.x is None:
+                with lock:
+                    if o.x is None:
+                        o.x = 1
+            return o.x
+        result = t(O())
+        """,
+        ["read attr 'x'@6", "read attr 'x'@8+G", "write attr 'x'@9", "read attr 'x'@10"],
+    ),
+    "writes in a nested function or lambda of the body do not count": (
+        """
+        class O: x = None
+        def t(o):
+            if o.x is None:
+                def later():
+                    o.x = 1
+                f = lambda: o.__setattr__("x", 2)
+            return o.x
+        result = t(O())
+        """,
+        ["read attr 'x'@4", "read attr 'x'@8"],
+    ),
     "a test reading an unrelated location is not a guard": (
         """
         class O: x = None; y = 0

@@ -15,6 +15,11 @@ synchronized and does not count; writes in nested functions, lambdas and class
 bodies are not executed by the body and do not count either.  An ``if``'s
 ``else``/``elif`` branches act on the same check and count.
 
+The analysis is syntactic and local: a write made by a function the body calls
+(``if self.x is None: self._init()``) is not seen, and ``assert`` has no body to
+guard.  A check inside the lock of double-checked locking guards the write in
+its body; the unlocked outer check does not (its body's write is under ``with``).
+
 The rewriter marks the guarding reads' sites with :data:`events.F_GUARD`; the
 engine decides at run time whether another thread's write made the check stale.
 """
