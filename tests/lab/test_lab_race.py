@@ -144,6 +144,16 @@ def test_a_pass_without_a_verdict_is_a_mismatch_even_for_a_safe_part() -> None:
     assert atomic.problems() == ["strict: no verdict: racefree run exited 1: boom",
                                  "python: no verdict: racefree run exited 1: boom"]
 
+    def crashing(driver: str, modules: tuple[str, ...], mode: str, workdir: str) -> PassOutcome:
+        if driver == "atomic_counter":
+            raise RuntimeError("bug in a pass")
+        return PassOutcome(driver, mode, modules, races=(("data-race", "UnsafeCounter.value", 1),))
+
+    report = run_race(["ex1"], NullUI(), runner=crashing)
+    unsafe, atomic = report.rows
+    assert unsafe.ok  # the other pass still gives its verdict
+    assert atomic.errors == {"strict": "RuntimeError: bug in a pass", "python": "RuntimeError: bug in a pass"}
+
 
 # -- run_pass's own failure reports, on the real racefree run --------------------------------------
 

@@ -173,7 +173,8 @@ def run_pass(driver: str, modules: tuple[str, ...], mode: str, workdir: str) -> 
     base = PassOutcome(driver, mode, modules)
     start = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
+        proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, encoding="utf-8",
+                              errors="replace", timeout=TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return replace(base, error=f"timed out after {TIMEOUT_S:.0f} s",
                        duration_s=time.perf_counter() - start)
@@ -307,7 +308,9 @@ def run_race(exercises: Sequence[str], ui: LabUI, runner: PassRunner | None = No
              workers: int = 2) -> RaceReport:
     """Run the detector passes of `exercises`' components (each driver and mode once), concurrently.
 
-    `runner` runs one pass (default :func:`run_pass`; tests give a fake).
+    `runner` runs one pass (default :func:`run_pass`; tests give a fake); an
+    exception from it becomes that pass's error.  Blocks until every pass ended
+    (each is bounded by ``TIMEOUT_S``).
     """
     run_one = runner or run_pass
     start = time.perf_counter()
@@ -318,8 +321,12 @@ def run_race(exercises: Sequence[str], ui: LabUI, runner: PassRunner | None = No
             ui.progress(f"race detector: {len(jobs)} passes", len(jobs)) as advance, \
             ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [(job, pool.submit(run_one, job[0], job[1], job[2], workdir)) for job in jobs]
-        for (driver, _modules, mode), future in futures:
-            outcomes[(driver, mode)] = future.result()
+        for (driver, modules, mode), future in futures:
+            try:
+                outcomes[(driver, mode)] = future.result()
+            except Exception as exc:  # a bug in one pass is that pass's error, not the lab's end
+                outcomes[(driver, mode)] = PassOutcome(driver, mode, modules,
+                                                       error=f"{type(exc).__name__}: {exc}")
             advance(1)
     rows = verdicts(components, outcomes)
     return RaceReport(tuple(rows), tuple(outcomes.values()), time.perf_counter() - start)
