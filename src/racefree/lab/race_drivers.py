@@ -28,7 +28,8 @@ import json
 import random
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 __all__ = ["DRIVERS", "main"]
 
@@ -36,6 +37,18 @@ TASK_TYPES = ("file_process", "email_send", "db_update", "report_gen", "data_syn
 CONFIG_KEYS = ("database_url", "api_timeout", "max_workers", "log_level")
 INITIAL = {"database_url": "postgres://localhost:5432/automation", "api_timeout": "30s",
            "max_workers": "10", "log_level": "info"}
+
+
+class _Store(Protocol):
+    def get(self, key: str) -> str | None: ...
+    def get_all(self) -> dict[str, str]: ...
+    def set(self, key: str, value: str) -> None: ...
+    def delete(self, key: str) -> Any: ...
+
+
+class _Processor(Protocol):
+    def process(self, task_id: str) -> None: ...
+    def stats(self) -> Any: ...
 
 
 def run_all(threads: int, target: Callable[[int], None]) -> None:
@@ -103,25 +116,25 @@ def workload(threads: int, ops: int) -> str:
 
 # -- exercise 3: configuration, registries, processors ---------------------------
 
-def _config(make: Callable[[dict[str, str]], object], threads: int, ops: int) -> str:
+def _config(make: Callable[[Mapping[str, str]], _Store], threads: int, ops: int) -> str:
     store = make(dict(INITIAL))
     writers = max(1, threads // 4)
 
     def work(g: int) -> None:
         if g < threads - writers:  # a reader
             for j in range(ops):
-                store.get(CONFIG_KEYS[j % len(CONFIG_KEYS)])  # type: ignore[attr-defined]
+                store.get(CONFIG_KEYS[j % len(CONFIG_KEYS)])
                 if j % 5 == 0:
-                    store.get_all()  # type: ignore[attr-defined]
+                    store.get_all()
         else:  # a writer, with deletes
             w = g - (threads - writers)
             for j in range(ops):
-                store.set(f"dynamic_config_{w}_{j}", f"value_{j}")  # type: ignore[attr-defined]
+                store.set(f"dynamic_config_{w}_{j}", f"value_{j}")
                 if j % 3 == 0 and j > 0:
-                    store.delete(f"dynamic_config_{w}_{j - 1}")  # type: ignore[attr-defined]
+                    store.delete(f"dynamic_config_{w}_{j - 1}")
 
     run_all(threads, work)
-    return f"keys {len(store.get_all())}"  # type: ignore[attr-defined]
+    return f"keys {len(store.get_all())}"
 
 
 def config_store(threads: int, ops: int) -> str:
@@ -177,7 +190,7 @@ def safe_registry(threads: int, ops: int) -> str:
     return f"registered {len(registry)} of {threads * ops}"
 
 
-def _processors(make: Callable[[random.Random], object], threads: int, ops: int) -> str:
+def _processors(make: Callable[[random.Random], _Processor], threads: int, ops: int) -> str:
     from racefree.automation import ProcessingError
 
     processor = make(random.Random(29))
@@ -186,14 +199,14 @@ def _processors(make: Callable[[random.Random], object], threads: int, ops: int)
     def work(g: int) -> None:
         for j in range(ops):
             try:
-                processor.process(f"task_{g}_{j}")  # type: ignore[attr-defined]
+                processor.process(f"task_{g}_{j}")
             except ProcessingError:
                 raised[g] += 1
             if j % 5 == 0:
-                processor.stats()  # type: ignore[attr-defined]
+                processor.stats()
 
     run_all(threads, work)
-    stats = processor.stats()  # type: ignore[attr-defined]
+    stats = processor.stats()
     return f"processed {stats.tasks_processed} of {threads * ops}, errors {stats.errors_occurred} " \
            f"of {sum(raised)}"
 
