@@ -504,6 +504,33 @@ def test_real_race_in_the_test_module_itself(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["E       assert 2 == 3", "E        +  where 2 = <*Box object at *>.n"])
 
 
+def test_real_test_module_instrumented_with_plain_asserts(pytester: pytest.Pytester) -> None:
+    # without pytest's rewriting hook, racefree's own import hook takes the test modules
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        """
+        import threading
+
+        hits = 0
+
+        def bump():
+            global hits
+            hits += 1
+
+        def test_global():
+            threads = [threading.Thread(target=bump) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        """
+    )
+    result = pytester.runpytest_subprocess("--race", "--assert=plain")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["racefree: data race detected during call of *::test_global *", "*global hits*"])
+
+
 def test_real_sarif_end_to_end(project: pytest.Pytester) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     project.runpytest_subprocess("--race", "--race-sarif", "out.sarif").assert_outcomes(passed=1, failed=1)
