@@ -36,7 +36,9 @@ INTROSPECT = """
 import sys
 print(sys.argv)
 print(sys.path[0])
-print(__name__, __file__, __package__, __spec__ and __spec__.name)
+print(__name__, __file__, __package__, __spec__ and __spec__.name, __cached__)
+print(sorted(k for k in globals() if k.startswith("__")), type(__builtins__).__name__)
+print(sys.modules["__main__"] is sys.modules[__name__])
 """
 
 

@@ -23,6 +23,7 @@ Bad input (a missing script or module, a syntax error in the script) raises
 
 from __future__ import annotations
 
+import builtins
 import importlib.machinery
 import importlib.util
 import os
@@ -146,11 +147,15 @@ class ProgramRunner:
         assert self.code is not None, "prepare() first"
         before = set(threading.enumerate())
         main = types.ModuleType("__main__")
-        main.__dict__.update(__file__=self._file, __builtins__=__builtins__, __cached__=None)
+        # the names python's own __main__ starts with (``__annotations__`` until 3.14's lazy ones)
+        main.__dict__.update(__file__=self._file, __builtins__=builtins, __cached__=None)
+        if sys.version_info < (3, 14):
+            main.__dict__["__annotations__"] = {}
         if self._spec is not None:
             main.__spec__ = self._spec
             main.__loader__ = self._spec.loader
             main.__package__ = self._spec.parent
+            main.__cached__ = self._spec.cached
         else:
             main.__loader__ = importlib.machinery.SourceFileLoader("__main__", self._file)
             main.__package__ = None  # scripts have no package (python sets None, not "")

@@ -331,3 +331,19 @@ def test_type_alias_and_generic_definitions() -> None:
     result = (first(Box(3)), Pair.__value__)
     """
     assert repr(run_instrumented(source)[0]["result"]) == repr(run_plain(source)["result"])
+
+
+def test_docstring_and_future_imports_stay_first() -> None:
+    source = '''
+    """The module docstring."""
+    from __future__ import annotations
+    class O:
+        x: Undefined = None
+    def f(o: AlsoUndefined) -> O:
+        o.x = 1
+        return o
+    result = (__doc__, f(O()).x, f.__annotations__)
+    '''
+    instrumented, log = run_instrumented(source)
+    assert repr(instrumented["result"]) == repr(run_plain(source)["result"])
+    assert log  # and it was instrumented
