@@ -148,14 +148,16 @@ class ProgramRunner:
         before = set(threading.enumerate())
         main = types.ModuleType("__main__")
         # the names python's own __main__ starts with (``__annotations__`` until 3.14's lazy ones)
-        main.__dict__.update(__file__=self._file, __builtins__=builtins, __cached__=None)
+        names: dict[str, object] = {"__file__": self._file, "__builtins__": builtins, "__cached__": None}
         if sys.version_info < (3, 14):
-            main.__dict__["__annotations__"] = {}
+            names["__annotations__"] = {}
+        if self._spec is not None:
+            names["__cached__"] = self._spec.cached
+        main.__dict__.update(names)
         if self._spec is not None:
             main.__spec__ = self._spec
             main.__loader__ = self._spec.loader
             main.__package__ = self._spec.parent
-            main.__cached__ = self._spec.cached
         else:
             main.__loader__ = importlib.machinery.SourceFileLoader("__main__", self._file)
             main.__package__ = None  # scripts have no package (python sets None, not "")
