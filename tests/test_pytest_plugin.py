@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -529,6 +530,15 @@ def test_real_test_module_instrumented_with_plain_asserts(pytester: pytest.Pytes
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         ["racefree: data race detected during call of *::test_global *", "*global hits*"])
+
+
+def test_under_racefree_run_a_second_detector_is_a_usage_error(project: pytest.Pytester) -> None:
+    # (racefree is imported before pytest starts, so pytest warns it cannot rewrite its asserts)
+    result = project.run(sys.executable, "-m", "racefree", "run", "-m", "pytest", "--race",
+                         "-W", "ignore::pytest.PytestAssertRewriteWarning")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: racefree: cannot start the detector: *already started*"])
+    assert "Traceback" not in result.stderr.str()
 
 
 def test_real_sarif_end_to_end(project: pytest.Pytester) -> None:

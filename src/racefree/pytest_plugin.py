@@ -17,8 +17,8 @@ With ``--race`` (before any conftest is imported):
   assertion-rewriting hook, are instrumented too: the plugin wraps the final
   ``compile`` of pytest's rewrite step, so racefree's transformer runs on the
   tree *after* pytest rewrote its asserts (assertion messages are unchanged),
-  and pytest's cached ``.pyc`` for such modules gets a separate ``-racefree``
-  tag so instrumented and plain code never share a cache file;
+  and pytest's cached ``.pyc`` for such modules gets a tag naming racefree's
+  rewriter version, so instrumented and plain code never share a cache file;
 * after each phase of each test (setup, call, teardown) the races detected
   since the previous phase are taken from the detector; if there are any, the
   phase fails with the Go-style report (``WARNING: DATA RACE`` ...) as the
@@ -205,7 +205,11 @@ class _RaceSession:
         for name in ("racefree.detector.format", "racefree.detector.sarif"):
             importlib.import_module(name)
         self._instrument_pytest_rewrite()
-        self.detector.start()
+        try:
+            self.detector.start()
+        except RuntimeError as exc:  # another detector is active: `racefree run -m pytest --race`, say
+            self._patch.undo()
+            raise pytest.UsageError(f"racefree: cannot start the detector: {exc}") from None
         self.hook.install()
         self._place_hook_after_pytest()
         self.started = True
