@@ -198,3 +198,12 @@ def test_submodules_of_foreign_packages_skip_the_search(
                         lambda name, path=None: searched.append(name))
     assert h.find_spec("rf_foreign_pkg.sub", [str(outside / "rf_foreign_pkg")]) is None
     assert searched == []
+
+
+def test_modules_of_namespace_packages_are_instrumented(project: Path, hook: ImportHook) -> None:
+    (project / "rf_ns_pkg").mkdir()
+    (project / "rf_ns_pkg" / "mod.py").write_text(COUNTER)
+    import rf_ns_pkg.mod  # type: ignore[import-not-found]
+
+    assert rf_ns_pkg.mod.Counter().inc() == 1
+    assert hook.instrumented == ["rf_ns_pkg.mod"]

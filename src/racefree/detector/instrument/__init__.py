@@ -41,6 +41,16 @@ in modules that are not instrumented (the standard library, site-packages and
 racefree unless ``--include`` names them; modules whose docstring says
 ``RACEFREE: no-instrument``).
 
+Also not recorded: iteration hidden in ``str.join``, ``*``/``**`` unpacking and
+operators such as ``d | e``; writes made by a function a guarded body calls
+(the check-then-act analysis is local to the ``if``).
+
+A note on schedules: instrumented code calls Python functions between the read
+and the write of ``x += 1``, and CPython with the GIL switches threads after
+calls, so a *racy* instrumented program can lose updates that the plain program
+happens not to lose on a GIL build.  That only helps detection; the output of a
+race-free program does not change.
+
 Guarantees: every sub-expression is evaluated once, in Python's order; in-place
 operators keep their semantics; line numbers are kept; functions are never
 wrapped (``super()``, generators, coroutines, decorators unaffected); hidden
