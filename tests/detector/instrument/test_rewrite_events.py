@@ -354,3 +354,15 @@ def test_an_already_parsed_module_is_accepted() -> None:
     log = rf_fake_runtime.reset()
     exec(code, {})
     assert [e[:3] for e in log] == [("write", "attr", "x")]
+
+
+def test_single_mode_and_refused_eval_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    ns: dict[str, object] = {}
+    exec(compile_instrumented("class O: pass\n", "<stdin>", "single", runtime="rf_fake_runtime"), ns)
+    exec(compile_instrumented("o = O(); o.x = 41\n", "<stdin>", "single", runtime="rf_fake_runtime"), ns)
+    log = rf_fake_runtime.reset()
+    exec(compile_instrumented("o.x + 1\n", "<stdin>", "single", runtime="rf_fake_runtime"), ns)
+    assert capsys.readouterr().out == "42\n"  # interactive mode still echoes expression values
+    assert [e[:3] for e in log] == [("read", "attr", "x")]
+    with pytest.raises(ValueError, match="mode must be 'exec' or 'single'"):
+        compile_instrumented("1", "<expr>", "eval")
