@@ -376,8 +376,10 @@ def test_xdist_workers_detect_on_their_own(fake: pytest.Pytester) -> None:
         assert _done.wait(10)
         """
     )
-    result = run_fake(fake, "--race", "-n", "2", "-p", "xdist", "--dist", "loadfile")
-    result.assert_outcomes(passed=3, failed=2)
+    fake.makepyfile(test_other="from racefree_fake_engine import race\n\ndef test_b():\n    race('B.x')\n")
+    result = run_fake(fake, "--race", "-n", "2", "-p", "xdist", "--dist", "loadfile",
+                      "--race-sarif", "x.sarif")
+    result.assert_outcomes(passed=3, failed=3)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines([
         "racefree: race detection on in each xdist worker (mode python)",
@@ -386,6 +388,10 @@ def test_xdist_workers_detect_on_their_own(fake: pytest.Pytester) -> None:
         "*racefree: races reported by a worker at session end*",
         "racefree: race involves a thread started by *::test_leaks, which outlived it",
     ])
+    # one SARIF file with the races of both workers
+    results = json.loads((fake.path / "x.sarif").read_text())["runs"][0]["results"]
+    assert sorted(r["properties"]["location"] for r in results) == [
+        "B.x", "Counter.n", "global late", "global total"]
 
 
 # -- the real detector and instrumentation ------------------------------------------------------------

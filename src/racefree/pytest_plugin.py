@@ -44,7 +44,8 @@ are listed in the terminal summary.  ``--race-sarif FILE`` writes every
 reported race as SARIF 2.1.0 at session end.
 
 With pytest-xdist each worker runs its own detector; races that the workers
-report at session end are gathered by the controller and shown there.
+report at session end, and their SARIF results, are gathered by the controller,
+which shows the former and writes one ``--race-sarif`` file.
 
 State: one :class:`_RaceSession` in ``config.stash``; every hook runs in
 pytest's main thread, so it needs no lock.
@@ -70,7 +71,8 @@ if TYPE_CHECKING:
     from racefree.detector.report import Access, Frame, Race
 
 RACE_IGNORE = "race_ignore"
-_WORKER_KEY = "racefree_session_end"
+_WORKER_KEY = "racefree_session_end"  # xdist workeroutput: the session-end report text
+_WORKER_SARIF = "racefree_sarif"  # xdist workeroutput: the worker's SARIF log, merged by the controller
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -125,7 +127,8 @@ def _start(config: pytest.Config) -> None:
     if config.pluginmanager.has_plugin("racefree-race"):
         return
     if _is_xdist_controller(config):
-        plugin: object = _Controller(config.known_args_namespace.race_mode)
+        opt = config.known_args_namespace
+        plugin: object = _Controller(opt.race_mode, opt.race_sarif, config.invocation_params.dir)
     else:
         session = _RaceSession(config)
         config.stash[_session_key] = session
@@ -138,22 +141,32 @@ def _start(config: pytest.Config) -> None:
 class _Controller:
     """pytest-xdist controller: runs no test, gathers what the workers report at session end."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, sarif_path: str | None, cwd: Path) -> None:
         self.mode = mode
+        self.sarif_path = None if sarif_path is None else Path(cwd, sarif_path)
         self.reports: list[str] = []
+        self.sarif_logs: list[dict[str, Any]] = []
 
     def pytest_report_header(self) -> str:
         return f"racefree: race detection on in each xdist worker (mode {self.mode})"
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        text = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
-        if text:
-            self.reports.append(text)
+        output = getattr(node, "workeroutput", {})
+        if output.get(_WORKER_KEY):
+            self.reports.append(output[_WORKER_KEY])
+        if output.get(_WORKER_SARIF):
+            self.sarif_logs.append(json.loads(output[_WORKER_SARIF]))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.reports and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if self.sarif_path is not None and self.sarif_logs:
+            # one log: the first worker's run, with every worker's results (same tool, rules and root)
+            merged = self.sarif_logs[0]
+            for log in self.sarif_logs[1:]:
+                merged["runs"][0]["results"].extend(log["runs"][0]["results"])
+            self.sarif_path.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         for text in self.reports:
@@ -315,11 +328,15 @@ class _RaceSession:
             self._defer(race, "detected after the last test")
         if self.session_end and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        if self.sarif_path:
-            self._write_sarif()
         workeroutput = getattr(self.config, "workeroutput", None)
-        if workeroutput is not None and self.session_end:
-            workeroutput[_WORKER_KEY] = self._session_end_text()
+        if workeroutput is not None:  # an xdist worker: the controller reports and writes
+            if self.session_end:
+                workeroutput[_WORKER_KEY] = self._session_end_text()
+            if self.sarif_path:
+                workeroutput[_WORKER_SARIF] = json.dumps(self._sarif())
+        elif self.sarif_path:
+            path = Path(self.config.invocation_params.dir, self.sarif_path)
+            path.write_text(json.dumps(self._sarif(), indent=2) + "\n", encoding="utf-8")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         lines = [f"racefree: not instrumented (ran plain): {why}" for why in self.uninstrumented]
@@ -398,13 +415,11 @@ class _RaceSession:
         parts.append(format_summary([race for race, _ in self.session_end]))
         return "\n".join(parts)
 
-    def _write_sarif(self) -> None:
+    def _sarif(self) -> dict[str, Any]:
         from racefree import __version__
         from racefree.detector.sarif import to_sarif
 
-        doc = to_sarif(self.reported, self.mode, __version__, base=self.root)
-        path = Path(self.config.invocation_params.dir, self.sarif_path)
-        path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        return to_sarif(self.reported, self.mode, __version__, base=self.root)
 
 
 @functools.cache
