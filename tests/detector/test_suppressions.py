@@ -198,3 +198,10 @@ def test_cli_reports_suppression_error_as_exit_2(
     assert cli.main(["run", "x.py"]) == 2
     assert capsys.readouterr().err == (
         "racefree run: error: racefree.toml:4: a suppression needs a 'reason' (why the race is accepted)\n")
+
+
+def test_front_door_exports() -> None:
+    import racefree.detector as front
+
+    assert {"SuppressionError", "Suppressions", "load_for", "to_sarif"} <= set(front.__all__)
+    assert front.load_for is load_for and front.Suppressions is Suppressions

@@ -10,14 +10,20 @@ from __future__ import annotations
 from racefree.detector.engine import Detector
 from racefree.detector.format import format_race, format_report, format_summary
 from racefree.detector.report import Access, Frame, Race, to_json_document
+from racefree.detector.sarif import to_sarif
+from racefree.detector.suppressions import SuppressionError, Suppressions, load_for
 
 __all__ = [
     "Access",
     "Detector",
     "Frame",
     "Race",
+    "SuppressionError",
+    "Suppressions",
     "format_race",
     "format_report",
     "format_summary",
+    "load_for",
     "to_json_document",
+    "to_sarif",
 ]
