@@ -93,14 +93,33 @@ def test_stdin_and_stdout_are_the_process_own(tmp_path: Path) -> None:
         "raise SystemExit(256 + 7)",
         "def f():\n    raise ValueError('boom')\nf()",
         "try:\n    {}['k']\nexcept KeyError as e:\n    raise RuntimeError('wrapped') from e",
+        "class O: pass\ndef f(o):\n    return o.a.b + 1\nf(O())",
+        "class O: pass\nprint(O().missing)",
+        "def f(d):\n    x = 1\n    d['a']['b'] += x\nf({'a': {}})",
+        "def f(items):\n    for i in range(3):\n        items[i] += 1\nf([1])",
     ],
-    ids=["exit-int", "exit-message", "exit-none", "exit-truncated", "exception", "chained"],
+    ids=["exit-int", "exit-message", "exit-none", "exit-truncated", "exception", "chained",
+         "attr-in-function", "attr-at-module-level", "augmented-item", "index-error"],
 )
 def test_exit_status_and_tracebacks_match_python(tmp_path: Path, body: str) -> None:
     write(tmp_path, "prog.py", body + "\n")
     ours = racefree_run(tmp_path, "prog.py")
     plain = python(tmp_path, "prog.py")
     assert (ours.returncode, ours.stdout, ours.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+
+
+def test_module_level_helpers_change_only_the_caret_lines_of_tracebacks(tmp_path: Path) -> None:
+    # module-level code has no hidden temporaries: `items[i] += 1` becomes one helper call, so
+    # python cannot underline the subscript inside it; everything else is identical
+    write(tmp_path, "prog.py", "items = [1]\nfor i in range(3):\n    items[i] += 1\n")
+    ours = racefree_run(tmp_path, "prog.py")
+    plain = python(tmp_path, "prog.py")
+
+    def without_carets(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.strip(" ~^")]
+
+    assert ours.returncode == plain.returncode == 1
+    assert without_carets(ours.stderr) == without_carets(plain.stderr)
 
 
 def test_tracebacks_through_instrumented_calls_hide_racefree_frames(tmp_path: Path) -> None:
@@ -138,7 +157,7 @@ def test_race_is_reported_on_stderr_with_exit_66(tmp_path: Path) -> None:
     write(tmp_path, "prog.py", RACY)
     ours = racefree_run(tmp_path, "prog.py")
     assert ours.returncode == 66
-    assert ours.stdout == "2\n"
+    assert ours.stdout in ("1\n", "2\n")  # the race may really lose the update
     assert "WARNING: DATA RACE" in ours.stderr and "Counter.n" in ours.stderr
     assert ours.stderr.rstrip().endswith("Found 1 data race(s)")
 

@@ -56,9 +56,10 @@ def _store(id_: str) -> ast.Name:
 
 
 def _located(stmts: list[ast.stmt], like: ast.AST) -> list[ast.stmt]:
+    """Give new statements the location of the one they replace (their new children inherit it
+    from the final ``fix_missing_locations`` pass, which walks down from located parents)."""
     for s in stmts:
         ast.copy_location(s, like)
-        ast.fix_missing_locations(s)
     return stmts
 
 
@@ -226,7 +227,8 @@ class Rewriter(ExpressionRewriter):
             key = const(mangle(self.private, target.attr))
             stmts += [
                 _expr(call(self.rt("read"), [const(events.ATTR), base, key, rsite])),
-                _assign(_store(t), ast.Attribute(value=base, attr=target.attr, ctx=ast.Load())),
+                _assign(_store(t), ast.copy_location(
+                    ast.Attribute(value=base, attr=target.attr, ctx=ast.Load()), target)),
                 ast.AugAssign(target=_store(t), op=node.op, value=self.visit(node.value)),
                 _expr(call(self.rt("write"), [const(events.ATTR), base, key, wsite])),
                 _assign(ast.Attribute(value=base, attr=target.attr, ctx=ast.Store()), name(t)),
@@ -239,7 +241,8 @@ class Rewriter(ExpressionRewriter):
                 k = name(kt)
             stmts += [
                 _expr(call(self.rt("getitem"), [base, k, rsite])),
-                _assign(_store(t), ast.Subscript(value=base, slice=k, ctx=ast.Load())),
+                _assign(_store(t), ast.copy_location(
+                    ast.Subscript(value=base, slice=k, ctx=ast.Load()), target)),
                 ast.AugAssign(target=_store(t), op=node.op, value=self.visit(node.value)),
                 _expr(call(self.rt("setitem"), [base, k, wsite])),
                 _assign(ast.Subscript(value=base, slice=k, ctx=ast.Store()), name(t)),
