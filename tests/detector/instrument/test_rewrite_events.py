@@ -221,6 +221,32 @@ CASES: dict[str, tuple[str, list[str]]] = {
         """,
         ["read attr 'x'@4", "read attr 'x'@8"],
     ),
+    "a container's truth tested by a guard is a read of its size": (
+        """
+        class O:
+            def __init__(self):
+                self.q = [1, 2]
+        def t(o, d):
+            while o.q:
+                o.q.pop()
+            if not d and o.q is not None:
+                d["k"] = 1
+            return d
+        result = t(O(), {})
+        """,
+        ["write attr 'q'@4", "read attr 'q'@6", "read size None@6+G", "read attr 'q'@7", "call pop@7",
+         "read attr 'q'@6", "read size None@6+G", "read attr 'q'@7", "call pop@7",
+         "read attr 'q'@6", "read size None@6+G", "read size None@8+G", "read attr 'q'@8", "setitem 'k'@9"],
+    ),
+    "truth of a container at module level (helper)": (
+        """
+        pending = [1]
+        while pending:
+            pending.pop()
+        result = pending
+        """,
+        ["read size None@3+G", "call pop@4", "read size None@3+G"],
+    ),
     "a test reading an unrelated location is not a guard": (
         """
         class O: x = None; y = 0

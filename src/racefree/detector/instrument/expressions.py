@@ -327,10 +327,31 @@ class ExpressionRewriter(ast.NodeTransformer):
 
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
 
+    def visit_truth(self, node: ast.expr) -> ast.expr:
+        """Rewrite a test; a container whose truth is tested (``while q:``, ``if not d:``) and
+        that the guarded branches change also gets a SIZE read marked F_GUARD (its emptiness)."""
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            node.operand = self.visit_truth(node.operand)
+            return node
+        if isinstance(node, ast.BoolOp):
+            node.values = [self.visit_truth(v) for v in node.values]
+            return node
+        text = guards.text(node) if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) else None
+        rewritten: ast.expr = self.visit(node)
+        if text is None or ("container", text) not in self.guard:
+            return rewritten
+        site = self.site(node, events.F_GUARD, text)
+        pair = self.dup(rewritten)
+        if pair is None:
+            helper = call(self.support("truth_size"), [self.rt("read"), rewritten, site])
+            return ast.copy_location(helper, node)
+        record = call(self.rt("read"), [const(events.SIZE), pair[0], const(None), site])
+        return self.then(record, pair[1], node)
+
     def visit_IfExp(self, node: ast.IfExp) -> ast.expr:
         saved = self.guard
         self.guard = saved | guards.guarded_locations(node)
-        node.test = self.visit(node.test)
+        node.test = self.visit_truth(node.test)
         self.guard = saved
         node.body = self.visit(node.body)
         node.orelse = self.visit(node.orelse)

@@ -15,6 +15,10 @@ synchronized and does not count; writes in nested functions, lambdas and class
 bodies are not executed by the body and do not count either.  An ``if``'s
 ``else``/``elif`` branches act on the same check and count.
 
+A container tested for its truth (``while self.queue:``, ``if not d:``) whose
+branches change it gets an extra SIZE read at the test (its emptiness), marked
+as a guard like the others.
+
 The analysis is syntactic and local: a write made by a function the body calls
 (``if self.x is None: self._init()``) is not seen, and ``assert`` has no body to
 guard.  A check inside the lock of double-checked locking guards the write in

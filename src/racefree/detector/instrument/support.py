@@ -66,6 +66,12 @@ def load_slice(read: Recorder, obj: Any, key: slice, site: tuple[Any, ...]) -> A
     return obj[key]
 
 
+def truth_size(read: Recorder, container: Any, site: tuple[Any, ...]) -> Any:
+    """``container`` as tested for truth by a guard: recorded as a read of its SIZE."""
+    read(SIZE, container, None, site)
+    return container
+
+
 def contains(record: Recorder, key: Any, container: Any, site: tuple[Any, ...]) -> bool:
     """``key in container`` (key evaluated first, as Python does)."""
     record(container, key, site)

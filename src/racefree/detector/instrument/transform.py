@@ -299,7 +299,7 @@ class Rewriter(ExpressionRewriter):
     def _test(self, node: ast.If | ast.While) -> None:
         saved = self.guard
         self.guard = saved | guards.guarded_locations(node)
-        node.test = self.visit(node.test)
+        node.test = self.visit_truth(node.test)
         self.guard = saved
 
     def visit_If(self, node: ast.If) -> ast.If:
