@@ -538,6 +538,40 @@ def test_real_test_module_instrumented_with_plain_asserts(pytester: pytest.Pytes
         ["racefree: data race detected during call of *::test_global *", "*global hits*"])
 
 
+def test_real_unjoined_thread_of_an_earlier_test_is_not_blamed_on_the_next(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(
+        """
+        import threading
+        import time
+
+        state = {"n": 0}
+
+
+        def write():
+            state["n"] = 1
+
+
+        def test_starts_and_never_joins():
+            t = threading.Thread(target=write, name="unjoined")
+            t.start()
+            while t.is_alive():  # it finishes here, but nothing orders its write before what follows
+                time.sleep(0.001)
+
+
+        def test_innocent():
+            state["n"] = 2
+        """
+    )
+    result = pytester.runpytest_subprocess("--race", "--race-mode", "strict")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([
+        "racefree: race involves a thread started by *::test_starts_and_never_joins, which outlived it",
+        "*unjoined*",
+    ])
+
+
 def test_under_racefree_run_a_second_detector_is_a_usage_error(project: pytest.Pytester) -> None:
     # (racefree is imported before pytest starts, so pytest warns it cannot rewrite its asserts)
     result = project.run(sys.executable, "-m", "racefree", "run", "-m", "pytest", "--race",

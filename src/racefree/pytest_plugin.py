@@ -25,16 +25,17 @@ With ``--race`` (before any conftest is imported):
   failure text.  A race found in setup or teardown is reported by pytest as
   an error of that test, like any failing fixture.
 
-Threads that outlive their test: a thread started during a test's *call*
-phase and still alive after its teardown is remembered as leaked by that test.
-A race detected later in which one of the two accesses comes from such a
-thread is **not** blamed on the test running at that moment: it is reported at
-session end, naming the test that started the thread, and makes the session
-fail (exit code 1).  Threads started during *setup* (by fixtures, typically of
-a wider scope) are fixture threads: races with them fail the test during which
-they were detected.  Races detected between tests or after the last one are
-also reported at session end.  Threads are recognised by name (Python's
-default names are unique within a process).
+Threads that outlive their test: a race detected later in which one of the
+two accesses comes from a thread started by an *earlier* test is **not**
+blamed on the test running at that moment: it is reported at session end,
+naming the test that started the thread, and makes the session fail (exit
+code 1).  Such a thread is one started during that test's *call* phase and
+still alive after its teardown (recognised by name: Python's default names are
+unique within a process), or one whose creation stack passes through that
+test's function (it finished, but the test never joined it).  Threads started
+during *setup* (by fixtures, typically of a wider scope) are fixture threads:
+races with them fail the test during which they were detected.  Races
+detected between tests or after the last one are also reported at session end.
 
 ``@pytest.mark.race_ignore`` drops the races detected during that test's
 phases (and those involving threads it leaked); the detector keeps running.
@@ -208,6 +209,7 @@ class _RaceSession:
         self.suppressed = 0
         self.ignored = 0
         self.leaked: dict[str, tuple[str, bool]] = {}  # thread name -> (nodeid that leaked it, ignored?)
+        self.finished_tests: dict[tuple[str, str], tuple[str, bool]] = {}  # (file, function) -> same
         self._threads_at_call: set[threading.Thread] = set()
         self._ran_a_test = False
 
@@ -309,6 +311,9 @@ class _RaceSession:
             for thread in threading.enumerate():
                 if thread not in self._threads_at_call and thread.is_alive():
                     self.leaked[thread.name] = (item.nodeid, ignored)
+            key = _function_key(item)
+            if key is not None:
+                self.finished_tests[key] = (item.nodeid, ignored)
 
     def _phase(self, item: pytest.Item, when: str) -> Generator[None, object, object]:
         try:
@@ -372,7 +377,7 @@ class _RaceSession:
         own = []
         ignored = item.get_closest_marker(RACE_IGNORE) is not None
         for race in self._take():
-            leaker = self._leaker(race)
+            leaker = self._leaker(race, item)
             if leaker is not None:
                 self._defer(race, f"involves a thread started by {leaker}, which outlived it")
             elif ignored:
@@ -382,17 +387,26 @@ class _RaceSession:
                 self.reported.append(race)
         return own
 
-    def _leaker(self, race: Race) -> str | None:
-        for name in (race.current.thread, race.previous.thread):
-            if name in self.leaked:
-                return self.leaked[name][0]
+    def _leaker(self, race: Race, item: pytest.Item) -> str | None:
+        """The earlier test that started a thread taking part in *race*, if any."""
+        origin = self._origin(race, _function_key(item))
+        return None if origin is None else origin[0]
+
+    def _origin(self, race: Race, own: tuple[str, str] | None) -> tuple[str, bool] | None:
+        for access in (race.current, race.previous):
+            if access.thread in self.leaked:  # still running after that test's teardown
+                return self.leaked[access.thread]
+            for frame in access.thread_created_at:  # created by an earlier test's function, not joined
+                key = (frame.file, frame.function)
+                if key != own and key in self.finished_tests:
+                    return self.finished_tests[key]
         return None
 
     def _defer(self, race: Race, why: str) -> None:
-        for name in (race.current.thread, race.previous.thread):
-            if self.leaked.get(name, ("", False))[1]:
-                self.ignored += 1  # leaked by a test marked race_ignore
-                return
+        origin = self._origin(race, None)
+        if origin is not None and origin[1]:
+            self.ignored += 1  # a thread of a test marked race_ignore
+            return
         self.session_end.append((race, why))
         self.reported.append(race)
 
@@ -420,6 +434,12 @@ class _RaceSession:
         from racefree.detector.sarif import to_sarif
 
         return to_sarif(self.reported, self.mode, __version__, base=self.root)
+
+
+def _function_key(item: pytest.Item) -> tuple[str, str] | None:
+    """(file, name) of a test function's code, as report frames show it; None for other items."""
+    code = getattr(getattr(item, "function", None), "__code__", None)
+    return None if code is None else (code.co_filename, code.co_name)
 
 
 @functools.cache
