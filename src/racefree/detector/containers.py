@@ -6,8 +6,9 @@ of :mod:`racefree.detector.runtime`.
 
 The model (strict mode follows Go, where a map is one variable for writes):
 
-* ``d[k]`` reads ITEM(k); ``d[k] = v`` and ``del d[k]`` write ITEM(k) and, for
-  anything but a list, SIZE (list slots are separate variables, as in Go);
+* ``d[k]`` reads ITEM(k); ``d[k] = v`` writes ITEM(k), and SIZE too when it
+  inserts; ``del d[k]`` writes ITEM(k) and SIZE (list slots are separate
+  variables, as in Go; so are the values of a dict's existing keys);
 * ``k in d`` reads ITEM(k) of a dict or set, SIZE of a sequence (it scans);
 * ``len(x)`` reads SIZE; ``for``, comprehensions, ``list(x)``, ``sorted(x)``,
   ``sum(x)``… and iterating methods (``.items()``, ``.copy()``…) iterate SIZE;
@@ -41,11 +42,12 @@ _ITERATING_TYPES: frozenset[Any] = frozenset(
 _MULTI_ITERATING_TYPES: frozenset[Any] = frozenset({zip})
 _FUNC_FIRST_TYPES: frozenset[Any] = frozenset({map, filter})
 
-# method name -> (what it does): "r" read ITEM(arg0), "w" write SIZE, "wi" write ITEM(arg0)+SIZE,
-# "it" iterate, "len" read SIZE, "ita" write SIZE and iterate arg0
+# method name -> what it does: "r" read ITEM(arg0), "w" write SIZE, "ins" write ITEM(arg0) and, if
+# absent, SIZE, "del" write ITEM(arg0) and, if present, SIZE, "it" iterate, "len" read SIZE,
+# "ita" write SIZE and iterate arg0
 _DICT = {
     "get": "r", "__getitem__": "r", "__contains__": "r",
-    "setdefault": "wi", "pop": "wi", "__setitem__": "wi", "__delitem__": "wi",
+    "setdefault": "ins", "__setitem__": "ins", "pop": "del", "__delitem__": "del",
     "popitem": "w", "clear": "w", "update": "ita", "__ior__": "ita",
     "keys": "it", "values": "it", "items": "it", "copy": "it", "__iter__": "it", "__reversed__": "it",
     "__len__": "len", "move_to_end": "w",
@@ -58,7 +60,7 @@ _LIST = {
     "__len__": "len", "__getitem__": "r",
 }
 _SET = {
-    "add": "wi", "discard": "wi", "remove": "wi", "__contains__": "r",
+    "add": "ins", "discard": "del", "remove": "del", "__contains__": "r",
     "pop": "w", "clear": "w", "update": "ita", "difference_update": "ita", "intersection_update": "ita",
     "symmetric_difference_update": "ita", "__ior__": "ita", "__iand__": "ita", "__isub__": "ita",
     "copy": "it", "union": "it", "intersection": "it", "difference": "it", "symmetric_difference": "it",
@@ -72,6 +74,35 @@ _DEQUE = {
 _TABLES: tuple[tuple[type, dict[str, str]], ...] = (
     (OrderedDict, _DICT), (defaultdict, _DICT), (dict, _DICT), (list, _LIST), (set, _SET), (deque, _DEQUE),
 )
+
+
+_SAFE_KEYS = frozenset({str, int, float, bool, bytes, type(None), complex})
+_OBJECT_HASH: Any = object.__hash__
+_OBJECT_EQ: Any = object.__eq__
+
+
+def _type_slot(tp: type, name: str) -> Any:
+    return getattr(tp, name, None)
+
+
+def _safe_key(key: Any) -> bool:
+    """Whether hashing and comparing `key` runs no user code (a detector must not call the program)."""
+    tk = type(key)
+    if tk in _SAFE_KEYS:
+        return True
+    if tk is tuple:
+        return all(type(k) in _SAFE_KEYS for k in key)
+    return _type_slot(tk, "__hash__") is _OBJECT_HASH and _type_slot(tk, "__eq__") is _OBJECT_EQ
+
+
+def _present(container: Any, key: Any, absent: bool = True) -> bool:
+    """``key in container`` when that is safe to ask; otherwise assume the key set changes."""
+    if not _safe_key(key):
+        return not absent
+    try:
+        return key in container
+    except Exception:
+        return not absent
 
 
 def _lookup(tp: type, name: str) -> str | None:
@@ -99,10 +130,21 @@ def build(
     def write_size(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
         write(SIZE, owner, None, site)
 
-    def write_item(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
-        if args:
-            write(ITEM, owner, args[0], site)
-        write(SIZE, owner, None, site)
+    def insert_item(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
+        # setdefault(k), set.add(x): the key set changes only if the key was absent
+        if not args:
+            return
+        write(ITEM, owner, args[0], site)
+        if not _present(owner, args[0]):
+            write(SIZE, owner, None, site)
+
+    def remove_item(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
+        # pop(k), discard(x), remove(x): the key set changes only if the key was there
+        if not args:
+            return
+        write(ITEM, owner, args[0], site)
+        if _present(owner, args[0], absent=False):
+            write(SIZE, owner, None, site)
 
     def iterate_owner(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
         iterated(owner, site)
@@ -116,7 +158,8 @@ def build(
             iterate_one(args[0], site)
 
     by_action: dict[str, Handler] = {
-        "r": read_item, "w": write_size, "wi": write_item, "it": iterate_owner, "len": read_size,
+        "r": read_item, "w": write_size, "ins": insert_item, "del": remove_item, "it": iterate_owner,
+        "len": read_size,
         "ita": write_size_iterate_arg,
     }
     # (type, method name) -> handler, or None for untracked; filled on first sight
@@ -213,15 +256,25 @@ def build(
             write(ITEM, container, key, site)
             return
         write(ITEM, container, key, site)
-        if issubclass(tp, TRACKED):
+        if issubclass(tp, TRACKED) and not _present(container, key):  # an insertion
             write(SIZE, container, None, site)
 
     def delitem(container: Any, key: Any, site: Site) -> None:
-        if type(container) in IMMUTABLE:
+        tp = type(container)
+        if tp in IMMUTABLE:
             return
-        if type(key) is not slice:
+        if type(key) is slice:
+            write(SIZE, container, None, site)
+            return
+        if tp is list:
+            if type(key) is int and key < 0:
+                key += len(container)
             write(ITEM, container, key, site)
-        write(SIZE, container, None, site)
+            write(SIZE, container, None, site)
+            return
+        write(ITEM, container, key, site)
+        if not issubclass(tp, TRACKED) or _present(container, key, absent=False):  # a deletion
+            write(SIZE, container, None, site)
 
     def contains(container: Any, key: Any, site: Site) -> None:
         tp = type(container)

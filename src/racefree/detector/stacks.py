@@ -5,7 +5,8 @@ frames *outside* the access site, innermost first: capturing costs a walk but
 no line-number decoding; :func:`frames` turns it into :class:`report.Frame`
 objects only when a race is reported.  Frames of the detector itself and of the
 thread machinery of the standard library (``threading``, ``queue``,
-``concurrent.futures``, ``runpy``) never appear in reports.
+``concurrent.futures``, ``runpy``), of racefree's command line and pytest
+plugin, and of pytest itself never appear in reports.
 
 This module holds no shared state besides the constant filter set.
 """
@@ -28,11 +29,31 @@ MAX_DEPTH = 24
 
 _getframe = sys._getframe
 _DETECTOR_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_MACHINERY = (threading, queue, runpy, _futures_base, _futures_thread)
 _HIDDEN_FILES = frozenset(
-    os.path.abspath(m.__file__)
-    for m in (threading, queue, runpy, _futures_base, _futures_thread)
-    if m.__file__
-) | frozenset(m.__file__ for m in (threading, queue, runpy, _futures_base, _futures_thread) if m.__file__)
+    [os.path.abspath(m.__file__) for m in _MACHINERY if m.__file__]
+    + [m.__file__ for m in _MACHINERY if m.__file__]
+    # the racefree command line and pytest plugin: harness, not the program
+    + [_PACKAGE_DIR + name for name in ("cli.py", "__main__.py", "pytest_plugin.py")]
+)
+# test runners whose frames sit above the user's tests (added once they are imported)
+_RUNNER_PACKAGES = ("_pytest", "pluggy")
+_hidden_dirs: tuple[str, ...] = (_DETECTOR_DIR,)
+_runners_seen: frozenset[str] = frozenset()
+
+
+def _refresh_hidden_dirs() -> None:
+    global _hidden_dirs, _runners_seen
+    seen = frozenset(name for name in _RUNNER_PACKAGES if name in sys.modules)
+    if seen == _runners_seen:
+        return
+    dirs = [_DETECTOR_DIR]
+    for name in seen:
+        f = getattr(sys.modules[name], "__file__", None)
+        if f:
+            dirs.append(os.path.dirname(os.path.abspath(f)) + os.sep)
+    _hidden_dirs, _runners_seen = tuple(dirs), seen
 
 Captured = tuple[Any, ...]
 EMPTY: Captured = ()
@@ -40,7 +61,7 @@ EMPTY: Captured = ()
 
 def hidden(filename: str) -> bool:
     """Whether frames of `filename` are left out of reports."""
-    return filename in _HIDDEN_FILES or filename.startswith(_DETECTOR_DIR) or filename.startswith("<frozen ")
+    return filename in _HIDDEN_FILES or filename.startswith(_hidden_dirs) or filename.startswith("<frozen ")
 
 
 def capture(frame: FrameType | None) -> Captured:
@@ -83,6 +104,7 @@ def _line(code: CodeType, lasti: int) -> int:
 
 def frames(captured: Captured) -> tuple[Frame, ...]:
     """The captured stack as report frames, detector and thread machinery removed."""
+    _refresh_hidden_dirs()
     out = []
     for i in range(0, len(captured), 2):
         code = captured[i]

@@ -80,6 +80,7 @@ def test_detector_and_thread_machinery_frames_are_hidden() -> None:
         for f in (*access.stack, *access.thread_created_at):
             assert "racefree/detector" not in f.file
             assert not f.file.endswith("threading.py")
+            assert "_pytest" not in f.file and "pluggy" not in f.file  # the test runner's frames
 
 
 def test_thread_creation_site() -> None:
