@@ -35,7 +35,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from racefree.detector import access, containers, hb_futures, hb_queue, hb_threading, runtime, stacks
-from racefree.detector.clocks import SyncClock, ThreadState, join_into
+from racefree.detector.clocks import MASK, SHIFT, SyncClock, ThreadState, join_into
 from racefree.detector.patching import Patches
 from racefree.detector.races import Registry
 from racefree.detector.report import Race
@@ -278,18 +278,37 @@ class Detector:
     # --------------------------------------------------------- tracked locks
 
     def lock_acquired(self, lock: Any) -> None:
-        ts = self.thread_state()
+        """After a tracked lock's acquire (inlined SyncClock.absorb + tick: locks are hot)."""
+        try:
+            ts: ThreadState = self.tls.ts
+        except AttributeError:
+            ts = self.thread_state()
         clock = lock._clock
-        if clock is not None and clock.gen == self.gen:
-            clock.absorb(ts)
-        else:
-            ts.tick()
+        tvc = ts.vc
+        if clock is not None and clock.gen == self.gen and clock.vc is not None:
+            last = clock.last
+            t = last & MASK
+            if not (last and t < len(tvc) and (last >> SHIFT) <= tvc[t]):
+                join_into(tvc, clock.vc)
+        c = ts.clock + 1
+        ts.clock = tvc[ts.tid] = c
+        ts.epoch = (c << SHIFT) | ts.tid
 
     def lock_released(self, lock: Any) -> None:
+        """Before a tracked lock's release: its clock becomes the holder's (SyncClock.publish)."""
+        try:
+            ts: ThreadState = self.tls.ts
+        except AttributeError:
+            ts = self.thread_state()
         clock = lock._clock
         if clock is None or clock.gen != self.gen:
             clock = lock._clock = SyncClock(self.gen)
-        clock.publish(self.thread_state())
+        tvc = ts.vc
+        clock.vc = tvc.copy()
+        clock.last = ts.epoch
+        c = ts.clock + 1
+        ts.clock = tvc[ts.tid] = c
+        ts.epoch = (c << SHIFT) | ts.tid
 
     # ------------------------------------------- clocks stored on program objects
 

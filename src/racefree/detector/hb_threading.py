@@ -75,7 +75,7 @@ class Lock:
         return self
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        ok = bool(self._lock.acquire(blocking, timeout))
+        ok: bool = self._lock.acquire(blocking, timeout)
         if ok:
             h = _hooks
             if h is not None:
@@ -89,10 +89,17 @@ class Lock:
         self._lock.release()
 
     def __enter__(self) -> bool:
-        return self.acquire()
+        ok: bool = self._lock.acquire()
+        h = _hooks
+        if h is not None:
+            h.lock_acquired(self)
+        return ok
 
     def __exit__(self, *exc: object) -> None:
-        self.release()
+        h = _hooks
+        if h is not None and self._lock.locked():
+            h.lock_released(self)
+        self._lock.release()
 
     def locked(self) -> bool:
         return bool(self._lock.locked())
