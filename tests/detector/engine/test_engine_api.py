@@ -1,0 +1,42 @@
+"""The engine's front door and the runtime contract are pinned."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import racefree.detector as detector
+from racefree.detector import Detector, runtime
+from racefree.detector.events import RUNTIME_API
+
+
+def test_front_door() -> None:
+    # the engine's names (other layers of the detector add theirs)
+    assert {
+        "Access", "Detector", "Frame", "Race", "format_race", "format_report", "format_summary",
+        "to_json_document",
+    } <= set(detector.__all__)
+    for name in detector.__all__:
+        assert getattr(detector, name) is not None
+
+
+def test_runtime_implements_events_api() -> None:
+    documented = set(re.findall(r"^(\w+)\(", RUNTIME_API, re.MULTILINE))
+    assert documented == {
+        "read", "write", "getitem", "setitem", "delitem", "contains", "iterate", "call", "cells",
+    }
+    assert documented == set(runtime.__all__)
+    for name in documented:
+        assert callable(getattr(runtime, name))
+
+
+def test_detector_signature_as_agreed() -> None:
+    sig = inspect.signature(Detector.__init__)
+    params = sig.parameters
+    assert params["mode"].default == "python"
+    assert params["history_size"].default == 1 << 16
+    assert params["history_size"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert params["stress"].default is False
+    assert params["seed"].default is None
+    for method in ("start", "stop", "races", "take_new_races", "__enter__", "__exit__"):
+        assert callable(getattr(Detector, method))
