@@ -10,16 +10,27 @@ cell's history (see :mod:`racefree.detector.shadow`), reports races to the
 registry and captures a stack only when the cell's last access came from another
 thread or another site.
 
-Modes (issue 4): ``strict`` reports every unordered pair with at least one write
-(kind ``data-race``).  ``python`` reports only
+Modes (issue 4).  A race is two accesses to one location from different
+threads, not ordered by happens-before.  ``strict`` (Go's definition) reports
+every such pair with at least one write, as kind ``data-race``.  ``python``
+reports only what loses data although each bytecode is atomic:
 
-* ``lost-update``: a write by a thread that read the location at the same epoch
-  (no acquire/release in between), unordered with another thread's write; SIZE
-  locations never lose updates (a container operation is atomic);
-* ``check-then-act``: a read flagged ``F_GUARD`` unordered with another thread's
-  write, whichever came first;
-* ``iteration``: an iteration of a container unordered with another thread's
-  write of its SIZE.
+* ``lost-update`` -- a thread read L and then writes L at the same epoch (no
+  acquire or release of its own in between), the read in the same function as
+  the write, and another thread's write of L is unordered with it.  Reported:
+  ``self.n += 1``; ``d[k] = d.get(k, 0) + 1``; ``v = o.x; ...; o.x = v + 1``,
+  each from two threads.  Not reported: ``o.x = 1`` from two threads (blind
+  writes), a getter's read followed later by a blind store elsewhere, SIZE
+  (``append`` racing ``append``: a container operation never loses an element);
+* ``check-then-act`` -- a read the rewriter flagged ``F_GUARD`` (the test of an
+  ``if`` whose body writes the same location without a lock) unordered with
+  another thread's write, in either order; so ``if self.x is None: self.x = X()``
+  is reported even when only one thread got to the write;
+* ``iteration`` -- an iteration of a container (``for``, comprehension,
+  ``list(d)``, ``sorted(d)``, ``d.items()``...) unordered with another thread's
+  write of its SIZE (insert, delete, append, clear...).
+
+A single read racing a single write is strict-only.
 
 Invariants: see :mod:`racefree.detector.shadow` (cells are updated without a
 lock; only racing accesses can update one cell concurrently).
@@ -32,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from racefree.detector import stacks
 from racefree.detector.clocks import MASK, SHARED, SHIFT, ThreadState
-from racefree.detector.events import F_GUARD, S_FILE, S_FUNC, SIZE
+from racefree.detector.events import F_GUARD, F_ITERATION, S_FILE, S_FUNC, SIZE
 from racefree.detector.shadow import Cell, Info
 
 if TYPE_CHECKING:
@@ -212,6 +223,9 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
     # ---------------------------------------------------------------- python
 
     def python_read_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> None:
+        if site[3] & F_ITERATION and cell.kind == SIZE:  # a slice, or a read the rewriter marked
+            python_iteration_slow(cell, ts, site)
+            return
         info = record_read(cell, ts, e, site)
         if site[3] & F_GUARD:
             w, wi = cell.w, cell.wi

@@ -12,7 +12,7 @@ from _engine_support import Box, incr_x, read_x, sequential_unordered, site, wri
 
 from racefree.detector import Detector
 from racefree.detector import runtime as rf
-from racefree.detector.events import ATTR, F_AUGMENTED, F_GUARD, GLOBAL, SIZE
+from racefree.detector.events import ATTR, F_AUGMENTED, F_GUARD, F_ITERATION, GLOBAL, SIZE
 
 
 def run(mode: str, *fns: Callable[[], Any]) -> list[tuple[str, str]]:
@@ -173,6 +173,10 @@ def test_iteration_during_mutation() -> None:
     assert run("python", scan, grow) == [("iteration", "list items")]
     assert run("python", grow, lambda: rf.call(sorted, s, items)) == [("iteration", "list items")]
     assert run("strict", scan, grow) == [("data-race", "list items")]
+    # a slice reads the whole container: the rewriter records it as a SIZE read flagged F_ITERATION
+    sliced = site(82, "head", F_ITERATION, "items")
+    assert run("python", lambda: rf.read(SIZE, items, None, sliced), grow) == [("iteration", "list items")]
+    assert run("python", lambda: rf.read(SIZE, items, None, site(83, "size")), grow) == []
 
 
 def test_size_writes_never_lose_updates() -> None:
