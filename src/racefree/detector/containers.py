@@ -256,8 +256,17 @@ def build(
             write(ITEM, container, key, site)
             return
         write(ITEM, container, key, site)
-        if issubclass(tp, TRACKED) and not _present(container, key):  # an insertion
-            write(SIZE, container, None, site)
+        if tp is dict or issubclass(tp, TRACKED):
+            # an insertion writes the key set too (inlined _present: stores are hot)
+            if type(key) in _SAFE_KEYS or _safe_key(key):
+                try:
+                    present = key in container
+                except Exception:
+                    present = False
+            else:
+                present = False
+            if not present:
+                write(SIZE, container, None, site)
 
     def delitem(container: Any, key: Any, site: Site) -> None:
         tp = type(container)
