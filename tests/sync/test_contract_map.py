@@ -134,6 +134,28 @@ def test_views_come_from_a_snapshot() -> None:
     assert list(keys) == ["a"] and list(values) == [1] and list(items) == [("a", 1)]
 
 
+def test_it_is_a_dict_whose_copies_are_plain_dicts() -> None:
+    m = ConcurrentMap({"a": 1, "b": 2})
+    assert isinstance(m, dict)
+    assert m == {"a": 1, "b": 2} and dict(m) == {"a": 1, "b": 2} and {**m} == {"a": 1, "b": 2}
+    assert type(m.copy()) is dict and m.copy() == {"a": 1, "b": 2}
+    assert list(reversed(m)) == ["b", "a"]
+    m |= {"c": 3}
+    assert isinstance(m, ConcurrentMap) and m.snapshot() == {"a": 1, "b": 2, "c": 3}
+    with pytest.raises(TypeError):
+        hash(m)
+
+
+def test_pickle_round_trip() -> None:
+    import pickle
+
+    m = ConcurrentMap({"a": 1})
+    clone = pickle.loads(pickle.dumps(m))
+    assert isinstance(clone, ConcurrentMap) and clone.snapshot() == {"a": 1}
+    clone.compute("a", lambda v: v + 1)  # a working map, with its own locks
+    assert clone["a"] == 2 and m["a"] == 1
+
+
 def test_repr_and_statistics() -> None:
     m = ConcurrentMap({"a": 1})
     assert repr(m) == "<ConcurrentMap size=1 {'a': 1}>"

@@ -2,7 +2,8 @@
 
 Invariants (true with and without the GIL):
 
-* ``_data`` is a plain dict.  Key ``k`` is written only under its stripe lock
+* The map *is* a dict (a subclass), so ``m[k]``, ``k in m`` and ``len(m)`` run
+  the dict's own C code.  Key ``k`` is written only under its stripe lock
   ``_locks[hash(k) & _MASK]``, so the operations on one key — including
   compound ones (:meth:`ConcurrentMap.compute`, :meth:`~ConcurrentMap.setdefault`,
   :meth:`~ConcurrentMap.pop`) — are serialized and each is atomic; writers of
@@ -12,11 +13,13 @@ Invariants (true with and without the GIL):
   ``popitem``) hold *every* stripe lock; ``update`` holds the stripes of its
   keys.  Locks are always taken in increasing stripe order and a single-key
   operation holds one, so no two operations can deadlock.
-* Reads take no lock of ours: ``_data[key]`` is atomic on both builds (on the
-  GIL build because it is one bytecode; on a free-threaded build because dict
-  lookups are lock-free and safe against concurrent writers).  We never call
-  ``dict.get`` on the read path: on 3.13t it takes the dict's internal lock,
-  and readers would contend.
+* Reads take no lock of ours: a dict lookup is atomic on both builds (on the
+  GIL build because it is one C call; on a free-threaded build because dict
+  lookups are lock-free and safe against concurrent writers).  ``get`` is
+  ours, a subscript in a try: on 3.13t ``dict.get`` takes the dict's internal
+  lock, and readers would contend.
+* Writes through the C API or ``dict.__setitem__(m, ...)`` bypass the stripe
+  locks; each stays atomic by itself, but not with respect to ``compute``.
 * Detector reporting: writes, snapshots and iteration check ``_hb.listener`` on
   every call; single-key reads (the hot path) report only in a map created
   while a detector was attached (``ConcurrentMap()`` then returns a
@@ -39,7 +42,6 @@ from collections.abc import (
     Iterator,
     KeysView,
     Mapping,
-    MutableMapping,
     ValuesView,
 )
 from dataclasses import dataclass
@@ -56,6 +58,18 @@ D = TypeVar("D")
 
 _get_ident = threading.get_ident
 
+_dict_getitem = dict.__getitem__
+_dict_contains = dict.__contains__
+_dict_setitem = dict.__setitem__
+_dict_delitem = dict.__delitem__
+_dict_setdefault = dict.setdefault
+_dict_pop = dict.pop
+_dict_popitem = dict.popitem
+_dict_update = dict.update
+_dict_clear = dict.clear
+_dict_items = dict.items
+_dict_keys = dict.keys
+
 STRIPES = 16  # a power of two
 _MASK = STRIPES - 1
 
@@ -68,6 +82,15 @@ class _Missing:
 _MISSING: Any = _Missing()
 
 
+class _MapClock:
+    """The hashable stand-in for a map in sync keys ``(clock, key)``; lives as long as its map."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<ConcurrentMap clock {id(self):#x}>"
+
+
 @dataclass(frozen=True)
 class ConcurrentMapStatistics:
     """A point-in-time view of a :class:`ConcurrentMap`."""
@@ -75,8 +98,8 @@ class ConcurrentMapStatistics:
     size: int
 
 
-class ConcurrentMap(MutableMapping[K, V]):
-    """A mutable mapping that is safe to share between threads.
+class ConcurrentMap(dict[K, V]):
+    """A dict that is safe to share between threads, with atomic compound operations.
 
     Initial state: empty, or the items of ``initial``.
 
@@ -89,13 +112,15 @@ class ConcurrentMap(MutableMapping[K, V]):
     so they never raise "dict changed size during iteration" and never see a
     half-applied :meth:`update`; the views do not follow later changes.
 
-    Performance: reads take no lock and do not contend with each other or with
-    writers.  A write takes one of 16 stripe locks (chosen by the key's hash),
+    Performance: it is a ``dict`` subclass, so ``m[k]``, ``k in m`` and
+    ``len(m)`` are the dict's own C code: reads take no lock and do not contend
+    with each other or with writers.  A write takes one of 16 stripe locks (chosen by the key's hash),
     so writers of different keys rarely wait for each other; whole-map
     operations take all 16.
 
     Happens-before: a write of key ``k`` (store, compute, setdefault that
-    inserts, pop, delete) releases on ``(map, k)``; a read that looks ``k`` up
+    inserts, pop, delete) releases on the sync key ``(clock, k)`` (``clock``: a
+    hashable object private to the map — a dict is unhashable); a read that looks ``k`` up
     acquires on it; :meth:`snapshot` and iteration acquire on every key they
     return.  A detector hears about single-key reads of maps created while it
     is attached (attach it first).
@@ -107,18 +132,23 @@ class ConcurrentMap(MutableMapping[K, V]):
     callbacks short and side-effect free.  Values are not protected: mutating
     a value object in place is a race — store a new value with ``compute``.
 
+    Mutate it only through its own methods: ``dict.__setitem__(m, k, v)`` and C
+    extensions that write through the C API skip the locks that make
+    :meth:`compute` atomic.
+
     When not to use it: a map written once and then only read needs no
     synchronization after a safe publication (:class:`~racefree.sync.Snapshot`);
     a map whose every access is a compound update of several keys needs one
     lock around the whole update.
     """
 
-    __slots__ = ("__weakref__", "_busy", "_data", "_locks")
+    __slots__ = ("__weakref__", "_busy", "_clock", "_locks")
 
     def __init__(self, initial: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
-        self._data: dict[K, V] = dict(initial)  # key k written only under _locks[hash(k) & _MASK]
+        _dict_update(self, initial)  # not shared yet: no lock needed
         self._locks = tuple(threading.Lock() for _ in range(STRIPES))
         self._busy: set[int] = set()
+        self._clock = _MapClock()  # names this map in detector sync keys (a dict is unhashable)
 
     def _lock_all(self) -> None:
         for lock in self._locks:
@@ -133,40 +163,32 @@ class ConcurrentMap(MutableMapping[K, V]):
     def __new__(cls, *args: Any, **kwargs: Any) -> ConcurrentMap[K, V]:
         if cls is ConcurrentMap and _hb.listener is not None:
             cls = _ReportingConcurrentMap  # reads report their edges (see the module invariants)
-        return object.__new__(cls)
+        return dict.__new__(cls)
 
-    def __getitem__(self, key: K) -> V:
-        return self._data[key]
+    # __getitem__, __contains__, __len__: the dict's own (lock-free) C code.
 
     def get(self, key: K, default: Any = None) -> Any:
         """``m[key]`` if present, else ``default`` (never takes a lock)."""
         try:
-            return self._data[key]
+            return self[key]
         except KeyError:
             return default
-
-    def __contains__(self, key: object) -> bool:
-        try:
-            self._data[key]  # type: ignore[index]
-        except KeyError:
-            return False
-        return True
-
-    def __len__(self) -> int:
-        return len(self._data)
 
     def __iter__(self) -> Iterator[K]:
         return iter(self.snapshot())
 
-    def keys(self) -> KeysView[K]:
+    def __reversed__(self) -> Iterator[K]:
+        return reversed(self.snapshot())
+
+    def keys(self) -> KeysView[K]:  # type: ignore[override]
         """The keys of a snapshot taken now."""
         return self.snapshot().keys()
 
-    def values(self) -> ValuesView[V]:
+    def values(self) -> ValuesView[V]:  # type: ignore[override]
         """The values of a snapshot taken now."""
         return self.snapshot().values()
 
-    def items(self) -> ItemsView[K, V]:
+    def items(self) -> ItemsView[K, V]:  # type: ignore[override]
         """The pairs of a snapshot taken now (keys and values from the same instant)."""
         return self.snapshot().items()
 
@@ -175,13 +197,13 @@ class ConcurrentMap(MutableMapping[K, V]):
         self._enter("snapshot")
         self._lock_all()
         try:
-            copy = self._data.copy()
+            copy = dict(_dict_items(self))  # not dict.copy: it would call our keys()
         finally:
             self._unlock_all()
         hb = _hb.listener
         if hb is not None:
             for key in copy:
-                hb.acquire((self, key))
+                hb.acquire((self._clock, key))
         return copy
 
     # -- writes (under the stripe locks) -------------------------------------------------
@@ -195,20 +217,25 @@ class ConcurrentMap(MutableMapping[K, V]):
             )
 
     def __setitem__(self, key: K, value: V) -> None:
-        self._enter("__setitem__")
-        with self._locks[hash(key) & _MASK]:
+        if self._busy:
+            self._enter("__setitem__")
+        lock = self._locks[hash(key) & _MASK]
+        lock.acquire()  # not `with`: this is the hot write path, and acquire/release is cheaper
+        try:
             hb = _hb.listener
             if hb is not None:
-                hb.release((self, key))
-            self._data[key] = value
+                hb.release((self._clock, key))
+            _dict_setitem(self, key, value)
+        finally:
+            lock.release()
 
     def __delitem__(self, key: K) -> None:
         self._enter("__delitem__")
         with self._locks[hash(key) & _MASK]:
             hb = _hb.listener
             if hb is not None:
-                hb.release((self, key))
-            del self._data[key]
+                hb.release((self._clock, key))
+            _dict_delitem(self, key)
 
     def compute(self, key: K, fn: Callable[[V], V], default: V = _MISSING) -> V:
         """Atomically set ``m[key] = fn(m[key])`` and return the new value.
@@ -217,42 +244,47 @@ class ConcurrentMap(MutableMapping[K, V]):
         absent key raises :class:`KeyError` and ``fn`` is not called.  If ``fn``
         raises, the map is unchanged.  ``fn`` runs under the map's lock.
         """
-        self._enter("compute")
-        with self._locks[hash(key) & _MASK]:
-            data = self._data
+        busy = self._busy
+        if busy:
+            self._enter("compute")
+        lock = self._locks[hash(key) & _MASK]
+        lock.acquire()
+        try:
             try:
-                old = data[key]
+                old = _dict_getitem(self, key)
             except KeyError:
                 if default is _MISSING:
                     raise
                 old = default
             me = _get_ident()
-            self._busy.add(me)
+            busy.add(me)
             try:
                 new = fn(old)
             finally:
-                self._busy.discard(me)
+                busy.discard(me)
             hb = _hb.listener
             if hb is not None:
-                hb.acquire((self, key))
-                hb.release((self, key))
-            data[key] = new
+                hb.acquire((self._clock, key))
+                hb.release((self._clock, key))
+            _dict_setitem(self, key, new)
+        finally:
+            lock.release()
         return new
 
     def setdefault(self, key: K, default: V = None) -> V:  # type: ignore[assignment]
         """Return ``m[key]``, inserting ``default`` first if the key is absent (atomically)."""
         try:
-            value = self._data[key]  # fast path: present, no lock
+            value = _dict_getitem(self, key)  # fast path: present, no lock
         except KeyError:
             self._enter("setdefault")
             with self._locks[hash(key) & _MASK]:
-                value = self._data.setdefault(key, default)
+                value = _dict_setdefault(self, key, default)
                 hb = _hb.listener
                 if hb is not None:
-                    hb.release((self, key))
+                    hb.release((self._clock, key))
         hb = _hb.listener
         if hb is not None:
-            hb.acquire((self, key))
+            hb.acquire((self._clock, key))
         return value
 
     @overload
@@ -266,22 +298,22 @@ class ConcurrentMap(MutableMapping[K, V]):
         with self._locks[hash(key) & _MASK]:
             hb = _hb.listener
             if hb is not None:
-                hb.acquire((self, key))
-                hb.release((self, key))
+                hb.acquire((self._clock, key))
+                hb.release((self._clock, key))
             if default is _MISSING:
-                return self._data.pop(key)
-            return self._data.pop(key, default)
+                return _dict_pop(self, key)
+            return _dict_pop(self, key, default)
 
     def popitem(self) -> tuple[K, V]:
         """Remove and return the most recently inserted pair (atomically); KeyError if empty."""
         self._enter("popitem")
         self._lock_all()
         try:
-            key, value = self._data.popitem()
+            key, value = _dict_popitem(self)
             hb = _hb.listener
             if hb is not None:
-                hb.acquire((self, key))
-                hb.release((self, key))
+                hb.acquire((self._clock, key))
+                hb.release((self._clock, key))
         finally:
             self._unlock_all()
         return key, value
@@ -297,8 +329,8 @@ class ConcurrentMap(MutableMapping[K, V]):
             hb = _hb.listener
             if hb is not None:
                 for key in items:
-                    hb.release((self, key))
-            self._data.update(items)
+                    hb.release((self._clock, key))
+            _dict_update(self, items)
         finally:
             for lock in reversed(locks):
                 lock.release()
@@ -310,20 +342,31 @@ class ConcurrentMap(MutableMapping[K, V]):
         try:
             hb = _hb.listener
             if hb is not None:
-                for key in self._data:
-                    hb.release((self, key))
-            self._data.clear()
+                for key in _dict_keys(self):
+                    hb.release((self._clock, key))
+            _dict_clear(self)
         finally:
             self._unlock_all()
+
+    def __ior__(self, other: Any) -> ConcurrentMap[K, V]:  # type: ignore[override, misc]
+        self.update(other)
+        return self
+
+    def copy(self) -> dict[K, V]:
+        """Same as :meth:`snapshot`: a plain dict."""
+        return self.snapshot()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.snapshot(),))
 
     # -- introspection -----------------------------------------------------------------
 
     def statistics(self) -> ConcurrentMapStatistics:
         """The number of keys, right now."""
-        return ConcurrentMapStatistics(size=len(self._data))
+        return ConcurrentMapStatistics(size=len(self))
 
     def __repr__(self) -> str:
-        return f"<ConcurrentMap size={len(self._data)} {reprlib.repr(self.snapshot())}>"
+        return f"<ConcurrentMap size={len(self)} {reprlib.repr(self.snapshot())}>"
 
 
 class _ReportingConcurrentMap(ConcurrentMap[K, V]):
@@ -332,22 +375,25 @@ class _ReportingConcurrentMap(ConcurrentMap[K, V]):
     __slots__ = ()
 
     def __getitem__(self, key: K) -> V:
-        value = self._data[key]
+        value = _dict_getitem(self, key)
         hb = _hb.listener
         if hb is not None:
-            hb.acquire((self, key))
+            hb.acquire((self._clock, key))
         return value
 
     def get(self, key: K, default: Any = None) -> Any:
-        value = super().get(key, default)
+        try:
+            value = _dict_getitem(self, key)
+        except KeyError:
+            value = default
         hb = _hb.listener
         if hb is not None:
-            hb.acquire((self, key))
+            hb.acquire((self._clock, key))
         return value
 
     def __contains__(self, key: object) -> bool:
-        found = super().__contains__(key)
+        found = _dict_contains(self, key)
         hb = _hb.listener
         if hb is not None:
-            hb.acquire((self, key))
+            hb.acquire((self._clock, key))
         return found
