@@ -13,6 +13,10 @@ Invariants (true with and without the GIL):
 * A cell's access fields are updated without a lock: two threads update the
   same cell concurrently only when their own accesses are unordered, i.e. when
   they race anyway; the worst outcome is a different (still real) pair reported.
+* Containers held strongly are listed in ``Shadow.anchors``; every
+  ``SWEEP_EVERY`` new ones, the youngest that only the shadow still references
+  (``sys.getrefcount``) are forgotten, so temporaries do not outlive the program's
+  use of them.
 * ATTR of a module object is that module's GLOBAL: both keys map to one cell.
   Attributes of ``threading.local`` objects and items of immutable containers get
   a cell with ``off`` set: never checked, never reported.
@@ -21,6 +25,7 @@ Invariants (true with and without the GIL):
 from __future__ import annotations
 
 import _thread
+import sys
 import weakref
 from collections.abc import Hashable
 from itertools import islice
@@ -30,6 +35,8 @@ from typing import Any
 from racefree.detector.events import ATTR, CELL, GLOBAL, ITEM, S_TEXT, SIZE
 
 _allocate_lock = _thread.allocate_lock
+_getrefcount = sys.getrefcount
+SWEEP_EVERY = 4096
 _LOCAL_TYPES: tuple[type, ...] = (_thread._local,)
 try:
     import _threading_local
@@ -126,8 +133,13 @@ class Shadow:
     def __init__(self, history_size: int) -> None:
         self.history_size = max(16, history_size)
         self.cells: dict[Hashable, Cell] = {}
-        self.lock = _allocate_lock()  # guards eviction only
+        self.lock = _allocate_lock()  # guards eviction and sweeping (taken without blocking)
         self.evicted = 0
+        self.swept = 0
+        # id(container) -> keys of the cells that hold it strongly (containers without weak
+        # references: dicts, lists...), newest last; swept young for dead containers
+        self.anchors: dict[int, list[Hashable]] = {}
+        self._created = 0  # strong cells created since the last sweep (approximate)
 
     def new_cell(self, kind: int, container: Any, key: Any, site: tuple[Any, ...], owner: int) -> Cell:
         """Create (or find, if another thread won) the cell of a location seen for the first time."""
@@ -149,9 +161,19 @@ class Shadow:
             kind >= ITEM and t in IMMUTABLE
         )
         text = str(site[S_TEXT]) if kind >= ITEM else ""
-        cell = cells.setdefault(k, Cell(kind, container, key, text, t.__weakrefoffset__ != 0, off, owner))
+        weak = t.__weakrefoffset__ != 0
+        new = Cell(kind, container, key, text, weak, off, owner)
+        cell = cells.setdefault(k, new)
         if cell.owner != owner:
             cell.shared = True
+        if cell is new and not weak:
+            anchor = self.anchors.get(id(container))
+            if anchor is None:
+                anchor = self.anchors.setdefault(id(container), [])
+            anchor.append(k)
+            self._created += 1
+            if self._created >= SWEEP_EVERY:
+                self._sweep()
         if len(cells) > self.history_size:
             self._evict()
         return cell
@@ -175,6 +197,49 @@ class Shadow:
             for k in victims:
                 cells.pop(k, None)
             self.evicted += len(victims)
+        finally:
+            self.lock.release()
+
+    def _sweep(self) -> None:
+        """Forget the youngest strongly held containers that only the shadow still references.
+
+        A temporary dict or list the program has dropped would otherwise stay
+        alive (and its memory used) until evicted.  Nobody but the shadow can
+        reach such a container, so no later access can need its history.
+        """
+        if not self.lock.acquire(False):
+            return
+        try:
+            self._created = 0
+            cells, anchors = self.cells, self.anchors
+            try:
+                young = list(islice(reversed(anchors), SWEEP_EVERY))
+            except RuntimeError:  # resized concurrently (free-threaded build)
+                return
+            for ident in young:
+                keys = anchors.get(ident)
+                if keys is None:
+                    continue
+                held = [c for c in (cells.get(k) for k in list(keys)) if c is not None and not c.weak]
+                obj = held[0].container if held else None
+                if obj is None or id(obj) != ident:
+                    anchors.pop(ident, None)
+                    continue
+                ours = sum(1 for c in held if c.container is obj)
+                # references: ours, `obj` here, getrefcount's argument
+                if _getrefcount(obj) - 2 <= ours:
+                    for k in keys:
+                        c = cells.get(k)
+                        if c is not None and c.container is obj:
+                            cells.pop(k, None)
+                            self.swept += 1
+                    anchors.pop(ident, None)
+                del obj, held
+            while len(anchors) > self.history_size:
+                try:
+                    anchors.pop(next(iter(anchors)))
+                except (StopIteration, KeyError, RuntimeError):
+                    break
         finally:
             self.lock.release()
 

@@ -181,3 +181,28 @@ def test_fork_child_can_keep_recording() -> None:
             os.waitpid(pid, 0)
             pytest.fail("the forked child deadlocked in the detector")
     assert os.waitstatus_to_exitcode(waited[1]) == 0
+
+
+def test_dropped_temporaries_are_forgotten_live_containers_are_not() -> None:
+    import racefree.detector.shadow as shadow_module
+
+    shared: dict[str, int] = {"k": 0}
+    stats: dict[str, Any] = {}
+
+    def temporaries() -> None:
+        for i in range(3 * shadow_module.SWEEP_EVERY):
+            tmp = {"i": i}  # a temporary dict (no weak references: held strongly by its cell)
+            rf.getitem(tmp, "i", site(2, text="tmp"))
+            del tmp
+        stats.update(d.statistics())
+
+    with Detector("strict") as d:
+        # three unordered threads: the shared dict's history must survive the sweeps
+        sequential_unordered(
+            lambda: rf.setitem(shared, "k", site(1, text="shared")),
+            temporaries,
+            lambda: rf.getitem(shared, "k", site(3, text="shared")),
+        )
+    assert d.shadow.swept >= shadow_module.SWEEP_EVERY
+    assert stats["cells"] < 2 * shadow_module.SWEEP_EVERY
+    assert [r.location for r in d.races()] == ["dict shared['k']"]
