@@ -140,6 +140,18 @@ CASES: dict[str, tuple[str, list[str]]] = {
         """,
         ["call append@4", "call len@6", "call sorted@6+I", "call get@6", "call items@6+I", "call list@6+I"],
     ),
+    "getattr, hasattr, setattr, delattr by name": (
+        """
+        class O: pass
+        def t(o, name):
+            setattr(o, name, 1)
+            a = getattr(o, name), getattr(o, "nope", 2), hasattr(o, "x")
+            delattr(o, name)
+            return a, getattr(o, *["x", 3])
+        result = t(O(), "x")
+        """,
+        ["write attr 'x'@4", "read attr 'x'@5", "read attr 'nope'@5", "read attr 'x'@5", "write attr 'x'@6"],
+    ),
     "a shadowed builtin is not tracked": (
         """
         def len(x):

@@ -268,6 +268,20 @@ PROGRAMS: dict[str, str] = {
             return o
         result = (t(O()), asyncio.run(main(O(entered=0, total=0))))
         """,
+    "dynamic attribute builtins keep their order and defaults": """
+        def t():
+            o = O(x=1)
+            setattr(f(o, "obj"), f("y", "name"), f(5, "value"))
+            got = getattr(f(o, "o2"), f("missing", "n2"), f("dflt", "default"))
+            has = hasattr(o, "y"), hasattr(o, "zz")
+            delattr(o, f("x", "n3"))
+            try:
+                getattr(o, "x")
+            except AttributeError as exc:
+                err = type(exc).__name__
+            return o, got, has, err, log
+        result = t()
+        """,
     "slices everywhere": """
         def t():
             a = list(range(6))

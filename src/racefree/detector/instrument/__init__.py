@@ -20,6 +20,8 @@ What is recorded (through :mod:`racefree.detector.runtime`, see ``events.RUNTIME
   defining function and in every inner function, lambda or comprehension;
 * subscripts: ``c[k]``, ``c[k] = v``, ``del c[k]``, ``c[k] += v``; slices as a
   read (``F_ITERATION``) or write of the whole container (SIZE);
+* ``getattr``/``hasattr`` (read) and ``setattr``/``delattr`` (write) of ATTR(o, name)
+  in function bodies, with the name evaluated at run time;
 * ``k in c`` / ``k not in c`` (also inside chained comparisons in functions);
 * iteration by ``for`` and comprehensions (``iterate``, ``F_ITERATION``), except
   over literals, comprehensions and call results;
@@ -33,8 +35,8 @@ Reads in the test of an ``if``/``while``/conditional expression whose branches
 write the same location outside any ``with`` block are marked ``F_GUARD`` (see
 :mod:`.guards`).
 
-Not recorded: accesses through ``getattr``/``setattr``/``vars()``/``__dict__``
-tricks, ``for``/``with``/``except``/``import`` targets and walrus targets that
+Not recorded: accesses through ``vars()``/``__dict__`` tricks, the dynamic
+attribute builtins at module level or with ``*args``, ``for``/``with``/``except``/``import`` targets and walrus targets that
 are tracked names, augmented assignments of attributes or items in class bodies,
 chained comparisons with ``in`` at module level or in comprehensions, and code
 in modules that are not instrumented (the standard library, site-packages and

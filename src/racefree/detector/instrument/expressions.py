@@ -30,6 +30,13 @@ CELL_PREFIX = "@rf_c_"  # a function's handle on closure cell `x` is `@rf_c_x`
 _N = TypeVar("_N", bound=ast.AST)
 # names whose subscripts are type expressions (list[int]), not container reads
 _GENERIC_BUILTINS = frozenset({"list", "dict", "tuple", "set", "frozenset", "type"})
+# builtins that access an attribute by name: recorded operation, accepted argument counts
+_DYNAMIC_ATTR = {
+    "getattr": ("read", (2, 3)),
+    "hasattr": ("read", (2,)),
+    "setattr": ("write", (3,)),
+    "delattr": ("write", (2,)),
+}
 # iterables that are fresh objects: not worth an iterate() call
 _FRESH_ITERABLES = (
     ast.Call, ast.Constant, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.JoinedStr,
@@ -295,7 +302,37 @@ class ExpressionRewriter(ast.NodeTransformer):
             args = [self.visit(a) for a in node.args]
             keywords = [self.visit(k) for k in node.keywords]
             return ast.copy_location(call(self.rt("call"), [func, site, *args], keywords), node)
+        if isinstance(func, ast.Name) and func.id in _DYNAMIC_ATTR:
+            return self._dynamic_attr(node, func)
         return self.children(node)
+
+    def _dynamic_attr(self, node: ast.Call, func: ast.Name) -> ast.expr:
+        """``getattr/hasattr(o, n)`` read and ``setattr/delattr(o, n)`` write ATTR(o, n).
+
+        Rewritten (in function bodies) to ``((@a := o), (@b := n), ..., record, func(@a, @b, ...))[-1]``:
+        the arguments are evaluated once, in order, before the record and the real call.
+        """
+        op, counts = _DYNAMIC_ATTR[func.id]
+        plain = (
+            not self.temps_ok
+            or node.keywords
+            or len(node.args) not in counts
+            or any(isinstance(a, ast.Starred) for a in node.args)
+            or not self.analysis.is_builtin(self.scope, func.id)
+        )
+        if plain:
+            return self.children(node)
+        site = self.site(node, 0, guards.text(node.args[0]))
+        binds: list[ast.expr] = []
+        temps: list[str] = []
+        for arg in node.args:
+            t = self.temp()
+            temps.append(t)
+            binds.append(ast.NamedExpr(target=ast.Name(id=t, ctx=ast.Store()), value=self.visit(arg)))
+        record = call(self.rt(op), [const(events.ATTR), name(temps[0]), name(temps[1]), site])
+        real = call(func, [name(t) for t in temps])
+        together = ast.Tuple(elts=[*binds, record, real], ctx=ast.Load())
+        return ast.copy_location(ast.Subscript(value=together, slice=const(-1), ctx=ast.Load()), node)
 
     # --- iteration -----------------------------------------------------------------
     def iterate(self, rewritten: ast.expr, original: ast.expr) -> ast.expr:

@@ -191,9 +191,10 @@ class ImportHook:
             try:
                 code, instrumented = instrument_source(source, path, runtime=self.runtime)
             except InstrumentError as exc:
+                why = " ".join(str(exc).split())  # one line, whatever the exception said
                 with self._lock:
-                    self.skipped[name] = f"rewrite failed: {exc}"
-                self.warn(f"module {name} ({path}) runs uninstrumented: {exc}")
+                    self.skipped[name] = f"rewrite failed: {why}"
+                self.warn(f"module {name} ({path}) runs uninstrumented: {why}")
                 return compile(source, path, "exec", dont_inherit=True)
             self.cache.store(path, source, st, self.runtime, code, instrumented)
         with self._lock:
