@@ -37,7 +37,8 @@ write the same location outside any ``with`` block are marked ``F_GUARD`` (see
 
 Not recorded: accesses through ``vars()``/``__dict__`` tricks, the dynamic
 attribute builtins at module level or with ``*args``, ``for``/``with``/
-``except``/``import`` targets and walrus targets that are tracked names, augmented assignments of attributes or items in class bodies,
+``except``/``import`` targets and walrus targets that are tracked names,
+augmented assignments of attributes or items in class bodies,
 chained comparisons with ``in`` at module level or in comprehensions, and code
 in modules that are not instrumented (the standard library, site-packages and
 racefree unless ``--include`` names them; modules whose docstring says
