@@ -32,8 +32,12 @@ reports only what loses data although each bytecode is atomic:
 
 A single read racing a single write is strict-only.
 
-Invariants: see :mod:`racefree.detector.shadow` (cells are updated without a
-lock; only racing accesses can update one cell concurrently).
+Invariants: a cell's history is read and updated on the slow path only under
+its stripe lock (``Detector.stripes[id(cell) >> 4 & 63]``, private reentrant
+locks that never create edges); the fast path only reads one epoch field, and a
+stale read just sends it to the slow path.  Without the stripes, two racing
+accesses on the free-threaded build could erase each other's record and hide
+the very race they form.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ if TYPE_CHECKING:
 
 Recorder = Callable[[int, Any, Any, tuple[Any, ...]], None]
 GUARD_LIMIT = 64  # per cell: guard reads and iterations remembered (one per thread)
+STRIPES = 64  # slow-path locks, chosen by cell (reentrant: a __del__ or signal handler may nest)
+STRIPE_MASK = STRIPES - 1
 
 
 def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, ...]], None]]:
@@ -66,6 +72,7 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
     python = det.mode == "python"
     perturb = det.perturb  # None unless stress mode
     internal_error = det.internal_error
+    stripes = det.stripes
 
     def info_for(cell: Cell, ts: ThreadState, site: tuple[Any, ...], old: Info | None) -> Info:
         # The stack is walked only for locations more than one thread has touched:
@@ -190,7 +197,8 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         try:
             cell = locate(kind, container, key, site, ts)
             if cell is not None:
-                strict_read_slow(cell, ts, e, site)
+                with stripes[(id(cell) >> 4) & STRIPE_MASK]:
+                    strict_read_slow(cell, ts, e, site)
         except Exception:  # a detector bug must never break the program
             internal_error()
 
@@ -211,7 +219,8 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         try:
             cell = locate(kind, container, key, site, ts)
             if cell is not None:
-                strict_write_slow(cell, ts, e, site)
+                with stripes[(id(cell) >> 4) & STRIPE_MASK]:
+                    strict_write_slow(cell, ts, e, site)
         except Exception:  # a detector bug must never break the program
             internal_error()
         if perturb is not None:
@@ -283,7 +292,8 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         try:
             cell = locate(kind, container, key, site, ts)
             if cell is not None:
-                python_read_slow(cell, ts, e, site)
+                with stripes[(id(cell) >> 4) & STRIPE_MASK]:
+                    python_read_slow(cell, ts, e, site)
         except Exception:  # a detector bug must never break the program
             internal_error()
 
@@ -304,7 +314,8 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         try:
             cell = locate(kind, container, key, site, ts)
             if cell is not None:
-                python_write_slow(cell, ts, e, site)
+                with stripes[(id(cell) >> 4) & STRIPE_MASK]:
+                    python_write_slow(cell, ts, e, site)
         except Exception:  # a detector bug must never break the program
             internal_error()
         if perturb is not None:
@@ -318,7 +329,8 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         try:
             cell = locate(SIZE, container, None, site, ts)
             if cell is not None:
-                python_iteration_slow(cell, ts, site)
+                with stripes[(id(cell) >> 4) & STRIPE_MASK]:
+                    python_iteration_slow(cell, ts, site)
         except Exception:
             internal_error()
 

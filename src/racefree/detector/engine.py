@@ -61,6 +61,7 @@ def _after_fork_in_child() -> None:
     d = _active
     if d is not None:
         d._lock = _thread.RLock()
+        d.stripes[:] = [_thread.RLock() for _ in d.stripes]
         d.registry.lock = _thread.RLock()
         d.shadow.lock = _allocate_lock()
 
@@ -117,6 +118,7 @@ class Detector:
         self.perturb: Any = self.perturber.perturb if self.perturber is not None else None
         # reentrant: a signal handler that synchronizes may interrupt the holder
         self._lock = _thread.RLock()
+        self.stripes = [_thread.RLock() for _ in range(access.STRIPES)]  # cells' slow paths
         # by tid; a tid is reserved (None) when Thread.start() runs, so tids follow start order
         self._threads: list[ThreadState | None] = []  # guarded by _lock
         self._hb_clocks: dict[object, SyncClock] = {}  # guarded by _lock

@@ -10,9 +10,9 @@ Invariants (true with and without the GIL):
   both builds) and evicted oldest-first under ``Shadow.lock`` when there are
   more than ``history_size`` of them; an evicted location starts over with no
   history (a missed race, never a false one).
-* A cell's access fields are updated without a lock: two threads update the
-  same cell concurrently only when their own accesses are unordered, i.e. when
-  they race anyway; the worst outcome is a different (still real) pair reported.
+* A cell's access fields are read and written under the cell's stripe lock
+  (see :mod:`racefree.detector.access`), except the fast path's read of one
+  epoch, which can only send an access to the slow path needlessly.
 * Containers held strongly are listed in ``Shadow.anchors``; every
   ``SWEEP_EVERY`` new ones, the youngest that only the shadow still references
   (``sys.getrefcount``) are forgotten, so temporaries do not outlive the program's
