@@ -14,7 +14,9 @@ The model (strict mode follows Go, where a map is one variable for writes):
   ``sum(x)``… and iterating methods (``.items()``, ``.copy()``…) iterate SIZE;
 * mutating methods (``append``, ``pop``, ``update``, ``add``…) write SIZE, and
   those that name an element (``set.add(x)``, ``dict.pop(k)``) its ITEM too;
-* immutable containers (str, bytes, tuple, frozenset, range) are never recorded.
+* immutable containers (str, bytes, tuple, frozenset, range) are never recorded;
+* ``next(it)`` is not tracked: it advances an iterator, and the container was
+  recorded when the iteration began (``iter``, ``for``, ``enumerate``...).
 
 Holds no shared state besides a per-(type, method) handler cache whose entries
 are computed idempotently (a racing double computation stores equal values).

@@ -78,18 +78,34 @@ def active() -> Detector | None:
 class Detector:
     """A happens-before race detector for the threads of this process.
 
-    ``mode`` is ``"python"`` (races that lose data even though every bytecode is
+    Initial state: not recording.  ``start()`` makes :mod:`racefree.detector.runtime`
+    record the accesses of instrumented code in every thread and intercepts the
+    synchronization of ``threading``, ``queue``, ``concurrent.futures`` and
+    :mod:`racefree.sync`; ``stop()`` undoes all of it.  Also a context manager.
+
+    ``mode`` is ``"python"`` (races that lose data although every bytecode is
     atomic: lost updates, check-then-act, iteration during mutation) or
-    ``"strict"`` (Go's definition: two unordered accesses, at least one a write).
-    ``history_size`` bounds the shadow memory (locations remembered; the oldest
-    are forgotten first, which can only hide a race).  ``stress`` perturbs the
-    scheduling at instrumented writes, seeded by ``seed`` (random if None, and
-    then available as :attr:`seed`) so lost updates happen under the GIL too.
+    ``"strict"`` (Go's definition: two unordered accesses, at least one a write);
+    see :mod:`racefree.detector.access` for the exact definitions and examples.
+
+    Guarantees: accesses ordered by a happens-before edge the program relies on
+    (thread start/join, lock release → acquire, event set → wait, queue put →
+    get of that item, future done → result…) are never reported; the detector's
+    own locks and the thread machinery's private ones create no edge; a race is
+    reported once per (kind, location, pair of sites) with a count; the program's
+    behaviour and output are unchanged (only slower).
+
+    ``history_size`` bounds the shadow memory (locations remembered, oldest
+    forgotten first: that can hide a race, never invent one).  ``stress=True``
+    perturbs scheduling at instrumented writes, seeded by ``seed`` (a random one
+    if None, then readable as :attr:`seed`), so lost updates happen under the
+    GIL too.
 
     Misuse: starting a second detector while one is active raises RuntimeError;
-    a detector starts once (``stop`` is idempotent).  Threads already running at
-    ``start`` and objects created before it are seen without their history (a
-    lock created before ``start`` gives no edges).
+    a detector starts once (``stop`` is idempotent).  Not for: threads already
+    running at ``start`` (seen without their start edge), locks created before
+    ``start`` (``threading.Lock`` is a C factory, replaced only while recording:
+    such locks give no edge, so start before importing the program), processes.
     """
 
     def __init__(
