@@ -243,3 +243,33 @@ def test_console_script_runs_programs_like_python(tmp_path: Path) -> None:
                           timeout=60)
     plain = python(tmp_path, "prog.py", "z")
     assert (ours.returncode, ours.stdout, ours.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+
+
+def test_sarif_format(tmp_path: Path) -> None:
+    write(tmp_path, "prog.py", RACY)
+    ours = racefree_run(tmp_path, "--format", "sarif", "--output", "out.sarif", "prog.py")
+    assert ours.returncode == 66
+    log = json.loads((tmp_path / "out.sarif").read_text())
+    assert log["version"] == "2.1.0"
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["lost-update"]
+
+
+def test_suppressed_race_keeps_the_program_exit_code(tmp_path: Path) -> None:
+    write(tmp_path, "prog.py", RACY)
+    write(tmp_path, "accepted.toml", """
+        [[suppress]]
+        location = "Counter.n"
+        reason = "a demo counter"
+    """)
+    ours = racefree_run(tmp_path, "--suppressions", "accepted.toml", "prog.py")
+    assert ours.returncode == 0
+    assert "WARNING: DATA RACE" not in ours.stderr
+    assert "1 race(s) suppressed" in ours.stderr
+
+
+def test_malformed_suppressions_are_bad_input(tmp_path: Path) -> None:
+    write(tmp_path, "prog.py", "print('never runs')\n")
+    write(tmp_path, "bad.toml", "[[suppress]]\nlocation = 'x'\n")
+    ours = racefree_run(tmp_path, "--suppressions", "bad.toml", "prog.py")
+    assert (ours.returncode, ours.stdout) == (2, "")
+    assert ours.stderr.count("\n") == 1 and ours.stderr.startswith("racefree run: error: ")

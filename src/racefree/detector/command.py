@@ -25,6 +25,9 @@ from racefree.detector.runner import Program, ProgramError, ProgramRunner
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.usage = "racefree run [options] (script.py | -m module) [args...]"
+    parser.epilog = (f"Exit status: --exitcode (default {EXIT_RACE}) when a race is reported, else the "
+                     "program's own; 2 for bad input. Options go before the program: everything after "
+                     "the script or the module name is the program's.")
     parser.add_argument("--mode", choices=("python", "strict"), default="python",
                         help="python: only races that are bugs even with atomic bytecodes (default); "
                              "strict: Go's definition")
