@@ -5,9 +5,12 @@ cereggii's lock-free C atomics when installed and safe for this interpreter, els
 a pure-Python implementation on ``threading.Lock``).
 
 Every primitive reports its happens-before edges to a race detector through
-:mod:`racefree.sync._hb`.  A detector must attach *before* the primitives it
-watches are created: an ``AtomicInt`` decides at construction whether it reports,
-which is what lets it cost one C call per operation when nobody listens.
+:mod:`racefree.sync._hb` (each class documents its sync keys).  A detector must
+attach *before* the primitives it watches are created: the hot paths — every
+``AtomicInt`` operation, ``ConcurrentMap`` single-key reads, ``Snapshot.get`` —
+decide at construction whether they report, which is what lets an
+``AtomicInt.increment`` be one C call and a map read one dict lookup when
+nobody listens.
 """
 
 from racefree.sync._backend import BackendInfo, backend_info
