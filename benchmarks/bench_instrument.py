@@ -107,6 +107,41 @@ def best(fn: Callable[[int], Any], n: int, repeats: int) -> float:
     return min(times)
 
 
+def bench_import(repeats: int) -> None:
+    """Cost of getting a module's code: plain compile vs rewrite vs the rewrite cache's hit."""
+    import argparse as sample
+    import inspect
+    import os
+    import tempfile
+
+    from racefree.detector.instrument import BytecodeCache
+
+    source = inspect.getsource(sample).encode()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "sample.py")
+        with open(path, "wb") as f:
+            f.write(source)
+        st = os.stat(path)
+        dont_write, sys.dont_write_bytecode = sys.dont_write_bytecode, False
+        try:
+            cache = BytecodeCache()
+            cache.store(path, source, st, "rt", compile_instrumented(source, path, runtime="rt"), True)
+            timings = {
+                "plain compile": lambda: compile(source, path, "exec", dont_inherit=True),
+                "rewrite+compile": lambda: compile_instrumented(source, path, runtime="rt"),
+                "cache hit": lambda: cache.load(path, source, st, "rt"),
+            }
+            base = None
+            lines = source.count(b"\n")
+            print(f"\nimport cost of {sample.__name__} ({lines} lines), best of {repeats}:")
+            for label, fn in timings.items():
+                t = best(lambda _n, fn=fn: fn(), 0, repeats)
+                base = base or t
+                print(f"  {label:<16}{t * 1e3:>8.1f} ms {t / base:>7.2f}x")
+        finally:
+            sys.dont_write_bytecode = dont_write
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
@@ -125,6 +160,7 @@ def main() -> int:
         with Detector("python"):
             recording = best(inst[name], n, repeats)
         print(f"{name:<14}{base * 1e3:>10.1f}{stopped / base:>8.2f}x{recording / base:>10.2f}x")
+    bench_import(repeats)
     return 0
 
 
