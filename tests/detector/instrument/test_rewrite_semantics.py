@@ -170,7 +170,11 @@ PROGRAMS: dict[str, str] = {
             inner(); inner()
             fs = [lambda: a for _ in range(2)]
             del b[0]
-            return a, b, [g() for g in fs]
+            class Seen:
+                value = a
+                def get(self):
+                    return a
+            return a, b, [g() for g in fs], Seen.value, Seen().get()
         bump(2); bump(3)
         result = (total, outer())
         """,
