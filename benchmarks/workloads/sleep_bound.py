@@ -29,7 +29,7 @@ def worker(stats: Stats, n: int) -> None:
 
 
 def main() -> None:
-    n = int(100 * scale())
+    n = int(200 * scale())
     stats = Stats()
     threads = [threading.Thread(target=worker, args=(stats, n)) for _ in range(8)]
     for t in threads:
