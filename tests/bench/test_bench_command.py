@@ -73,7 +73,9 @@ def test_core_rows_are_always_present(tiny_run: tuple[int, dict[str, Any]]) -> N
     _, data = tiny_run
     counter = [r["name"] for r in data["suites"]["counter"]["rows"]]
     assert counter[0] == f"AtomicInt.increment [{backend_info().name}]"
-    assert {"ShardedCounter.add", "Lock+int", "itertools.count"} <= set(counter)
+    assert {"ShardedCounter.add", "ShardedCounter.handle().add", "Lock+int", "itertools.count"} <= set(
+        counter
+    )
     mapping = {r["name"] for r in data["suites"]["map"]["rows"]}
     assert {"ConcurrentMap", "dict (unsynchronized)", "Lock + dict", "copy-on-write dict"} <= mapping
 
@@ -93,7 +95,10 @@ def test_tables_name_the_backend_and_the_targets(capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert f"racefree.sync back-end: {backend_info().describe()}" in out
     assert f"AtomicInt.increment [{backend_info().name}]" in out
-    for verdict_line in ("AtomicInt.increment vs Lock+int", "ShardedCounter speed-up 1 -> 2 threads"):
+    for verdict_line in (
+        "AtomicInt.increment vs Lock+int",
+        "ShardedCounter speed-up 1 -> 2 threads (handle)",
+    ):
         assert verdict_line in out
 
 

@@ -85,7 +85,8 @@ def _suites(atomic: float, cmap: float, rw: float, sharded2: float) -> dict[str,
             "Lock+int",
             {
                 active: {1: atomic, 2: atomic / 2},
-                "ShardedCounter.add": {1: 100.0, 2: sharded2},
+                "ShardedCounter.add": {1: 100.0, 2: 100.0},
+                "ShardedCounter.handle().add": {1: 100.0, 2: sharded2},
                 "Lock+int": {1: 100.0, 2: 100.0},
             },
         ),
@@ -119,6 +120,8 @@ def test_target_values_and_edges() -> None:
     assert results["sharded-scaling"].value == pytest.approx(1.8)
     assert results["sharded-scaling"].status == "PASS"
     assert results["rwlock-read"].value == 300
+    detail = results["sharded-scaling"].detail
+    assert detail == "handle().add 100 -> 56 ns/op; add() on the shared counter x1.00"
 
 
 def test_targets_without_their_measurements_are_not_applicable() -> None:

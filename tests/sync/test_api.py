@@ -25,10 +25,12 @@ def test_public_names_are_pinned() -> None:
         "RWLockStatistics",
         "ReentrantCallError",
         "ShardedCounter",
+        "ShardedCounterHandle",
         "ShardedCounterStatistics",
         "Snapshot",
         "SnapshotStatistics",
         "SyncError",
+        "WrongThreadError",
         "backend_info",
     ]
     for name in racefree.sync.__all__:
@@ -36,7 +38,7 @@ def test_public_names_are_pinned() -> None:
 
 
 def test_error_types_share_a_base() -> None:
-    for name in ("DeadlockError", "LockNotHeldError", "ReentrantCallError"):
+    for name in ("DeadlockError", "LockNotHeldError", "ReentrantCallError", "WrongThreadError"):
         assert issubclass(getattr(racefree.sync, name), racefree.sync.SyncError)
     assert issubclass(racefree.sync.SyncError, RuntimeError)
 

@@ -13,6 +13,7 @@ from racefree.sync import (
     ShardedCounterStatistics,
     Snapshot,
     SnapshotStatistics,
+    WrongThreadError,
 )
 
 pytestmark = pytest.mark.usefixtures("hb_mode")
@@ -146,3 +147,42 @@ def test_counter_value_while_writers_run_is_bounded_by_the_true_counts() -> None
     assert all(0 <= r <= n for r in readings)
     assert readings == sorted(readings)  # one writer adding 1s: the total never goes back
     assert c.value() == n
+
+
+def test_handles_add_into_their_threads_cell_and_scale_out() -> None:
+    c = ShardedCounter()
+    c.add(1)
+
+    def work(i: int) -> None:
+        handle = c.handle()
+        for _ in range(10_000):
+            handle.add()
+        c.add(2)  # the counter's add and the handle share the thread's cell
+
+    run_threads(4, work)
+    h = c.handle()
+    h.add(5)
+    assert c.value() == 1 + 4 * (10_000 + 2) + 5
+    assert c.statistics().cells <= 5
+    assert repr(h) == f"<ShardedCounterHandle thread={threading.get_ident()} cell=6>"
+
+
+def test_a_handle_refuses_other_threads() -> None:
+    c = ShardedCounter()
+    h = c.handle()
+    errors: list[BaseException] = []
+
+    def other() -> None:
+        try:
+            h.add()
+        except WrongThreadError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert [str(e) for e in errors] == [
+        "ShardedCounterHandle.add() called from a thread other than the one that took the handle; "
+        "call counter.handle() in each thread"
+    ]
+    assert c.value() == 0

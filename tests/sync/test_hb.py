@@ -77,7 +77,9 @@ def test_sharded_counter_edges(listener: RecordingListener) -> None:
     c = ShardedCounter()
     c.add(3)
     assert listener.take() == [("release", c)]
-    assert c.value() == 3
+    c.handle().add(1)
+    assert listener.take() == [("release", c)]
+    assert c.value() == 4
     assert listener.take() == [("acquire", c)]
 
 

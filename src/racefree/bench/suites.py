@@ -55,6 +55,17 @@ def _calls(method: str) -> Callable[[object, int], Callable[[int], None]]:
 # -- counters -----------------------------------------------------------------------------------
 
 
+def _handle_add(shared: Any, index: int) -> Callable[[int], None]:
+    """work(n): take the thread's handle (in the worker thread: it belongs to it), add n times."""
+
+    def work(n: int) -> None:
+        add = shared.handle().add
+        for _ in _repeat(None, n):
+            add()
+
+    return work
+
+
 class LockedCounter:
     """The baseline a Python programmer writes: an int under a threading.Lock."""
 
@@ -76,6 +87,7 @@ def _counter_cases() -> list[Case]:
         cases.append(Case("AtomicInt.increment [python]", "racefree", lambda: py(0), _calls("increment")))
     cases += [
         Case("ShardedCounter.add", "racefree", ShardedCounter, _calls("add")),
+        Case("ShardedCounter.handle().add", "racefree", ShardedCounter, _handle_add),
         Case("Lock+int", "baseline", LockedCounter, _calls("increment")),
         Case(
             "itertools.count",

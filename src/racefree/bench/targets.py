@@ -79,26 +79,35 @@ def _rwlock_uncontended(
     return row.ns_per_op[1], f"{row.ratio[1]:.2f}x threading.Lock acquire+release", True
 
 
+def _speedup(row: object) -> float | None:
+    ns = getattr(row, "ns_per_op", {})
+    return ns[1] / ns[2] if {1, 2} <= set(ns) else None
+
+
 def _sharded_scaling(suites: Mapping[str, SuiteResult], build: BuildInfo) -> tuple[float | None, str, bool]:
+    """Judged on the per-thread handle, the documented way to count in a hot loop; add() is shown too."""
     suite = suites.get("counter")
-    row = suite.row("ShardedCounter.add") if suite else None
-    if row is None or not {1, 2} <= set(row.ns_per_op):
+    handle = suite.row("ShardedCounter.handle().add") if suite else None
+    plain = suite.row("ShardedCounter.add") if suite else None
+    speedup = _speedup(handle)
+    if handle is None or speedup is None:
         return None, "needs 1 and 2 threads in --threads", True
-    speedup = row.ns_per_op[1] / row.ns_per_op[2]
+    plain_speedup = _speedup(plain)
+    detail = f"handle().add {handle.ns_per_op[1]:.0f} -> {handle.ns_per_op[2]:.0f} ns/op"
+    if plain_speedup is not None:
+        detail += f"; add() on the shared counter x{plain_speedup:.2f}"
     if build.gil_enabled:
         return speedup, "GIL enabled: threads cannot run Python in parallel; set for 3.13t", False
-    return (
-        speedup,
-        f"{row.ns_per_op[1]:.0f} -> {row.ns_per_op[2]:.0f} ns/op (throughput x{speedup:.2f})",
-        True,
-    )
+    return speedup, detail, True
 
 
 TARGETS: tuple[Target, ...] = (
     Target("atomic-int", "AtomicInt.increment vs Lock+int", 0.35, "<=", "x", _atomic_vs_lock),
     Target("map-read-heavy", "ConcurrentMap vs unsynchronized dict, 8 threads", 2.0, "<=", "x", _map_vs_dict),
     Target("rwlock-read", "RWLock uncontended read acquire+release", 300.0, "<=", "ns", _rwlock_uncontended),
-    Target("sharded-scaling", "ShardedCounter speed-up 1 -> 2 threads", 1.8, ">=", "x", _sharded_scaling),
+    Target(
+        "sharded-scaling", "ShardedCounter speed-up 1 -> 2 threads (handle)", 1.8, ">=", "x", _sharded_scaling
+    ),
 )
 
 

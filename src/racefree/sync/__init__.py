@@ -16,8 +16,14 @@ nobody listens.
 from racefree.sync._backend import BackendInfo, backend_info
 from racefree.sync.atomic import AtomicInt, AtomicRef
 from racefree.sync.cmap import ConcurrentMap, ConcurrentMapStatistics
-from racefree.sync.counter import ShardedCounter, ShardedCounterStatistics
-from racefree.sync.errors import DeadlockError, LockNotHeldError, ReentrantCallError, SyncError
+from racefree.sync.counter import ShardedCounter, ShardedCounterHandle, ShardedCounterStatistics
+from racefree.sync.errors import (
+    DeadlockError,
+    LockNotHeldError,
+    ReentrantCallError,
+    SyncError,
+    WrongThreadError,
+)
 from racefree.sync.rwlock import RWLock, RWLockStatistics
 from racefree.sync.snapshot import Snapshot, SnapshotStatistics
 
@@ -33,9 +39,11 @@ __all__ = [
     "RWLockStatistics",
     "ReentrantCallError",
     "ShardedCounter",
+    "ShardedCounterHandle",
     "ShardedCounterStatistics",
     "Snapshot",
     "SnapshotStatistics",
     "SyncError",
+    "WrongThreadError",
     "backend_info",
 ]

@@ -5,7 +5,7 @@ Every message states the rule that was broken, so the fix is in the message.
 
 from __future__ import annotations
 
-__all__ = ["DeadlockError", "LockNotHeldError", "ReentrantCallError", "SyncError"]
+__all__ = ["DeadlockError", "LockNotHeldError", "ReentrantCallError", "SyncError", "WrongThreadError"]
 
 
 class SyncError(RuntimeError):
@@ -22,3 +22,7 @@ class DeadlockError(SyncError):
 
 class ReentrantCallError(SyncError):
     """A callback passed to a primitive called back into that primitive while it was locked."""
+
+
+class WrongThreadError(SyncError):
+    """An object that belongs to one thread was used from another."""
