@@ -91,6 +91,8 @@ class ShardedCounter:
             cell = self._local.cell
         except AttributeError:
             cell = self._new_cell()
+        if _hb.listener is not None:  # decided here, so that add() touches nothing shared
+            return _ReportingHandle(self, cell)
         return ShardedCounterHandle(self, cell)
 
     def _new_cell(self) -> list[int]:
@@ -130,7 +132,8 @@ class ShardedCounterHandle:
 
     ``add(n=1)`` adds to the same cell as the counter's own ``add`` from this
     thread, without touching the shared counter object (see "Scaling" there).
-    Happens-before: as :meth:`ShardedCounter.add`.  Misuse: calling ``add``
+    Happens-before: as :meth:`ShardedCounter.add` (reported to a detector when
+    one was attached as the handle was taken).  Misuse: calling ``add``
     from any other thread than the one that took the handle raises
     :class:`~racefree.sync.WrongThreadError` (two writers on one cell would
     lose updates).
@@ -150,10 +153,21 @@ class ShardedCounterHandle:
                 "ShardedCounterHandle.add() called from a thread other than the one that took the handle; "
                 "call counter.handle() in each thread"
             )
-        hb = _hb.listener
-        if hb is not None:
-            hb.release(self._counter)
         self._cell[0] += n
 
     def __repr__(self) -> str:
         return f"<ShardedCounterHandle thread={self._owner} cell={self._cell[0]}>"
+
+
+class _ReportingHandle(ShardedCounterHandle):
+    """A handle taken while a detector listens: ``add`` reports its release."""
+
+    __slots__ = ()
+
+    def add(self, n: int = 1) -> None:
+        if _get_ident() != self._owner:
+            super().add(n)  # raises WrongThreadError
+        hb = _hb.listener
+        if hb is not None:
+            hb.release(self._counter)
+        self._cell[0] += n
