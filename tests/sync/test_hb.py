@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import weakref
 
 import pytest
 from sync_helpers import RecordingListener
@@ -96,6 +97,7 @@ def test_snapshot_edges(listener: RecordingListener) -> None:
 def test_concurrent_map_edges_are_per_key(listener: RecordingListener) -> None:
     m: ConcurrentMap[str, int] = ConcurrentMap()
     hash(m._clock)  # sync keys must be hashable; the map itself, a dict, is not
+    weakref.ref(m._clock)  # and a detector keys its clocks weakly by the primitive
     m["a"] = 1
     assert listener.take() == [("release", (m._clock, "a"))]
     m["a"]

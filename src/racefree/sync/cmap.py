@@ -83,9 +83,13 @@ _MISSING: Any = _Missing()
 
 
 class _MapClock:
-    """The hashable stand-in for a map in sync keys ``(clock, key)``; lives as long as its map."""
+    """The hashable, weakly referenceable stand-in for a map in sync keys ``(clock, key)``.
 
-    __slots__ = ()
+    Only its map holds it, so a detector that keys its clocks weakly by it
+    forgets them when the map goes away.
+    """
+
+    __slots__ = ("__weakref__",)
 
     def __repr__(self) -> str:
         return f"<ConcurrentMap clock {id(self):#x}>"
