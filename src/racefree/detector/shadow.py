@@ -218,15 +218,18 @@ class Shadow:
                 return
             for ident in young:
                 keys = anchors.get(ident)
-                if keys is None:
-                    continue
-                held = [c for c in (cells.get(k) for k in list(keys)) if c is not None and not c.weak]
-                obj = held[0].container if held else None
-                if obj is None or id(obj) != ident:
+                first = cells.get(keys[0]) if keys else None
+                obj = first.container if first is not None and not first.weak else None
+                if obj is None or id(obj) != ident:  # evicted or replaced: nothing to watch
                     anchors.pop(ident, None)
                     continue
-                ours = sum(1 for c in held if c.container is obj)
-                # references: ours, `obj` here, getrefcount's argument
+                assert keys is not None
+                ours = 0
+                for k in keys:
+                    c = cells.get(k)
+                    if c is not None and c.container is obj:
+                        ours += 1
+                # references: our cells', `obj` here, getrefcount's argument
                 if _getrefcount(obj) - 2 <= ours:
                     for k in keys:
                         c = cells.get(k)
@@ -234,7 +237,7 @@ class Shadow:
                             cells.pop(k, None)
                             self.swept += 1
                     anchors.pop(ident, None)
-                del obj, held
+                obj = first = None
             while len(anchors) > self.history_size:
                 try:
                     anchors.pop(next(iter(anchors)))
