@@ -98,7 +98,8 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         elif r <= 0 or ri is None or not unordered(r, ts):
             info = info_for(cell, ts, site, ri)
             cell.ri = info
-            cell.rsite = site
+            # the python-mode fast path skips a repeat of this read; never for a guard read
+            cell.rsite = None if site[3] & F_GUARD else site
             cell.r = e
         else:
             info = info_for(cell, ts, site, None)
@@ -287,7 +288,7 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         except TypeError:
             return
         e = ts.epoch
-        if cell is not None and cell.r == e and cell.rsite is site and not site[3] & F_GUARD:
+        if cell is not None and cell.r == e and cell.rsite is site:  # (rsite is never a guard site)
             return
         try:
             cell = locate(kind, container, key, site, ts)

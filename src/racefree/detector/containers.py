@@ -225,6 +225,9 @@ def build(
 
     def getitem(container: Any, key: Any, site: Site) -> None:
         tp = type(container)
+        if tp is dict:  # the common case first
+            read(ITEM, container, key, site)
+            return
         if tp in IMMUTABLE:
             return
         tk = type(key)
