@@ -152,6 +152,33 @@ CASES: dict[str, tuple[str, list[str]]] = {
         """,
         ["write attr 'x'@4", "read attr 'x'@5", "read attr 'nope'@5", "read attr 'x'@5", "write attr 'x'@6"],
     ),
+    "tracked names bound by import, def, class, for, with and except": (
+        """
+        import contextlib
+        _json = None
+        def lazy():
+            global _json, item, ctx, err, helper, Box
+            if _json is None:
+                import json as _json
+            for item in (1,):
+                pass
+            with contextlib.nullcontext(2) as ctx:
+                pass
+            try:
+                raise KeyError
+            except KeyError as err:
+                pass
+            def helper():
+                pass
+            class Box:
+                pass
+            return _json.dumps(item)
+        result = lazy()
+        """,
+        ["write global '_json'@3", "read global '_json'@6+G", "write global '_json'@7",
+         "write global 'item'@8", "write global 'ctx'@10", "write global 'err'@14",
+         "write global 'helper'@16", "write global 'Box'@18", "read global '_json'@20", "read global 'item'@20"],
+    ),
     "a shadowed builtin is not tracked": (
         """
         def len(x):

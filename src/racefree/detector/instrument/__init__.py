@@ -15,7 +15,8 @@ What is recorded (through :mod:`racefree.detector.runtime`, see ``events.RUNTIME
   call ``o.m(...)``, not lookups on ``super()``, not a module used as a namespace
   (``os.path`` in ``os.path.join``);
 * module globals that some function of the module declares ``global`` (loads,
-  stores, deletes, augmented), in functions and at module level;
+  stores, deletes, augmented, and bindings by ``import``, ``def``, ``class`` and
+  ``for``/``with``/``except`` targets), in functions and at module level;
 * closure variables that some inner function declares ``nonlocal``, in the
   defining function and in every inner function, lambda or comprehension;
 * subscripts: ``c[k]``, ``c[k] = v``, ``del c[k]``, ``c[k] += v``; slices as a
@@ -36,9 +37,8 @@ write the same location outside any ``with`` block are marked ``F_GUARD`` (see
 :mod:`.guards`).
 
 Not recorded: accesses through ``vars()``/``__dict__`` tricks, the dynamic
-attribute builtins at module level or with ``*args``, ``for``/``with``/
-``except``/``import`` targets and walrus targets that are tracked names,
-augmented assignments of attributes or items in class bodies,
+attribute builtins at module level or with ``*args``, walrus targets that are
+tracked names, attribute or item targets of ``for``/``with``, augmented assignments of attributes or items in class bodies,
 chained comparisons with ``in`` at module level or in comprehensions, and code
 in modules that are not instrumented (the standard library, site-packages and
 racefree unless ``--include`` names them; modules whose docstring says

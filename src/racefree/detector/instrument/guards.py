@@ -153,6 +153,12 @@ class _WriteCollector(ast.NodeVisitor):
         self.locs.update(_target_locations(node.target))
         self.generic_visit(node)
 
+    def visit_Import(self, node: ast.Import) -> None:
+        self.locs.update(("name", a.asname or a.name.partition(".")[0]) for a in node.names)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        self.locs.update(("name", a.asname or a.name) for a in node.names if a.name != "*")
+
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in MUTATING_METHODS:

@@ -314,11 +314,30 @@ class Rewriter(ExpressionRewriter):
         node.orelse = self._stmts(node.orelse)
         return node
 
+    def _binding_writes(self, target: ast.AST | None, like: ast.AST) -> list[ast.stmt]:
+        """Records of the tracked names a binding construct (``for``/``with``/``except`` target,
+        ``import``, ``def``, ``class``) has just stored."""
+        if target is None:
+            return []
+        names = [n for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+        return _located([w for n in names for w in self._name_write(n)], like)
+
+    def _bound_name(self, id_: str, like: ast.AST) -> ast.Name:
+        return ast.copy_location(ast.Name(id=id_, ctx=ast.Store()), like)
+
     def visit_For(self, node: ast.For) -> ast.For:
         node.iter = self.iterate(self.visit(node.iter), node.iter)
-        node.body = self._stmts(node.body)
+        node.body = self._binding_writes(node.target, node) + self._stmts(node.body)
         node.orelse = self._stmts(node.orelse)
         return node
+
+    def _import(self, node: ast.Import | ast.ImportFrom) -> ast.stmt | list[ast.stmt]:
+        plain = isinstance(node, ast.Import)  # `import a.b` binds `a`
+        bound = [a.asname or (a.name.partition(".")[0] if plain else a.name) for a in node.names if a.name != "*"]
+        writes = [w for b in bound for w in self._binding_writes(self._bound_name(b, node), node)]
+        return [node, *writes] if writes else node
+
+    visit_Import = visit_ImportFrom = _import
 
     def visit_AsyncFor(self, node: ast.AsyncFor) -> ast.AsyncFor:
         node.iter = self.visit(node.iter)  # an async iterable: not a container iteration
@@ -331,7 +350,8 @@ class Rewriter(ExpressionRewriter):
             item.context_expr = self.visit(item.context_expr)
             if item.optional_vars is not None:
                 item.optional_vars = self.visit(item.optional_vars)
-        node.body = self._stmts(node.body)
+        writes = [w for item in node.items for w in self._binding_writes(item.optional_vars, node)]
+        node.body = writes + self._stmts(node.body)
         return node
 
     visit_With = visit_AsyncWith = _with
@@ -341,7 +361,8 @@ class Rewriter(ExpressionRewriter):
         for handler in node.handlers:
             if handler.type is not None:
                 handler.type = self.visit(handler.type)
-            handler.body = self._stmts(handler.body)
+            bound = self._bound_name(handler.name, handler) if handler.name else None
+            handler.body = self._binding_writes(bound, handler) + self._stmts(handler.body)
         node.orelse = self._stmts(node.orelse)
         node.finalbody = self._stmts(node.finalbody)
         return node
@@ -385,7 +406,7 @@ class Rewriter(ExpressionRewriter):
         self.temps_ok = saved
         return out
 
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.stmt:
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.stmt | list[ast.stmt]:
         node.decorator_list = self._decorations(node.decorator_list)
         node.args.defaults = self._decorations(node.args.defaults)
         kw = [d for d in node.args.kw_defaults if d is not None]
@@ -405,11 +426,12 @@ class Rewriter(ExpressionRewriter):
             prologue = _assign(handles, fetch)
             at = 1 if _docstring(node.body) else 0
             node.body[at:at] = _located([prologue], node.body[min(at, len(node.body) - 1)])
-        return node
+        writes = self._binding_writes(self._bound_name(node.name, node), node)
+        return [node, *writes] if writes else node
 
     visit_FunctionDef = visit_AsyncFunctionDef = _function
 
-    def visit_ClassDef(self, node: ast.ClassDef) -> ast.ClassDef:
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.stmt | list[ast.stmt]:
         node.decorator_list = self._decorations(node.decorator_list)
         node.bases = self._decorations(node.bases)
         for k in node.keywords:
@@ -418,7 +440,8 @@ class Rewriter(ExpressionRewriter):
         self.scope, self.temps_ok, self.private = self.analysis.scope_of(node), False, node.name
         node.body = self._stmts(node.body)
         self.scope, self.temps_ok, self.private = saved
-        return node
+        writes = self._binding_writes(self._bound_name(node.name, node), node)
+        return [node, *writes] if writes else node
 
 
 _EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
