@@ -177,7 +177,8 @@ CASES: dict[str, tuple[str, list[str]]] = {
         """,
         ["write global '_json'@3", "read global '_json'@6+G", "write global '_json'@7",
          "write global 'item'@8", "write global 'ctx'@10", "write global 'err'@14",
-         "write global 'helper'@16", "write global 'Box'@18", "read global '_json'@20", "read global 'item'@20"],
+         "write global 'helper'@16", "write global 'Box'@18", "read global '_json'@20",
+         "read global 'item'@20"],
     ),
     "a shadowed builtin is not tracked": (
         """

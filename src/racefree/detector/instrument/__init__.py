@@ -38,7 +38,8 @@ write the same location outside any ``with`` block are marked ``F_GUARD`` (see
 
 Not recorded: accesses through ``vars()``/``__dict__`` tricks, the dynamic
 attribute builtins at module level or with ``*args``, walrus targets that are
-tracked names, attribute or item targets of ``for``/``with``, augmented assignments of attributes or items in class bodies,
+tracked names, attribute or item targets of ``for``/``with``, augmented
+assignments of attributes or items in class bodies,
 chained comparisons with ``in`` at module level or in comprehensions, and code
 in modules that are not instrumented (the standard library, site-packages and
 racefree unless ``--include`` names them; modules whose docstring says

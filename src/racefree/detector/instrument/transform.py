@@ -333,7 +333,8 @@ class Rewriter(ExpressionRewriter):
 
     def _import(self, node: ast.Import | ast.ImportFrom) -> ast.stmt | list[ast.stmt]:
         plain = isinstance(node, ast.Import)  # `import a.b` binds `a`
-        bound = [a.asname or (a.name.partition(".")[0] if plain else a.name) for a in node.names if a.name != "*"]
+        bound = [a.asname or (a.name.partition(".")[0] if plain else a.name)
+                 for a in node.names if a.name != "*"]
         writes = [w for b in bound for w in self._binding_writes(self._bound_name(b, node), node)]
         return [node, *writes] if writes else node
 
