@@ -193,8 +193,15 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         except TypeError:
             return
         e = ts.epoch
-        if cell is not None and cell.r == e:
-            return
+        if cell is not None:
+            r = cell.r
+            if r == e:
+                return
+            if r == SHARED:  # FastTrack's read-shared same-epoch case
+                rs = cell.rs
+                mine = rs.get(ts.tid) if rs is not None else None
+                if mine is not None and mine[0] == e:
+                    return
         try:
             cell = locate(kind, container, key, site, ts)
             if cell is not None:
@@ -288,8 +295,15 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         except TypeError:
             return
         e = ts.epoch
-        if cell is not None and cell.r == e and cell.rsite is site:  # (rsite is never a guard site)
-            return
+        if cell is not None:
+            r = cell.r
+            if r == e and cell.rsite is site:  # (rsite is never a guard site)
+                return
+            if r == SHARED and not site[3] & F_GUARD:  # read-shared: this thread's entry
+                rs = cell.rs
+                mine = rs.get(ts.tid) if rs is not None else None
+                if mine is not None and mine[0] == e and mine[1][1] is site:
+                    return
         try:
             cell = locate(kind, container, key, site, ts)
             if cell is not None:

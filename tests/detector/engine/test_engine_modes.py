@@ -250,3 +250,14 @@ def test_size_location_of_len_guard() -> None:
             cache[1] = 1
 
     assert run("python", put, put) == [("check-then-act", "dict cache")]
+
+
+def test_write_after_several_unordered_readers_races_with_each() -> None:
+    b = Box()
+    with Detector("strict") as d:
+        reader = lambda: (read_x(b), read_x(b))  # noqa: E731  (a repeat in the same epoch is free)
+        sequential_unordered(reader, reader, reader, lambda: write_x(b))
+    races = d.races()
+    assert [(r.current.op, r.previous.op) for r in races] == [("write", "read")]
+    assert races[0].count == 3  # one per reader thread, all remembered (read-shared state)
+    assert {r.previous.thread for r in races} <= {"T0", "T1", "T2"}
