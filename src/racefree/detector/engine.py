@@ -143,6 +143,7 @@ class Detector:
         )  # guarded by _lock
         self._patches: list[tuple[Any, Patches]] = []
         self._previous_listener: _hb.HBListener | None = None
+        self._attached = False
         self._switch_interval: float | None = None
         self._state = "new"  # "new" -> "started" -> "stopped"
         self.internal_errors = 0  # detector bugs swallowed so the program runs on (approximate count)
@@ -159,37 +160,43 @@ class Detector:
                 raise RuntimeError("a Detector can be started only once; create a new one")
             self._state = "started"
             _active = self
-            self.thread_state()
-            read, write, iterated = access.build(self)
-            functions = containers.build(read, write, iterated)
-            self._patches = [
-                (hb_threading, hb_threading.install(self)),
-                (hb_queue, hb_queue.install(self)),
-                (hb_futures, hb_futures.install(self)),
-            ]
-            self._previous_listener = _hb.attach(self)
-            if self.stress:
-                self._switch_interval = sys.getswitchinterval()
-                sys.setswitchinterval(1e-6)
-            runtime.install(functions)
+            try:
+                self.thread_state()
+                read, write, iterated = access.build(self)
+                functions = containers.build(read, write, iterated)
+                for module in (hb_threading, hb_queue, hb_futures):
+                    self._patches.append((module, module.install(self)))
+                self._previous_listener = _hb.attach(self)
+                self._attached = True
+                if self.stress:
+                    self._switch_interval = sys.getswitchinterval()
+                    sys.setswitchinterval(1e-6)
+                runtime.install(functions)
+            except BaseException:
+                self._undo()  # leave the process exactly as it was
+                raise
 
     def stop(self) -> None:
         """Stop recording and undo every patch (idempotent); races found stay available."""
-        global _active
         with _activation:
-            if self._state != "started":
-                self._state = "stopped"
-                return
+            if self._state == "started":
+                self._undo()
             self._state = "stopped"
-            runtime.uninstall()
-            if self._switch_interval is not None:
-                sys.setswitchinterval(self._switch_interval)
-                self._switch_interval = None
+
+    def _undo(self) -> None:
+        global _active
+        runtime.uninstall()
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
+        if self._attached:
             _hb.detach(self._previous_listener)
-            for module, patches in reversed(self._patches):
-                module.uninstall(patches)
-            self._patches = []
-            _active = None
+            self._attached = False
+        for module, patches in reversed(self._patches):
+            module.uninstall(patches)
+        self._patches = []
+        _active = None
+        self._state = "stopped"
 
     @property
     def started(self) -> bool:

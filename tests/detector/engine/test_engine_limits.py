@@ -234,3 +234,21 @@ def test_simultaneous_racing_accesses_are_never_lost() -> None:
     races = d.races()
     assert len(races) == 1
     assert races[0].count == rounds
+
+
+def test_a_failed_start_leaves_nothing_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from racefree.detector import hb_futures
+
+    before = snapshot()
+
+    def broken(detector: Any) -> Any:
+        raise OSError("cannot patch")
+
+    monkeypatch.setattr(hb_futures, "install", broken)
+    d = Detector()
+    with pytest.raises(OSError, match="cannot patch"):
+        d.start()
+    assert snapshot() == before
+    monkeypatch.undo()
+    with Detector():  # the failed one is not left active
+        pass
