@@ -192,7 +192,14 @@ def build(
                 except KeyError:
                     handler = resolve(tp, func.__name__)
                 if handler is not None:
-                    handler(owner, site, args)
+                    # the two commonest (d.get(k), lst.append(x)) inlined
+                    if handler is read_item:
+                        if args:
+                            read(ITEM, owner, args[0], site)
+                    elif handler is write_size:
+                        write(SIZE, owner, None, site)
+                    else:
+                        handler(owner, site, args)
         elif tf is type:
             if func in _ITERATING_TYPES:
                 if args:
