@@ -244,15 +244,12 @@ def build(
         if tp is list:
             if tk is int and key < 0:
                 key += len(container)
-        elif issubclass(tp, defaultdict):
-            try:
-                missing = key not in container
-            except TypeError:
-                return
-            if missing:  # __missing__ inserts
-                write(ITEM, container, key, site)
-                write(SIZE, container, None, site)
-                return
+        # a defaultdict's __missing__ inserts: asked only when hashing the key runs no user
+        # code, otherwise recorded as a read
+        elif issubclass(tp, defaultdict) and _safe_key(key) and not _present(container, key, absent=False):
+            write(ITEM, container, key, site)
+            write(SIZE, container, None, site)
+            return
         read(ITEM, container, key, site)
 
     def setitem(container: Any, key: Any, site: Site) -> None:
