@@ -31,7 +31,7 @@ from types import BuiltinFunctionType, MethodDescriptorType, MethodType, Wrapper
 from typing import Any
 
 from racefree.detector.events import ITEM, SIZE
-from racefree.detector.shadow import IMMUTABLE
+from racefree.detector.shadow import IMMUTABLE, Ident
 
 Site = tuple[Any, ...]
 Handler = Callable[[Any, Site, tuple[Any, ...]], None]
@@ -97,6 +97,13 @@ def _safe_key(key: Any) -> bool:
     return _type_slot(tk, "__hash__") is _OBJECT_HASH and _type_slot(tk, "__eq__") is _OBJECT_EQ
 
 
+def _loc(key: Any) -> Any:
+    """The shadow-memory key of ITEM(`key`)."""
+    if type(key) in _SAFE_KEYS or _safe_key(key):
+        return key
+    return Ident(key)
+
+
 def _present(container: Any, key: Any, absent: bool = True) -> bool:
     """``key in container`` when that is safe to ask; otherwise assume the key set changes."""
     if not _safe_key(key):
@@ -127,7 +134,7 @@ def build(
 
     def read_item(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
         if args:
-            read(ITEM, owner, args[0], site)
+            read(ITEM, owner, _loc(args[0]), site)
 
     def write_size(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
         write(SIZE, owner, None, site)
@@ -136,7 +143,7 @@ def build(
         # setdefault(k), set.add(x): the key set changes only if the key was absent
         if not args:
             return
-        write(ITEM, owner, args[0], site)
+        write(ITEM, owner, _loc(args[0]), site)
         if not _present(owner, args[0]):
             write(SIZE, owner, None, site)
 
@@ -144,7 +151,7 @@ def build(
         # pop(k), discard(x), remove(x): the key set changes only if the key was there
         if not args:
             return
-        write(ITEM, owner, args[0], site)
+        write(ITEM, owner, _loc(args[0]), site)
         if _present(owner, args[0], absent=False):
             write(SIZE, owner, None, site)
 
@@ -195,7 +202,8 @@ def build(
                     # the two commonest (d.get(k), lst.append(x)) inlined
                     if handler is read_item:
                         if args:
-                            read(ITEM, owner, args[0], site)
+                            k = args[0]
+                            read(ITEM, owner, k if type(k) in _SAFE_KEYS else _loc(k), site)
                     elif handler is write_size:
                         write(SIZE, owner, None, site)
                     else:
@@ -233,7 +241,7 @@ def build(
     def getitem(container: Any, key: Any, site: Site) -> None:
         tp = type(container)
         if tp is dict:  # the common case first
-            read(ITEM, container, key, site)
+            read(ITEM, container, key if type(key) in _SAFE_KEYS else _loc(key), site)
             return
         if tp in IMMUTABLE:
             return
@@ -247,10 +255,10 @@ def build(
         # a defaultdict's __missing__ inserts: asked only when hashing the key runs no user
         # code, otherwise recorded as a read
         elif issubclass(tp, defaultdict) and _safe_key(key) and not _present(container, key, absent=False):
-            write(ITEM, container, key, site)
+            write(ITEM, container, _loc(key), site)
             write(SIZE, container, None, site)
             return
-        read(ITEM, container, key, site)
+        read(ITEM, container, _loc(key), site)
 
     def setitem(container: Any, key: Any, site: Site) -> None:
         tp = type(container)
@@ -262,9 +270,9 @@ def build(
         if tp is list:
             if type(key) is int and key < 0:
                 key += len(container)
-            write(ITEM, container, key, site)
+            write(ITEM, container, _loc(key), site)
             return
-        write(ITEM, container, key, site)
+        write(ITEM, container, _loc(key), site)
         if tp is dict or issubclass(tp, TRACKED):
             # an insertion writes the key set too (inlined _present: stores are hot)
             if type(key) in _SAFE_KEYS or _safe_key(key):
@@ -287,17 +295,17 @@ def build(
         if tp is list:
             if type(key) is int and key < 0:
                 key += len(container)
-            write(ITEM, container, key, site)
+            write(ITEM, container, _loc(key), site)
             write(SIZE, container, None, site)
             return
-        write(ITEM, container, key, site)
+        write(ITEM, container, _loc(key), site)
         if not issubclass(tp, TRACKED) or _present(container, key, absent=False):  # a deletion
             write(SIZE, container, None, site)
 
     def contains(container: Any, key: Any, site: Site) -> None:
         tp = type(container)
         if issubclass(tp, (dict, set)):
-            read(ITEM, container, key, site)
+            read(ITEM, container, _loc(key), site)
         elif issubclass(tp, TRACKED):
             read(SIZE, container, None, site)
 

@@ -102,6 +102,24 @@ class Cell:
         return loc
 
 
+class Ident:
+    """A dict/set key whose own ``__hash__``/``__eq__`` are the program's code, as a location
+    key compared by identity: the detector never calls the program (two equal but distinct
+    key objects are then two locations: a race between them can be missed, never invented)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Ident and other.obj is self.obj
+
+
+
 def safe_repr(key: Any) -> str:
     """repr() of simple keys only: never runs user code from inside the detector."""
     t = type(key)
@@ -110,6 +128,8 @@ def safe_repr(key: Any) -> str:
         return r if len(r) <= 60 else r[:57] + "..."
     if t is tuple and len(key) <= 4:
         return "(" + ", ".join(safe_repr(k) for k in key) + ("," if len(key) == 1 else "") + ")"
+    if t is Ident:
+        return f"<{type(key.obj).__name__}>"
     return f"<{t.__name__}>"
 
 

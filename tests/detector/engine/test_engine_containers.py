@@ -143,3 +143,44 @@ def test_racefree_sync_clocks_do_not_keep_primitives_alive() -> None:
         gc.collect()
         assert ref() is None
         assert len(d._hb_weak) == 0
+
+
+def test_the_detector_never_runs_the_programs_hash_or_eq() -> None:
+    calls: list[str] = []
+
+    class Key:
+        def __hash__(self) -> int:
+            calls.append("hash")
+            return 1
+
+        def __eq__(self, other: object) -> bool:
+            calls.append("eq")
+            return self is other
+
+    k = Key()
+    d: dict[Any, int] = {}
+    dd: defaultdict[Any, int] = defaultdict(int)
+    s: set[Any] = set()
+    with Detector("strict"):
+        rf.setitem(d, k, S)
+        rf.delitem(d, k, S)
+        rf.getitem(dd, k, S)
+        rf.contains(s, k, S)
+        rf.call(s.add, S, k)  # the real add hashes once
+    assert calls == ["hash"]
+
+
+def test_program_defined_keys_are_locations_by_identity() -> None:
+    class Key:
+        def __hash__(self) -> int:
+            return 1
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Key)
+
+    k = Key()
+    d: dict[Any, int] = {k: 0}
+    s = site(1, text="d")
+    assert locations("strict", lambda: rf.setitem(d, k, s), lambda: rf.getitem(d, k, s)) == ["dict d[<Key>]"]
+    # an equal but distinct key object is another location: a missed race, never an invented one
+    assert locations("strict", lambda: rf.setitem(d, k, s), lambda: rf.getitem(d, Key(), s)) == []
