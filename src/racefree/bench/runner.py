@@ -17,7 +17,7 @@ __all__ = ["DEFAULT_THREADS", "FULL", "QUICK", "BenchResult", "run_bench"]
 
 DEFAULT_THREADS = (1, 2, 4, 8)
 FULL = (200_000, 5)  # (operations per measurement, repeats)
-QUICK = (40_000, 3)
+QUICK = (30_000, 3)
 
 
 def _run_suite(
