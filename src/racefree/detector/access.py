@@ -341,6 +341,9 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
             ts = tl.ts
         except AttributeError:
             ts = thread_state()
+        cell = cells_get((id(container),))
+        if cell is not None and cell.r == ts.epoch and cell.rsite is site:  # same iteration, same epoch
+            return
         try:
             cell = locate(SIZE, container, None, site, ts)
             if cell is not None:
