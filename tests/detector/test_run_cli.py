@@ -245,6 +245,23 @@ def test_console_script_runs_programs_like_python(tmp_path: Path) -> None:
     assert (ours.returncode, ours.stdout, ours.stderr) == (plain.returncode, plain.stdout, plain.stderr)
 
 
+@pytest.mark.parametrize("launcher", ["console-script", "dash-m"])
+def test_report_stacks_end_where_the_program_begins(tmp_path: Path, launcher: str) -> None:
+    # Frames of whatever launched racefree (the console script, runpy, the CLI)
+    # are not the program's: no stack in the report may show them.
+    script = Path(sys.executable).parent / "racefree"
+    if launcher == "console-script" and not script.exists():
+        pytest.skip("the racefree console script is not installed in this environment")
+    write(tmp_path, "prog.py", RACY)
+    cmd = [str(script)] if launcher == "console-script" else [sys.executable, "-m", "racefree"]
+    done = subprocess.run([*cmd, "run", "prog.py"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 66, done.stderr
+    frames = [line.strip() for line in done.stderr.splitlines() if line.startswith("  ")]
+    assert frames, done.stderr
+    assert all(str(tmp_path / "prog.py") in line for line in frames), done.stderr
+    assert "created at:" in done.stderr
+
+
 def test_sarif_format(tmp_path: Path) -> None:
     write(tmp_path, "prog.py", RACY)
     ours = racefree_run(tmp_path, "--format", "sarif", "--output", "out.sarif", "prog.py")

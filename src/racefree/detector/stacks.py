@@ -37,6 +37,13 @@ _HIDDEN_FILES = frozenset(
     # the racefree command line and pytest plugin: harness, not the program
     + [_PACKAGE_DIR + name for name in ("cli.py", "__main__.py", "pytest_plugin.py")]
 )
+# Where the harness hands over to the program: every frame outside one of these
+# (the console script, the interpreter's -m machinery, pytest's main) is the
+# launcher's, never the program's, so a stack ends there.
+_HARNESS_FILES = frozenset(
+    [_DETECTOR_DIR + "runner.py"]
+    + [_PACKAGE_DIR + name for name in ("cli.py", "__main__.py", "pytest_plugin.py")]
+)
 # test runners whose frames sit above the user's tests (added once they are imported)
 _RUNNER_PACKAGES = ("_pytest", "pluggy")
 _hidden_dirs: tuple[str, ...] = (_DETECTOR_DIR,)
@@ -108,6 +115,8 @@ def frames(captured: Captured) -> tuple[Frame, ...]:
     out = []
     for i in range(0, len(captured), 2):
         code = captured[i]
+        if code.co_filename in _HARNESS_FILES:
+            break
         if hidden(code.co_filename):
             continue
         out.append(Frame(code.co_filename, _line(code, captured[i + 1]), code.co_name))
