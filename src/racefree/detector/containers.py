@@ -30,7 +30,7 @@ from collections.abc import Callable
 from types import BuiltinFunctionType, MethodDescriptorType, MethodType, WrapperDescriptorType
 from typing import Any
 
-from racefree.detector.events import ITEM, SIZE
+from racefree.detector.events import ITEM, SIZE, SYNCHRONIZED_ATTR
 from racefree.detector.shadow import IMMUTABLE, Ident
 
 Site = tuple[Any, ...]
@@ -114,6 +114,23 @@ def _present(container: Any, key: Any, absent: bool = True) -> bool:
         return not absent
 
 
+# type -> whether the detector leaves its instances alone (immutable, or synchronized by itself)
+_skipped_cache: dict[type, bool] = {}
+
+
+def _skipped(tp: type) -> bool:
+    try:
+        return _skipped_cache[tp]
+    except KeyError:
+        skip = _skipped_cache[tp] = tp in IMMUTABLE or getattr(tp, SYNCHRONIZED_ATTR, False) is True
+        return skip
+
+
+def _tracked(tp: type) -> bool:
+    """A built-in container (or a subclass) whose accesses the detector records."""
+    return issubclass(tp, TRACKED) and not _skipped(tp)
+
+
 def _lookup(tp: type, name: str) -> str | None:
     for base, table in _TABLES:
         if issubclass(tp, base):
@@ -129,7 +146,7 @@ def build(
     """The container functions of the runtime API for one detector."""
     # type checks only: isinstance() may consult a user-defined __class__
     def iterate_one(x: Any, site: Site) -> None:
-        if issubclass(type(x), TRACKED):
+        if _tracked(type(x)):
             iterated(x, site)
 
     def read_item(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
@@ -175,13 +192,13 @@ def build(
     handlers: dict[tuple[type, str], Handler | None] = {}
 
     def resolve(tp: type, name: str) -> Handler | None:
-        action = None if tp in IMMUTABLE else _lookup(tp, name)
+        action = None if _skipped(tp) else _lookup(tp, name)
         handler = handlers[(tp, name)] = by_action[action] if action is not None else None
         return handler
 
     def builtin(name: str, site: Site, args: tuple[Any, ...]) -> None:
         if name == "len":
-            if args and issubclass(type(args[0]), TRACKED):
+            if args and _tracked(type(args[0])):
                 read(SIZE, args[0], None, site)
         elif name in _ITERATING_BUILTINS and args and (len(args) == 1 or name in ("sorted", "sum", "iter")):
             iterate_one(args[0], site)
@@ -221,7 +238,7 @@ def build(
         elif tf is MethodType:
             owner = func.__self__
             tp = type(owner)
-            if issubclass(tp, TRACKED):
+            if _tracked(tp):
                 try:
                     handler = handlers[(tp, func.__name__)]
                 except KeyError:
@@ -243,7 +260,7 @@ def build(
         if tp is dict:  # the common case first
             read(ITEM, container, key if type(key) in _SAFE_KEYS else _loc(key), site)
             return
-        if tp in IMMUTABLE:
+        if _skipped(tp):
             return
         tk = type(key)
         if tk is slice:
@@ -262,7 +279,7 @@ def build(
 
     def setitem(container: Any, key: Any, site: Site) -> None:
         tp = type(container)
-        if tp in IMMUTABLE:
+        if tp is not dict and _skipped(tp):
             return
         if type(key) is slice:
             write(SIZE, container, None, site)
@@ -287,7 +304,7 @@ def build(
 
     def delitem(container: Any, key: Any, site: Site) -> None:
         tp = type(container)
-        if tp in IMMUTABLE:
+        if _skipped(tp):
             return
         if type(key) is slice:
             write(SIZE, container, None, site)
@@ -304,13 +321,15 @@ def build(
 
     def contains(container: Any, key: Any, site: Site) -> None:
         tp = type(container)
+        if _skipped(tp):
+            return
         if issubclass(tp, (dict, set)):
             read(ITEM, container, _loc(key), site)
         elif issubclass(tp, TRACKED):
             read(SIZE, container, None, site)
 
     def iterate(container: Any, site: Site) -> Any:
-        if issubclass(type(container), TRACKED):
+        if _tracked(type(container)):
             iterated(container, site)
         return container
 

@@ -65,6 +65,13 @@ F_ITERATION: Final = 4
 """This SIZE read is an iteration (``for``, comprehension, ``list(d)``,
 ``sorted``, ``sum``, ``.items()`` …), reported as kind ``iteration``."""
 
+SYNCHRONIZED_ATTR: Final = "__racefree_synchronized__"
+"""A container class that synchronizes itself and reports its happens-before
+edges through :mod:`racefree.sync._hb` (``ConcurrentMap``) sets this class
+attribute to ``True``: the detector then records no container access on its
+instances — their own edges order their users, and recording the accesses
+before the method takes its lock would report races that cannot happen."""
+
 RUNTIME_API: Final = """
 Functions of racefree.detector.runtime that rewritten code calls (all cheap
 no-ops while no detector is recording; `site` is a site tuple as above):

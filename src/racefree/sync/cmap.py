@@ -146,6 +146,11 @@ class ConcurrentMap(dict[K, V]):
     lock around the whole update.
     """
 
+    # The race detector records no container accesses on a ConcurrentMap: it
+    # synchronizes itself and reports its own happens-before edges (see
+    # racefree.detector.events.SYNCHRONIZED_ATTR).
+    __racefree_synchronized__ = True
+
     __slots__ = ("__weakref__", "_busy", "_clock", "_locks")
 
     def __init__(self, initial: Mapping[K, V] | Iterable[tuple[K, V]] = ()) -> None:
