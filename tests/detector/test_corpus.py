@@ -264,7 +264,8 @@ def runs(request: pytest.FixtureRequest) -> Iterator[dict[tuple[str, str], Futur
     wanted: list[tuple[str, str]] = []
     for item in request.session.items:
         params = getattr(item, "callspec", None)
-        if params is not None and "case" in params.params:
+        # other modules parametrize a "case" too: only this module's tests are ours
+        if params is not None and "case" in params.params and item.module is request.module:
             name, mode = params.params["case"]
             wanted.append((name, mode))
             if mode == "plain" or (mode == "python" and BY_NAME[name].race_free("python")):
