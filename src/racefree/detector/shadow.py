@@ -167,11 +167,13 @@ class Shadow:
         t = type(container)
         if kind == ATTR and t is ModuleType:
             g = container.__dict__
-            cell = cells.get((id(g), key))
-            if cell is None:
+            try:  # subscripts, not .get: see access.build
+                cell = cells[(id(g), key)]
+            except KeyError:
                 cell = cells.setdefault((id(g), key), Cell(GLOBAL, g, key, "", False, False, owner))
-            elif cell.owner != owner:
-                cell.shared = True
+            else:
+                if cell.owner != owner:
+                    cell.shared = True
             return cells.setdefault((id(container), key), cell)
         if kind == SIZE:
             k: Hashable = (id(container),)
@@ -187,8 +189,9 @@ class Shadow:
         if cell.owner != owner:
             cell.shared = True
         if cell is new and not weak:
-            anchor = self.anchors.get(id(container))
-            if anchor is None:
+            try:
+                anchor = self.anchors[id(container)]
+            except KeyError:
                 anchor = self.anchors.setdefault(id(container), [])
             anchor.append(k)
             self._created += 1
