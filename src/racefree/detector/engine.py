@@ -340,7 +340,10 @@ class Detector:
     def _object_clock(self, obj: Any, slot: str) -> SyncClock:
         d = obj.__dict__
         name = f"{CLOCK}_{slot}"
-        clock = d.get(name)
+        try:
+            clock = d[name]
+        except KeyError:
+            clock = None
         if not isinstance(clock, SyncClock) or clock.gen != self.gen:
             clock = d[name] = SyncClock(self.gen)
         return clock
@@ -388,20 +391,24 @@ class Detector:
         cannot be weakly referenced is kept strongly.
         """
         obj, channel = key if type(key) is tuple and len(key) == 2 else (key, None)
+        # subscripts, not ``.get`` (which locks the dict on the free-threaded build)
         try:
-            channels = self._hb_weak.get(obj)
-            if channels is None:
+            try:
+                channels = self._hb_weak[obj]
+            except KeyError:
                 channels = self._hb_weak[obj] = {}
         except TypeError:  # not weakly referenceable (or unhashable: then use the id)
             strong_key = key if _hashable(key) else id(key)
-            clock = self._hb_clocks.get(strong_key)
-            if clock is None:
+            try:
+                return self._hb_clocks[strong_key]
+            except KeyError:
                 clock = self._hb_clocks[strong_key] = SyncClock(self.gen)
-            return clock
-        clock = channels.get(channel)
-        if clock is None:
+                return clock
+        try:
+            return channels[channel]
+        except KeyError:
             clock = channels[channel] = SyncClock(self.gen)
-        return clock
+            return clock
 
     def release(self, key: object) -> None:
         ts = self.thread_state()

@@ -34,9 +34,15 @@ SIDE = "_racefree_items"
 
 
 def _side(q: Any, gen: int) -> dict[int, list[list[int]]]:
-    side = q.__dict__.get(SIDE)
+    # subscripts, not ``.get``/``.setdefault``: on the free-threaded build those lock the
+    # dict (the queue's mutex already serializes these tables)
+    d = q.__dict__
+    try:
+        side = d[SIDE]
+    except KeyError:
+        side = None
     if side is None or side[0] != gen:
-        side = q.__dict__[SIDE] = (gen, {})
+        side = d[SIDE] = (gen, {})
     table: dict[int, list[list[int]]] = side[1]
     return table
 
@@ -45,7 +51,12 @@ def _wrap_put(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None
     def _put(self: Any, item: Any) -> None:
         h = _hooks
         if h is not None:
-            _side(self, h.gen).setdefault(id(item), []).append(h.publish_clock())
+            table = _side(self, h.gen)
+            vc = h.publish_clock()
+            try:
+                table[id(item)].append(vc)
+            except KeyError:
+                table[id(item)] = [vc]
         original(self, item)
 
     return _put
@@ -57,7 +68,10 @@ def _wrap_get(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
         h = _hooks
         if h is not None:
             table = _side(self, h.gen)
-            clocks = table.get(id(item))
+            try:
+                clocks = table[id(item)]
+            except KeyError:
+                clocks = None
             vc = None
             if clocks:
                 vc = clocks.pop(0)

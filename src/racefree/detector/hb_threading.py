@@ -190,8 +190,13 @@ def _mark(obj: Any) -> None:
 
 def _tracked(obj: Any) -> Detector | None:
     h = _hooks
-    if h is None or obj.__dict__.get(INTERNAL):
+    if h is None:
         return None
+    try:  # a subscript, not ``.get`` (which locks the dict on the free-threaded build)
+        if obj.__dict__[INTERNAL]:
+            return None
+    except KeyError:
+        pass
     return h
 
 
