@@ -135,15 +135,13 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
             return []
         return [info for (epoch, info) in items if unordered(epoch, ts)]
 
-    def locate(kind: int, container: Any, key: Any, site: tuple[Any, ...], ts: ThreadState) -> Cell | None:
-        try:
-            cell = cells[(id(container),) if kind == SIZE else (id(container), key)]
-        except KeyError:
+    def locate(
+        cell: Cell | None, kind: int, container: Any, key: Any, site: tuple[Any, ...], ts: ThreadState
+    ) -> Cell | None:
+        """The cell to check: `cell` (what the fast path found, or None) made current."""
+        if cell is None:
             cell = new_cell(kind, container, key, site, ts.tid)
-            return None if cell.off else cell
-        except TypeError:  # unhashable key
-            return None
-        if cell.weak and cell.container() is not container:
+        elif cell.weak and cell.container() is not container:
             cell = replace(cell, container, key, site, ts.tid)
         elif not cell.shared and cell.owner != ts.tid:
             cell.shared = True
@@ -217,7 +215,7 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
                     except KeyError:
                         pass
         try:
-            cell = locate(kind, container, key, site, ts)
+            cell = locate(cell, kind, container, key, site, ts)
             if cell is not None:
                 with stripes[(id(cell) >> 4) & STRIPE_MASK]:
                     strict_read_slow(cell, ts, e, site)
@@ -241,7 +239,7 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
                 perturb(ts)
             return
         try:
-            cell = locate(kind, container, key, site, ts)
+            cell = locate(cell, kind, container, key, site, ts)
             if cell is not None:
                 with stripes[(id(cell) >> 4) & STRIPE_MASK]:
                     strict_write_slow(cell, ts, e, site)
@@ -296,10 +294,12 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
             m, mi = cell.m, cell.mi
             if m and mi is not None and unordered(m, ts):
                 report("lost-update", cell, info, "write", mi, "write")
-        for gi in others(cell.g, ts):
-            report("check-then-act", cell, info, "write", gi, "read")
-        for ii in others(cell.it, ts):
-            report("iteration", cell, info, "write", ii, "read")
+        if cell.g:
+            for gi in others(cell.g, ts):
+                report("check-then-act", cell, info, "write", gi, "read")
+        if cell.it:
+            for ii in others(cell.it, ts):
+                report("iteration", cell, info, "write", ii, "read")
         cell.w = e
         cell.wi = info
         if rmw:
@@ -332,7 +332,7 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
                     except KeyError:
                         pass
         try:
-            cell = locate(kind, container, key, site, ts)
+            cell = locate(cell, kind, container, key, site, ts)
             if cell is not None:
                 with stripes[(id(cell) >> 4) & STRIPE_MASK]:
                     python_read_slow(cell, ts, e, site)
@@ -356,7 +356,7 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
                 perturb(ts)
             return
         try:
-            cell = locate(kind, container, key, site, ts)
+            cell = locate(cell, kind, container, key, site, ts)
             if cell is not None:
                 with stripes[(id(cell) >> 4) & STRIPE_MASK]:
                     python_write_slow(cell, ts, e, site)
@@ -377,7 +377,7 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         if cell is not None and cell.r == ts.epoch and cell.rsite is site:  # same iteration, same epoch
             return
         try:
-            cell = locate(SIZE, container, None, site, ts)
+            cell = locate(cell, SIZE, container, None, site, ts)
             if cell is not None:
                 with stripes[(id(cell) >> 4) & STRIPE_MASK]:
                     python_iteration_slow(cell, ts, site)
