@@ -30,8 +30,8 @@ INTERNAL_PREFIXES = ("racefree.detector", "racefree.sync")
 def internal_caller(depth: int) -> bool:
     """Whether the frame `depth` levels above the caller belongs to thread machinery."""
     try:
-        name = _getframe(depth + 1).f_globals.get("__name__")
-    except ValueError:
+        name = _getframe(depth + 1).f_globals["__name__"]  # not .get: see access.build
+    except (ValueError, KeyError):
         return False
     if not isinstance(name, str):
         return False

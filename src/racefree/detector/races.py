@@ -42,7 +42,10 @@ class Registry:
         loc = cell.location()
         fast = (kind, loc, cur[1], prev[1])
         with self.lock:
-            race = self.by_site.get(fast)
+            try:  # a subscript, not ``.get`` (which locks the dict on the free-threaded build)
+                race: Race | None = self.by_site[fast]
+            except KeyError:
+                race = None
             if race is not None:
                 race.count += 1
                 if prev[2] is None or id(race) not in self.partial:
@@ -57,8 +60,8 @@ class Registry:
         race = Race(kind=kind, location=loc, current=current, previous=previous)
         key = race.key()
         with self.lock:
-            existing = self.by_key.get(key)
-            if existing is not None:
+            if key in self.by_key:
+                existing = self.by_key[key]
                 existing.count += 1
                 self.by_site[fast] = existing
                 return
