@@ -13,6 +13,10 @@ Invariants (true with and without the GIL):
 * A cell's access fields are read and written under the cell's stripe lock
   (see :mod:`racefree.detector.access`), except the fast path's read of one
   epoch, which can only send an access to the slow path needlessly.
+* A cell holds a weakly referenced container through a :class:`_Ref` whose
+  callback removes the cell when the container dies (the object can never be
+  accessed again, and no other object can have its id before that callback has
+  run), so dead objects do not fill the history.
 * Containers held strongly are listed in ``Shadow.anchors``; every
   ``SWEEP_EVERY`` new ones, the youngest that only the shadow still references
   (``sys.getrefcount``) are forgotten, so temporaries do not outlive the program's
@@ -50,6 +54,13 @@ IMMUTABLE = frozenset({str, bytes, tuple, frozenset, range, memoryview, type(Non
 Info = tuple[Any, ...]  # (ThreadState, site, captured stack)
 
 
+class _Ref(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference that knows its cell's key in ``Shadow.cells``."""
+
+    __slots__ = ("key",)
+    key: Hashable
+
+
 class Cell:
     """The access history of one location (FastTrack state plus python-mode extras).
 
@@ -65,10 +76,12 @@ class Cell:
     )
 
     def __init__(
-        self, kind: int, container: Any, key: Any, text: str, weak: bool, off: bool, owner: int
+        self, kind: int, container: Any, key: Any, text: str, weak: bool, off: bool, owner: int,
+        ref: weakref.ref[Any] | None = None,
     ) -> None:
         self.kind = kind
-        self.container = weakref.ref(container) if weak else container
+        # `ref`: the weak reference to use (one with a death callback), else a plain one
+        self.container = (ref if ref is not None else weakref.ref(container)) if weak else container
         self.weak = weak
         self.key = key
         self.text = text
@@ -160,6 +173,18 @@ class Shadow:
         # references: dicts, lists...), newest last; swept young for dead containers
         self.anchors: dict[int, list[Hashable]] = {}
         self._created = 0  # strong cells created since the last sweep (approximate)
+        cells = self.cells
+
+        def forget(ref: _Ref) -> None:
+            # a weakly held container died: its cells go (see the invariants)
+            try:
+                k = ref.key
+                if cells[k].container is ref:
+                    del cells[k]
+            except Exception:  # already evicted, or the interpreter is shutting down
+                pass
+
+        self._forget = forget
 
     def new_cell(self, kind: int, container: Any, key: Any, site: tuple[Any, ...], owner: int) -> Cell:
         """Create (or find, if another thread won) the cell of a location seen for the first time."""
@@ -184,7 +209,11 @@ class Shadow:
         )
         text = str(site[S_TEXT]) if kind >= ITEM else ""
         weak = t.__weakrefoffset__ != 0
-        new = Cell(kind, container, key, text, weak, off, owner)
+        ref = None
+        if weak:
+            ref = _Ref(container, self._forget)
+            ref.key = k
+        new = Cell(kind, container, key, text, weak, off, owner, ref)
         cell = cells.setdefault(k, new)
         if cell.owner != owner:
             cell.shared = True

@@ -252,3 +252,24 @@ def test_a_failed_start_leaves_nothing_installed(monkeypatch: pytest.MonkeyPatch
     monkeypatch.undo()
     with Detector():  # the failed one is not left active
         pass
+
+
+def test_dead_weakly_referenced_objects_leave_the_history_live_ones_stay() -> None:
+    # Objects that support weak references are not kept alive by their cells; once one
+    # dies its cells go at once (no later access can reach it), instead of filling the
+    # history until evicted.  A live object's history survives, and still races.
+    live = Box()
+
+    def temporaries() -> None:
+        tmps = [Box() for _ in range(1000)]  # all alive at once: no id is reused
+        for tmp in tmps:
+            write_x(tmp)
+            read_x(tmp)
+        del tmp, tmps
+
+    with Detector("strict") as d:
+        sequential_unordered(lambda: write_x(live), temporaries, lambda: read_x(live))
+        cells = len(d.shadow)
+    assert d.shadow.evicted == 0
+    assert cells < 100  # 1000 dead Boxes would have left 1000 cells
+    assert [r.location for r in d.races()] == ["Box.x"]
