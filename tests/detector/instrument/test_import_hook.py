@@ -156,6 +156,19 @@ def test_warns_about_included_modules_imported_before_install(project: Path) -> 
     assert warnings == ["module rf_user_g was imported before racefree could instrument it"]
 
 
+def test_no_warning_about_the_command_modules_the_cli_imported_itself() -> None:
+    # `racefree run --include 'racefree.lab.*'` builds its parser first, which imports
+    # racefree.lab.command: nothing the user could have done differently.
+    import racefree.lab.command  # noqa: F401
+
+    warnings: list[str] = []
+    h = ImportHook(include=["racefree.lab.*"], warn=warnings.append)
+    h.install()
+    h.uninstall()
+    assert "racefree.lab.command" in h.skipped
+    assert not [w for w in warnings if "racefree.lab.command" in w]
+
+
 def test_install_and_uninstall_are_symmetric_and_idempotent() -> None:
     h = ImportHook()
     before = list(sys.meta_path)
