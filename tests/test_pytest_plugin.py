@@ -286,6 +286,14 @@ def test_explicit_suppressions_file_and_errors(fake: pytest.Pytester) -> None:
     assert "Traceback" not in result.stderr.str()
 
 
+def test_seed_without_stress_is_a_usage_error(fake: pytest.Pytester) -> None:
+    fake.makepyfile(RACY)
+    result = run_fake(fake, "--race", "--race-seed", "3")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: racefree: --race-seed only applies with --race-stress"])
+    assert "Traceback" not in result.stderr.str()
+
+
 def test_sarif_file_lists_the_reported_races(fake: pytest.Pytester) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     fake.makepyfile(RACY)

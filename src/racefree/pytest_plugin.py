@@ -187,6 +187,8 @@ class _RaceSession:
         opt = config.known_args_namespace if hasattr(config.known_args_namespace, "race") else config.option
         self.config = config
         self.mode = opt.race_mode
+        if opt.race_seed is not None and not opt.race_stress:
+            raise pytest.UsageError("racefree: --race-seed only applies with --race-stress")
         try:
             if opt.race_suppressions is not None:
                 self.suppressions = load_for(opt.race_suppressions, config.invocation_params.dir)

@@ -221,9 +221,10 @@ def test_stress_prints_the_seed(tmp_path: Path) -> None:
         ([], "racefree run: error: no program given"),
         (["--mode", "loose", "x.py"], "racefree: error: argument --mode: invalid choice: 'loose'"),
         (["--output", "/no/such/dir/out", "x.py"], "racefree run: error: cannot write --output"),
+        (["--seed", "3", "x.py"], "racefree run: error: --seed only applies with --stress"),
     ],
     ids=["missing", "syntax", "unknown-option", "missing-module", "dash-m-alone", "nothing", "bad-mode",
-         "bad-output"],
+         "bad-output", "seed-without-stress"],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     write(tmp_path, "bad.py", "x = 1\ndef f(:\n")

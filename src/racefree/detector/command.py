@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="accepted races (default: racefree.toml or [tool.racefree] found upwards)")
     parser.add_argument("--stress", action="store_true",
                         help="perturb scheduling at instrumented accesses so latent races misbehave")
-    parser.add_argument("--seed", type=int, metavar="N", help="the stress mode's random seed")
+    parser.add_argument("--seed", type=int, metavar="N",
+                        help="the stress mode's random seed (only with --stress)")
     parser.add_argument("-m", dest="module", nargs=argparse.REMAINDER, metavar="module",
                         help="run a library module as a script (the rest are its arguments)")
     parser.add_argument("program", nargs=argparse.REMAINDER, metavar="script.py [args...]",
@@ -88,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     from racefree.detector import suppressions
     from racefree.detector.engine import Detector
 
+    if args.seed is not None and not args.stress:
+        raise UsageError("--seed only applies with --stress")
     program = program_from(args)
     if args.output is not None:
         try:
