@@ -39,6 +39,11 @@ INITIAL = {"database_url": "postgres://localhost:5432/automation", "api_timeout"
            "max_workers": "10", "log_level": "info"}
 
 
+class _Counter(Protocol):
+    def increment(self) -> Any: ...
+    def value(self) -> int: ...
+
+
 class _Store(Protocol):
     def get(self, key: str) -> str | None: ...
     def get_all(self) -> dict[str, str]: ...
@@ -75,11 +80,7 @@ def unsafe_counter(threads: int, ops: int) -> str:
     return f"value {counter.read()} of {threads * ops}"
 
 
-def atomic_counter(threads: int, ops: int) -> str:
-    from racefree.lab.counters import AtomicCounter
-
-    counter = AtomicCounter()
-
+def _safe_counter(counter: _Counter, threads: int, ops: int) -> str:
     def work(g: int) -> None:
         for j in range(ops):
             counter.increment()
@@ -88,21 +89,18 @@ def atomic_counter(threads: int, ops: int) -> str:
 
     run_all(threads, work)
     return f"value {counter.value()} of {threads * ops}"
+
+
+def atomic_counter(threads: int, ops: int) -> str:
+    from racefree.lab.counters import AtomicCounter
+
+    return _safe_counter(AtomicCounter(), threads, ops)
 
 
 def mutex_counter(threads: int, ops: int) -> str:
     from racefree.lab.counters import MutexCounter
 
-    counter = MutexCounter()
-
-    def work(g: int) -> None:
-        for j in range(ops):
-            counter.increment()
-            if j % 10 == 0:
-                counter.value()
-
-    run_all(threads, work)
-    return f"value {counter.value()} of {threads * ops}"
+    return _safe_counter(MutexCounter(), threads, ops)
 
 
 def workload(threads: int, ops: int) -> str:
