@@ -34,12 +34,11 @@ _MACHINERY = (threading, queue, runpy, _futures_base, _futures_thread)
 _HIDDEN_FILES = frozenset(
     [os.path.abspath(m.__file__) for m in _MACHINERY if m.__file__]
     + [m.__file__ for m in _MACHINERY if m.__file__]
-    # the racefree command line and pytest plugin: harness, not the program
-    + [_PACKAGE_DIR + name for name in ("cli.py", "__main__.py", "pytest_plugin.py")]
 )
-# Where the harness hands over to the program: every frame outside one of these
-# (the console script, the interpreter's -m machinery, pytest's main) is the
-# launcher's, never the program's, so a stack ends there.
+# Where the harness (racefree's command line, runner and pytest plugin) hands over
+# to the program: it and every frame outside it (the console script, the
+# interpreter's -m machinery, pytest's main) are the launcher's, never the
+# program's, so a stack ends there.
 _HARNESS_FILES = frozenset(
     [_DETECTOR_DIR + "runner.py"]
     + [_PACKAGE_DIR + name for name in ("cli.py", "__main__.py", "pytest_plugin.py")]
