@@ -35,9 +35,14 @@ def _interp_facts(python: str) -> tuple[str, bool]:
     return out[0], out[1] == "True"
 
 
-def ensure_venv(python: str, extras: str) -> tuple[Path, bool]:
-    """Create (once) and return the venv for `python` with racefree installed."""
+def ensure_venv(python: str, extras: str, lint: bool = False) -> tuple[Path, bool]:
+    """Create (once) and return the venv for `python` with racefree installed.
+
+    `lint` adds the `lint` extra on a default build only (see pyproject.toml).
+    """
     tag, free_threaded = _interp_facts(python)
+    if lint and not free_threaded:
+        extras = f"{extras},lint" if extras else "lint"
     same = Path(python).resolve() == Path(sys.executable).resolve()
     venv = ROOT / (".venv" if same else f".venv-{tag}{'t' if free_threaded else ''}")
     vpy = venv / "bin" / "python"
@@ -64,22 +69,20 @@ def _pick_python(argv: list[str]) -> tuple[str, list[str]]:
     return sys.executable, argv
 
 
-def cmd_lab(argv: list[str]) -> int:
-    python, argv = _pick_python(argv)
-    vpy, _ = ensure_venv(python, "")
-    return _run([str(vpy), "-m", "racefree", "lab", *argv])
-
-
 def cmd_racefree(argv: list[str]) -> int:
     python, argv = _pick_python(argv)
     vpy, _ = ensure_venv(python, "")
     return _run([str(vpy), "-m", "racefree", *argv])
 
 
+def cmd_lab(argv: list[str]) -> int:
+    python, argv = _pick_python(argv)
+    return cmd_racefree(["--python", python, "lab", *argv])
+
+
 def cmd_test(argv: list[str]) -> int:
     python, argv = _pick_python(argv)
-    _, free_threaded = _interp_facts(python)
-    vpy, _ = ensure_venv(python, "test" if free_threaded else "test,lint")
+    vpy, free_threaded = ensure_venv(python, "test", lint=True)
     env = dict(os.environ)
     if free_threaded:
         # The suite fails if any import turned the GIL back on (see tests/conftest.py).
