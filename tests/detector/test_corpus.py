@@ -196,13 +196,13 @@ class Run:
     problem: str = ""
 
 
-def run_detector(program: Program, mode: str, fmt: str = "json") -> Run:
+def run_detector(program: Program, mode: str, fmt: str = "json", env: dict[str, str] | None = None) -> Run:
     fd, out = tempfile.mkstemp(prefix="racefree-corpus-", suffix=f".{fmt}")
     os.close(fd)
     cmd = [sys.executable, "-m", "racefree", "run", "--mode", mode, "--format", fmt, "--output", out,
            *program.options, str(program.path)]
     try:
-        proc = subprocess.run(cmd, cwd=NEUTRAL_CWD, capture_output=True, text=True, timeout=TIMEOUT)
+        proc = subprocess.run(cmd, cwd=NEUTRAL_CWD, env=env, capture_output=True, text=True, timeout=TIMEOUT)
         text = Path(out).read_text()
     except subprocess.TimeoutExpired as exc:
         return Run(-1, str(exc.stdout or ""), str(exc.stderr or ""), None, f"timed out after {TIMEOUT}s")
@@ -217,8 +217,8 @@ def run_detector(program: Program, mode: str, fmt: str = "json") -> Run:
     return Run(proc.returncode, proc.stdout, proc.stderr, document)
 
 
-def run_plain(program: Program) -> Run:
-    proc = subprocess.run([sys.executable, str(program.path)], cwd=NEUTRAL_CWD, capture_output=True,
+def run_plain(program: Program, env: dict[str, str] | None = None) -> Run:
+    proc = subprocess.run([sys.executable, str(program.path)], cwd=NEUTRAL_CWD, env=env, capture_output=True,
                           text=True, timeout=TIMEOUT)
     return Run(proc.returncode, proc.stdout, proc.stderr, None)
 
@@ -270,12 +270,18 @@ def runs(request: pytest.FixtureRequest) -> Iterator[dict[tuple[str, str], Futur
             wanted.append((name, mode))
             if mode == "plain" or (mode == "python" and BY_NAME[name].race_free("python")):
                 wanted.append((name, "python"))
+    # The children get an explicit copy of the environment: with env=None a child
+    # execs with the C `environ`, which pytest rewrites (PYTEST_CURRENT_TEST) in the
+    # main thread while these threads spawn; a vfork child reading an array that
+    # setenv just reallocated fails with EFAULT (seen on the 3.13t CI run).
+    env = dict(os.environ)
     pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="corpus")
     futures: dict[tuple[str, str], Future[Run]] = {}
     for name, mode in dict.fromkeys(wanted):
-        fn = run_plain if mode == "plain" else run_detector
-        args = (BY_NAME[name],) if mode == "plain" else (BY_NAME[name], mode)
-        futures[(name, mode)] = pool.submit(fn, *args)  # type: ignore[arg-type]
+        if mode == "plain":
+            futures[(name, mode)] = pool.submit(run_plain, BY_NAME[name], env)
+        else:
+            futures[(name, mode)] = pool.submit(run_detector, BY_NAME[name], mode, "json", env)
     yield futures
     pool.shutdown(wait=True, cancel_futures=True)
 
