@@ -36,9 +36,10 @@ from typing import Any, Literal
 
 from racefree.detector import access, containers, hb_futures, hb_queue, hb_threading, runtime, stacks
 from racefree.detector.clocks import MASK, SHIFT, SyncClock, ThreadState, join_into
+from racefree.detector.lockorder import LockOrder
 from racefree.detector.patching import Patches
 from racefree.detector.races import Registry
-from racefree.detector.report import Race
+from racefree.detector.report import Deadlock, Race
 from racefree.detector.shadow import Shadow
 from racefree.detector.stress import Perturber
 from racefree.sync import _hb
@@ -99,7 +100,9 @@ class Detector:
     forgotten first: that can hide a race, never invent one).  ``stress=True``
     perturbs scheduling at instrumented writes, seeded by ``seed`` (a random one
     if None, then readable as :attr:`seed`), so lost updates happen under the
-    GIL too.
+    GIL too.  ``lock_order`` (default True) also records the order in which
+    threads take tracked locks and reports cycles as potential deadlocks
+    (:meth:`deadlocks`, see :mod:`racefree.detector.lockorder`).
 
     Misuse: starting a second detector while one is active raises RuntimeError;
     a detector starts once (``stop`` is idempotent).  Not for: threads already
@@ -115,6 +118,7 @@ class Detector:
         history_size: int = 1 << 16,
         stress: bool = False,
         seed: int | None = None,
+        lock_order: bool = True,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be 'python' or 'strict', not {mode!r}")
@@ -129,6 +133,8 @@ class Detector:
         self.gen = next(_generations)
         self.shadow = Shadow(history_size)
         self.registry = Registry()
+        # potential deadlocks (lock-order inversions) among tracked locks; None when turned off
+        self.lock_order: LockOrder | None = LockOrder(self) if lock_order else None
         self.tls = _thread._local()
         self.perturber = Perturber(seed or 0) if stress else None
         self.perturb: Any = self.perturber.perturb if self.perturber is not None else None
@@ -218,6 +224,14 @@ class Detector:
     def take_new_races(self) -> list[Race]:
         """The distinct races first found since the previous call."""
         return self.registry.take_new()
+
+    def deadlocks(self) -> list[Deadlock]:
+        """Every potential deadlock (lock-order cycle) found so far; [] when ``lock_order=False``."""
+        return self.lock_order.deadlocks() if self.lock_order is not None else []
+
+    def take_new_deadlocks(self) -> list[Deadlock]:
+        """The potential deadlocks first found since the previous call."""
+        return self.lock_order.take_new() if self.lock_order is not None else []
 
     def internal_error(self) -> None:
         """Called when the detector itself failed while recording: count it, never raise."""

@@ -25,23 +25,33 @@ create for their own bookkeeping (``Thread._started``, a ``Queue``'s mutex, an
 executor's idle semaphore) give no edge: those would order accesses that the
 program does not order (see :func:`racefree.detector.patching.internal_caller`).
 
-Invariants: ``_hooks`` is the started detector or None; it changes only in
-:func:`install`/:func:`uninstall` (the engine's activation lock).  A tracked
-lock's ``_clock`` is touched only by the thread that holds the lock.
+Tracked locks also feed the lock-order graph (:mod:`racefree.detector.lockorder`)
+when the detector keeps one: acquisitions, releases, and ``Condition.wait``'s
+release and re-acquire (``_release_save``/``_acquire_restore``, which set the
+lock's entry aside instead of adding an edge).
+
+Invariants: ``_hooks`` is the started detector or None, ``_order`` its
+lock-order graph or None; they change only in :func:`install`/:func:`uninstall`
+(the engine's activation lock).  A tracked lock's ``_clock`` is touched only by
+the thread that holds the lock; ``_order_epoch`` only by a releasing thread.
 """
 
 from __future__ import annotations
 
 import _thread
 import threading
+from sys import _getframe
 from typing import TYPE_CHECKING, Any
 
+from racefree.detector.lockorder import creation_site
 from racefree.detector.patching import Patches, internal_caller
 
 if TYPE_CHECKING:
     from racefree.detector.engine import Detector
+    from racefree.detector.lockorder import LockOrder
 
 _hooks: Detector | None = None
+_order: LockOrder | None = None  # the started detector's lock-order graph, if it keeps one
 
 _allocate_lock = _thread.allocate_lock
 _raw_rlock: Any = threading.RLock
@@ -56,11 +66,14 @@ INTERNAL = "_racefree_internal"
 
 
 class Lock:
-    """``threading.Lock`` while a detector records: a raw lock plus its clock."""
+    """``threading.Lock`` while a detector records: a raw lock plus its clock and lock-order state."""
 
-    __slots__ = ("__weakref__", "_clock", "_lock")
+    __slots__ = ("__weakref__", "_clock", "_lock", "_order_epoch", "_order_node", "_order_site")
     _lock: Any
     _clock: Any
+    _order_epoch: int  # bumped when a thread that did not acquire the lock releases it
+    _order_node: Any  # (LockOrder, Node) once the lock is in the lock-order graph
+    _order_site: Any  # (code, lasti) where the program created the lock
 
     def __new__(cls) -> Any:
         if _hooks is None or internal_caller(1):
@@ -72,6 +85,7 @@ class Lock:
         self = object.__new__(cls)
         self._lock = _allocate_lock()
         self._clock = None
+        _order_init(self)
         return self
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
@@ -80,12 +94,18 @@ class Lock:
             h = _hooks
             if h is not None:
                 h.lock_acquired(self)
+                o = _order
+                if o is not None:
+                    o.acquired(self, _getframe(1), bool(blocking) and timeout < 0)
         return ok
 
     def release(self) -> None:
         h = _hooks
         if h is not None and self._lock.locked():
             h.lock_released(self)
+            o = _order
+            if o is not None:
+                o.released(self)
         self._lock.release()
 
     def __enter__(self) -> bool:
@@ -93,16 +113,44 @@ class Lock:
         h = _hooks
         if h is not None:
             h.lock_acquired(self)
+            o = _order
+            if o is not None:
+                o.acquired(self, _getframe(1), True)
         return ok
 
     def __exit__(self, *exc: object) -> None:
         h = _hooks
         if h is not None and self._lock.locked():
             h.lock_released(self)
+            o = _order
+            if o is not None:
+                o.released(self)
         self._lock.release()
 
     def locked(self) -> bool:
         return bool(self._lock.locked())
+
+    # the Condition protocol (threading's fallback does the same release/acquire; here
+    # the lock-order entry is set aside during the wait instead of dropped and re-added)
+    def _release_save(self) -> Any:
+        saved = None
+        h = _hooks
+        if h is not None and self._lock.locked():
+            h.lock_released(self)
+            o = _order
+            if o is not None:
+                saved = o.suspend(self)
+        self._lock.release()
+        return saved
+
+    def _acquire_restore(self, saved: Any) -> None:
+        self._lock.acquire()
+        h = _hooks
+        if h is not None:
+            h.lock_acquired(self)
+            o = _order
+            if o is not None and saved:
+                o.resume(self, saved)
 
     def _at_fork_reinit(self) -> None:
         self._lock._at_fork_reinit()
@@ -115,11 +163,14 @@ class Lock:
 
 
 class RLock:
-    """``threading.RLock`` while a detector records: a raw reentrant lock plus its clock."""
+    """``threading.RLock`` while a detector records: a raw reentrant lock, its clock, lock-order state."""
 
-    __slots__ = ("__weakref__", "_clock", "_lock")
+    __slots__ = ("__weakref__", "_clock", "_lock", "_order_epoch", "_order_node", "_order_site")
     _lock: Any
     _clock: Any
+    _order_epoch: int  # bumped when a thread that did not acquire the lock releases it
+    _order_node: Any  # (LockOrder, Node) once the lock is in the lock-order graph
+    _order_site: Any  # (code, lasti) where the program created the lock
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if _hooks is None or internal_caller(1):
@@ -131,6 +182,7 @@ class RLock:
         self = object.__new__(cls)
         self._lock = _raw_rlock()
         self._clock = None
+        _order_init(self)
         return self
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
@@ -139,32 +191,53 @@ class RLock:
             h = _hooks
             if h is not None:
                 h.lock_acquired(self)
+                o = _order
+                if o is not None:
+                    o.acquired(self, _getframe(1), bool(blocking) and timeout < 0)
         return ok
 
     def release(self) -> None:
         h = _hooks
         if h is not None and self._lock._is_owned():
             h.lock_released(self)
+            o = _order
+            if o is not None:
+                o.released(self)
         self._lock.release()
 
     def __enter__(self) -> bool:
-        return self.acquire()
+        ok = bool(self._lock.acquire())
+        h = _hooks
+        if h is not None:
+            h.lock_acquired(self)
+            o = _order
+            if o is not None:
+                o.acquired(self, _getframe(1), True)
+        return ok
 
     def __exit__(self, *exc: object) -> None:
         self.release()
 
     # the Condition protocol
     def _release_save(self) -> Any:
+        saved = None
         h = _hooks
         if h is not None and self._lock._is_owned():
             h.lock_released(self)
-        return self._lock._release_save()
+            o = _order
+            if o is not None:
+                saved = o.suspend(self)
+        return (self._lock._release_save(), saved)
 
     def _acquire_restore(self, state: Any) -> None:
-        self._lock._acquire_restore(state)
+        raw, saved = state
+        self._lock._acquire_restore(raw)
         h = _hooks
         if h is not None:
             h.lock_acquired(self)
+            o = _order
+            if o is not None and saved:
+                o.resume(self, saved)
 
     def _is_owned(self) -> bool:
         return bool(self._lock._is_owned())
@@ -177,6 +250,13 @@ class RLock:
 
     def __repr__(self) -> str:
         return f"<racefree tracked RLock at {id(self):#x}>"
+
+
+def _order_init(lock: Lock | RLock) -> None:
+    lock._order_epoch = 0
+    lock._order_node = None
+    # where the program created the lock, to name it in deadlock reports (cheap: one frame walk)
+    lock._order_site = creation_site(1) if _order is not None else None
 
 
 def _mark(obj: Any) -> None:
@@ -321,7 +401,7 @@ def _barrier_release(self: threading.Barrier) -> None:
 
 def install(detector: Detector) -> Patches:
     """Wrap threading for `detector`; returns the patches to restore."""
-    global _hooks
+    global _hooks, _order
     p = Patches()
     for cls, name, fn in (
         (_Thread, "start", _thread_start),
@@ -349,11 +429,13 @@ def install(detector: Detector) -> Patches:
         p.set(cls, name, fn)
     p.set(threading, "Lock", Lock)
     p.set(threading, "RLock", RLock)
+    _order = getattr(detector, "lock_order", None)
     _hooks = detector
     return p
 
 
 def uninstall(patches: Patches) -> None:
-    global _hooks
+    global _hooks, _order
     _hooks = None
+    _order = None
     patches.restore()
