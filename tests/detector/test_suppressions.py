@@ -156,7 +156,8 @@ def test_explicit_file_wins_over_discovery(project: Path) -> None:
         ('[[suppress]]\nlocaton = "a"\nreason = "r"\n',
          "racefree.toml:1: unknown key 'locaton' (known: location, site, kind, reason)"),
         ('[[suppress]]\nlocation = "a"\nkind = "race"\nreason = "r"\n',
-         "racefree.toml:1: unknown kind 'race' (known: data-race, lost-update, check-then-act, iteration)"),
+         "racefree.toml:1: unknown kind 'race' (known: data-race, lost-update, check-then-act, iteration, "
+         "lock-order-inversion)"),
         ('[[suppress]]\nsite = "stats.py"\nreason = "r"\n',
          "racefree.toml:1: site 'stats.py' must be PATH:LINE or PATH:FUNCTION"),
         ('[[suppress]]\nsite = "stats.py:"\nreason = "r"\n',

@@ -5,9 +5,11 @@
 
 Everything after the script (or after ``-m module``) belongs to the program.
 The program runs as ``python`` would run it (see :mod:`racefree.detector.runner`);
-races are reported at exit — text on stderr (or ``--output FILE``), or
-``--format json``/``sarif``.  Exit status: ``--exitcode`` (66) when a race was
-reported, else the program's own; 2 for bad input (one line, no traceback).
+races and potential deadlocks (lock-order cycles; ``--no-lock-order`` turns
+them off) are reported at exit — text on stderr (or ``--output FILE``), or
+``--format json``/``sarif``.  Exit status: ``--exitcode`` (66) when a race or a
+potential deadlock was reported, else the program's own; 2 for bad input (one
+line, no traceback).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from racefree.detector.runner import Program, ProgramError, ProgramRunner
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.usage = "racefree run [options] (script.py | -m module) [args...]"
-    parser.epilog = (f"Exit status: --exitcode (default {EXIT_RACE}) when a race is reported, else the "
+    parser.epilog = (f"Exit status: --exitcode (default {EXIT_RACE}) when a race or a potential deadlock "
+                     "is reported, else the "
                      "program's own; 2 for bad input. Options go before the program: everything after "
                      "the script or the module name is the program's.")
     parser.add_argument("--mode", choices=("python", "strict"), default="python",
@@ -46,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="perturb scheduling at instrumented accesses so latent races misbehave")
     parser.add_argument("--seed", type=int, metavar="N",
                         help="the stress mode's random seed (only with --stress)")
+    parser.add_argument("--no-lock-order", dest="lock_order", action="store_false",
+                        help="do not report potential deadlocks (locks taken in inconsistent orders)")
     parser.add_argument("-m", dest="module", nargs=argparse.REMAINDER, metavar="module",
                         help="run a library module as a script (the rest are its arguments)")
     parser.add_argument("program", nargs=argparse.REMAINDER, metavar="script.py [args...]",
@@ -66,23 +71,25 @@ def program_from(args: argparse.Namespace) -> Program:
     return Program(args.program[0], args.program[1:])
 
 
-def render(races: Sequence[Any], fmt: str, mode: str) -> str:
-    """The report document for `races` in format `fmt`."""
+def render(races: Sequence[Any], fmt: str, mode: str, deadlocks: Sequence[Any] = ()) -> str:
+    """The report document for `races` (and potential `deadlocks`) in format `fmt`."""
     if fmt == "json":
         from racefree.detector.report import to_json_document
 
-        return json.dumps(to_json_document(list(races), mode), indent=2) + "\n"  # type: ignore[arg-type]
+        doc = to_json_document(list(races), mode, deadlocks)  # type: ignore[arg-type]
+        return json.dumps(doc, indent=2) + "\n"
     if fmt == "sarif":
         from racefree import __version__
         from racefree.detector.sarif import to_sarif
 
-        return json.dumps(to_sarif(list(races), mode, __version__), indent=2) + "\n"  # type: ignore[arg-type]
-    if not races:
+        log = to_sarif(list(races), mode, __version__, deadlocks=deadlocks)  # type: ignore[arg-type]
+        return json.dumps(log, indent=2) + "\n"
+    if not races and not deadlocks:
         return ""
-    from racefree.detector.format import format_race, format_summary
+    from racefree.detector.format import format_deadlock, format_race, format_summary
 
-    blocks = [str(format_race(r)) + "\n" for r in races]
-    return "".join(blocks) + str(format_summary(list(races))) + "\n"
+    blocks = [str(format_race(r)) + "\n" for r in races] + [format_deadlock(d) + "\n" for d in deadlocks]
+    return "".join(blocks) + str(format_summary(list(races), deadlocks=deadlocks)) + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         runner.prepare()
     except ProgramError as exc:
         raise UsageError(str(exc)) from None
-    detector = Detector(args.mode, stress=args.stress, seed=args.seed)
+    detector = Detector(args.mode, stress=args.stress, seed=args.seed, lock_order=args.lock_order)
     try:
         detector.start()
         if args.stress:
@@ -116,13 +123,14 @@ def run(args: argparse.Namespace) -> int:
     finally:
         runner.restore()
     applied = accepted.apply(detector.races())
-    document = render(applied.kept, args.fmt, args.mode)
+    deadlocks, deadlocks_suppressed = accepted.apply_deadlocks(detector.deadlocks())
+    document = render(applied.kept, args.fmt, args.mode, deadlocks)
     if args.output is not None:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(document)
     elif document:
         sys.stderr.write(document)
-    for line in accepted.summary_lines(len(applied.suppressed)):
+    for line in accepted.summary_lines(len(applied.suppressed), len(deadlocks_suppressed)):
         sys.stderr.write(line + "\n")
     sys.stderr.flush()
-    return args.exitcode if applied.kept else status
+    return args.exitcode if applied.kept or deadlocks else status

@@ -22,15 +22,38 @@ One block per distinct race::
 
 The kind is omitted for a strict-mode ``data-race`` (exactly Go's header); a
 thread with no creation stack (the main thread, or one the detector did not see
-start) has no "created at" section; "Seen N times" appears when N > 1.  Every
-function here is pure.
+start) has no "created at" section; "Seen N times" appears when N > 1.
+
+One block per potential deadlock (a lock-order cycle; ThreadSanitizer's layout)::
+
+    ==================
+    WARNING: POTENTIAL DEADLOCK (lock-order inversion)
+    Cycle in lock order graph: M1 => M2 => M1
+      M1: Lock created at Account.__init__() /path/bank.py:5
+      M2: Lock created at Account.__init__() /path/bank.py:5
+
+    Lock M2 acquired while holding lock M1 by thread Thread-2 (transfer):
+      transfer() /path/bank.py:11
+
+    Lock M1 previously acquired by the same thread at:
+      transfer() /path/bank.py:10
+
+    Lock M1 acquired while holding lock M2 by thread Thread-1 (transfer):
+      ...
+
+    Thread Thread-2 (transfer) created at:
+      main() /path/bank.py:20
+    ==================
+
+The first edge is the acquisition that closed the cycle.  Every function here
+is pure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from racefree.detector.report import Access, Frame, Race
+from racefree.detector.report import Access, Deadlock, Frame, Race
 
 RULE = "=================="
 
@@ -68,14 +91,41 @@ def format_race(race: Race) -> str:
     return "\n".join(lines)
 
 
-def format_summary(races: list[Race], *, seed: int | None = None) -> str:
-    """``Found N data race(s)``, with the stress seed when there was one."""
+def format_deadlock(deadlock: Deadlock) -> str:
+    """The report block of one potential deadlock (no trailing newline)."""
+    names = [lk.name for lk in deadlock.locks]
+    lines = [RULE, "WARNING: POTENTIAL DEADLOCK (lock-order inversion)",
+             f"Cycle in lock order graph: {' => '.join([*names, names[0]])}"]
+    lines += [f"  {lk.name}: {lk.describe()}" for lk in deadlock.locks]
+    for edge in deadlock.edges:
+        head = f"Lock {edge.acquired} acquired while holding lock {edge.held} by thread {edge.thread}:"
+        lines += ["", head]
+        lines += _stack(edge.acquired_stack)
+        lines += ["", f"Lock {edge.held} previously acquired by the same thread at:"]
+        lines += _stack(edge.held_stack)
+    seen: set[str] = set()
+    for edge in deadlock.edges:
+        if edge.thread_created_at and edge.thread not in seen:
+            seen.add(edge.thread)
+            lines += ["", f"Thread {edge.thread} created at:"]
+            lines += _stack(edge.thread_created_at)
+    if deadlock.count > 1:
+        lines += ["", f"Seen {deadlock.count} times."]
+    lines.append(RULE)
+    return "\n".join(lines)
+
+
+def format_summary(races: list[Race], *, seed: int | None = None, deadlocks: Sequence[Deadlock] = ()) -> str:
+    """``Found N data race(s)`` (``and M potential deadlock(s)`` when there are), with the stress seed."""
     text = f"Found {len(races)} data race(s)"
+    if deadlocks:
+        text += f" and {len(deadlocks)} potential deadlock(s)"
     if seed is not None:
         text += f" (stress seed {seed})"
     return text
 
 
-def format_report(races: list[Race], *, seed: int | None = None) -> str:
-    """Every race block, then the summary line."""
-    return "\n".join([*(format_race(r) for r in races), format_summary(races, seed=seed)]) + "\n"
+def format_report(races: list[Race], *, seed: int | None = None, deadlocks: Sequence[Deadlock] = ()) -> str:
+    """Every race block, every deadlock block, then the summary line."""
+    blocks = [*(format_race(r) for r in races), *(format_deadlock(d) for d in deadlocks)]
+    return "\n".join([*blocks, format_summary(races, seed=seed, deadlocks=deadlocks)]) + "\n"

@@ -10,11 +10,20 @@ One SARIF ``result`` per distinct :class:`~racefree.detector.report.Race`:
   as the text report prints them;
 * ``ruleId`` is the race kind (``data-race``, ``lost-update``,
   ``check-then-act``, ``iteration``); ``tool.driver.rules`` always lists all
-  four, in that order, so ``ruleIndex`` is stable between runs;
+  four, in that order, then ``lock-order-inversion``, so ``ruleIndex`` is
+  stable between runs;
 * ``partialFingerprints["raceKey/v1"]`` hashes the kind, the location and the
   two code sites (relative paths, unordered) so that a code-scanning service
   recognises the same race from one run to the next even when lines around it
   move in other files.
+
+One result per potential deadlock (:class:`~racefree.detector.report.Deadlock`),
+rule ``lock-order-inversion``: ``locations[0]`` is the acquisition that closed
+the cycle; ``relatedLocations`` hold every edge's two acquisitions (ids 1, 2,
+…: for edge *i*, ``2i+1`` where the second lock was taken and ``2i+2`` where
+the held one had been) and each lock's creation site; ``stacks`` carry both
+stacks of every edge; ``partialFingerprints["deadlockKey/v1"]`` hashes the
+cycle of lock creation sites (relative paths).
 
 Paths under *base* (the project root: the current directory unless given) are
 written as relative URIs with ``uriBaseId: "SRCROOT"``, and ``SRCROOT`` is
@@ -27,13 +36,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from racefree.detector.report import Access, Frame, Kind, Mode, Race
+from racefree.detector.report import DEADLOCK_KIND, Access, Deadlock, Frame, Kind, LockEdge, Mode, Race
 
-__all__ = ["RULES", "SARIF_SCHEMA_URI", "SARIF_VERSION", "SRCROOT", "to_sarif"]
+__all__ = ["DEADLOCK_RULE", "RULES", "SARIF_SCHEMA_URI", "SARIF_VERSION", "SRCROOT", "to_sarif"]
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -75,14 +85,26 @@ RULES: dict[Kind, tuple[str, str, str]] = {
 }
 
 
+# the rule of potential deadlocks, listed after the race kinds
+DEADLOCK_RULE: tuple[str, str, str] = (
+    "LockOrderInversion",
+    "Two threads took the same locks in opposite orders: a potential deadlock.",
+    "A thread acquired a lock while holding another, and other threads acquired the same locks "
+    "in the opposite order (a cycle in the lock-order graph, possibly through more locks). The "
+    "run may well have completed, but with another schedule each thread can hold one lock of "
+    "the cycle and wait forever for the next. Take the locks in one global order everywhere.",
+)
+
+
 def to_sarif(
     races: list[Race],
     mode: Mode,
     tool_version: str,
     *,
     base: str | os.PathLike[str] | None = None,
+    deadlocks: Sequence[Deadlock] = (),
 ) -> dict[str, Any]:
-    """Return the SARIF 2.1.0 log (a JSON-ready dict) for *races* found in *mode*.
+    """Return the SARIF 2.1.0 log (a JSON-ready dict) for *races* (and *deadlocks*) found in *mode*.
 
     *base* is the directory relative URIs are made against (default: the
     current working directory); it is recorded as ``SRCROOT``.
@@ -91,6 +113,7 @@ def to_sarif(
     uris = _UriMaker(root)
     kinds = list(RULES)
     results = [_result(race, kinds.index(race.kind), mode, uris) for race in races]
+    results += [_deadlock_result(d, len(kinds), mode, uris) for d in deadlocks]
     return {
         "$schema": SARIF_SCHEMA_URI,
         "version": SARIF_VERSION,
@@ -101,7 +124,7 @@ def to_sarif(
                         "name": TOOL_NAME,
                         "version": tool_version,
                         "semanticVersion": tool_version,
-                        "rules": [_rule(kind) for kind in kinds],
+                        "rules": [*(_rule(kind) for kind in kinds), _deadlock_rule()],
                     }
                 },
                 "originalUriBaseIds": {SRCROOT: {"uri": root.as_uri().rstrip("/") + "/"}},
@@ -114,15 +137,23 @@ def to_sarif(
 
 
 def _rule(kind: Kind) -> dict[str, Any]:
-    name, short, full = RULES[kind]
+    return _rule_of(kind, RULES[kind], "race-condition")
+
+
+def _deadlock_rule() -> dict[str, Any]:
+    return _rule_of(DEADLOCK_KIND, DEADLOCK_RULE, "deadlock")
+
+
+def _rule_of(id_: str, texts: tuple[str, str, str], tag: str) -> dict[str, Any]:
+    name, short, full = texts
     return {
-        "id": kind,
+        "id": id_,
         "name": name,
         "shortDescription": {"text": short},
         "fullDescription": {"text": full},
         "help": {"text": full},
         "defaultConfiguration": {"level": "error"},
-        "properties": {"tags": ["concurrency", "race-condition"], "precision": "high"},
+        "properties": {"tags": ["concurrency", tag], "precision": "high"},
     }
 
 
@@ -242,3 +273,70 @@ def _title(kind: Kind) -> str:
         "check-then-act": "Check-then-act race",
         "iteration": "Iteration during mutation",
     }[kind]
+
+
+def _edge_text(edge: LockEdge) -> str:
+    return f"thread {edge.thread} took {edge.acquired} while holding {edge.held}"
+
+
+def _deadlock_result(deadlock: Deadlock, rule_index: int, mode: Mode, uris: _UriMaker) -> dict[str, Any]:
+    names = [lk.name for lk in deadlock.locks]
+    related: list[dict[str, Any]] = []
+    links: list[str] = []
+    for i, edge in enumerate(deadlock.edges):
+        if edge.acquired_stack:
+            related.append(uris.location(edge.acquired_stack[0], _edge_text(edge), 2 * i + 1))
+            links.append(f"[{_edge_text(edge)}]({2 * i + 1})")
+        else:
+            links.append(_edge_text(edge))
+        if edge.held_stack:
+            related.append(uris.location(edge.held_stack[0], f"{edge.held} acquired by thread {edge.thread}",
+                                         2 * i + 2))
+    next_id = 2 * len(deadlock.edges) + 1
+    for lk in deadlock.locks:
+        if lk.created_at is not None:
+            related.append(uris.location(lk.created_at, f"{lk.name}: {lk.type} created here", next_id))
+            next_id += 1
+    text = (
+        f"Potential deadlock (lock-order inversion): cycle {' => '.join([*names, names[0]])}: "
+        + "; ".join(links)
+        + (f" ({deadlock.count} times)" if deadlock.count > 1 else "")
+        + "."
+    )
+    first = deadlock.edges[0]
+    primary: dict[str, Any]
+    if first.acquired_stack:
+        primary = uris.location(first.acquired_stack[0], _edge_text(first))
+    else:
+        primary = {"logicalLocations": [{"name": "lock-order cycle", "kind": "resource"}]}
+    result: dict[str, Any] = {
+        "ruleId": DEADLOCK_KIND,
+        "ruleIndex": rule_index,
+        "level": "error",
+        "message": {"text": text},
+        "locations": [primary],
+    }
+    if related:
+        result["relatedLocations"] = related
+    stacks = []
+    for edge in deadlock.edges:
+        for frames, label in ((edge.acquired_stack, f"{edge.acquired} acquired while holding {edge.held}"),
+                              (edge.held_stack, f"{edge.held} acquired earlier")):
+            if frames:
+                stacks.append({
+                    "message": {"text": f"thread {edge.thread}: {label}"},
+                    "frames": [{"location": uris.location(frame)} for frame in frames],
+                })
+    result["stacks"] = stacks
+    sites = [uris.site_key(lk.created_at) if lk.created_at else f"{lk.type}:{lk.name}"
+             for lk in deadlock.locks]
+    cycle = min("|".join(sites[i:] + sites[:i]) for i in range(len(sites)))
+    key = f"{DEADLOCK_KIND}|{cycle}"
+    result["partialFingerprints"] = {"deadlockKey/v1": hashlib.sha256(key.encode()).hexdigest()}
+    result["occurrenceCount"] = deadlock.count
+    result["properties"] = {
+        "mode": mode,
+        "locks": [{"name": lk.name, "lock": lk.describe()} for lk in deadlock.locks],
+        "edges": [{"held": e.held, "acquired": e.acquired, "thread": e.thread} for e in deadlock.edges],
+    }
+    return result

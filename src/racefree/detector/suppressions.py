@@ -28,6 +28,13 @@ Matching (all given fields must match; ``reason`` and at least one of
   included) and ``?`` (one character) are special, so brackets in
   ``dict registry['cfg']`` are literal.
 
+Potential deadlocks (lock-order cycles) are matched only by entries with
+``kind = "lock-order-inversion"``, and such entries match no race: ``site``
+matches when the innermost frame of *any* acquisition of the cycle has that
+path and line (or function); ``location`` is matched against each lock's
+description (``Lock created at Account.__init__() /abs/path/bank.py:5``), so
+``*bank.py:5`` names the locks created on that line.
+
 Discovery (no ``--suppressions``): from the working directory upwards, the
 first directory holding ``racefree.toml`` (used) or a ``pyproject.toml``
 (its ``[tool.racefree]`` table is used, if any); the search stops there.
@@ -46,12 +53,13 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 from racefree.cli import UsageError
-from racefree.detector.report import Frame, Kind, Race
+from racefree.detector.report import DEADLOCK_KIND, Deadlock, Frame, Kind, Race
 
 __all__ = [
     "Applied",
@@ -64,6 +72,7 @@ __all__ = [
 ]
 
 KINDS: tuple[Kind, ...] = ("data-race", "lost-update", "check-then-act", "iteration")
+ALL_KINDS: tuple[str, ...] = (*KINDS, DEADLOCK_KIND)
 ENTRY_KEYS = ("location", "site", "kind", "reason")
 TABLE_KEYS = ("suppress",)
 _HEADER = re.compile(r"^\s*\[\[\s*(?:tool\s*\.\s*racefree\s*\.\s*)?suppress\s*\]\]")
@@ -86,7 +95,7 @@ class Suppression:
     reason: str
     location: str | None = None
     site: str | None = None
-    kind: Kind | None = None
+    kind: str | None = None  # a race Kind, or DEADLOCK_KIND
     origin: str = ""  # where it was written: "racefree.toml:7"
     base: Path = field(default=Path("."), compare=False)
 
@@ -103,6 +112,17 @@ class Suppression:
         if self.site is not None:
             sites = [race.current.site, race.previous.site]
             return any(s is not None and self._site_matches(s) for s in sites)
+        return True
+
+    def matches_deadlock(self, deadlock: Deadlock) -> bool:
+        if self.kind != DEADLOCK_KIND:
+            return False
+        if self.location is not None:
+            pattern = _glob(self.location)
+            if not any(pattern.fullmatch(lk.describe()) for lk in deadlock.locks):
+                return False
+        if self.site is not None:
+            return any(self._site_matches(s) for s in deadlock.sites())
         return True
 
     def _site_matches(self, frame: Frame) -> bool:
@@ -166,17 +186,36 @@ class Suppressions:
                 kept.append(race)
         return Applied(kept, suppressed)
 
+    def apply_deadlocks(
+        self, deadlocks: Sequence[Deadlock]
+    ) -> tuple[list[Deadlock], list[tuple[Deadlock, Suppression]]]:
+        """Like :meth:`apply`, for potential deadlocks (only ``lock-order-inversion`` entries match)."""
+        kept: list[Deadlock] = []
+        suppressed: list[tuple[Deadlock, Suppression]] = []
+        for deadlock in deadlocks:
+            for i, entry in enumerate(self.entries):
+                if entry.matches_deadlock(deadlock):
+                    self._used.add(i)
+                    suppressed.append((deadlock, entry))
+                    break
+            else:
+                kept.append(deadlock)
+        return kept, suppressed
+
     def unused(self) -> list[Suppression]:
         """Entries that have matched no race in any :meth:`apply` call so far."""
         return [e for i, e in enumerate(self.entries) if i not in self._used]
 
-    def summary_lines(self, suppressed: int) -> list[str]:
-        """Lines for the end of a run: how many races were suppressed, and each unused entry."""
+    def summary_lines(self, suppressed: int, deadlocks: int = 0) -> list[str]:
+        """Lines for the end of a run: how many races (deadlocks) were suppressed, and each unused entry."""
         lines = []
         if suppressed:
             lines.append(f"racefree: {suppressed} race(s) suppressed by {self.shown}")
+        if deadlocks:
+            lines.append(f"racefree: {deadlocks} potential deadlock(s) suppressed by {self.shown}")
         for entry in self.unused():
-            lines.append(f"racefree: {entry.origin}: suppression matched no race ({entry.describe()})")
+            what = "potential deadlock" if entry.kind == DEADLOCK_KIND else "race"
+            lines.append(f"racefree: {entry.origin}: suppression matched no {what} ({entry.describe()})")
         return lines
 
 
@@ -234,8 +273,8 @@ def _entry(item: Any, origin: str, base: Path) -> Suppression:
     location, site, kind = item.get("location"), item.get("site"), item.get("kind")
     if location is None and site is None:
         raise SuppressionError(f"{origin}: a suppression needs a 'location' or a 'site' (or both)")
-    if kind is not None and kind not in KINDS:
-        raise SuppressionError(f"{origin}: unknown kind {kind!r} (known: {', '.join(KINDS)})")
+    if kind is not None and kind not in ALL_KINDS:
+        raise SuppressionError(f"{origin}: unknown kind {kind!r} (known: {', '.join(ALL_KINDS)})")
     if site is not None:
         path, sep, what = site.rpartition(":")
         if not sep or not path or not what:
