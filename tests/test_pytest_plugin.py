@@ -312,15 +312,18 @@ def test_options_reach_the_detector_and_the_import_hook(fake: pytest.Pytester) -
 
         def test_env():
             print("ENGINE", os.environ["FAKE_ENGINE_STARTED"])
+            print("LOCK ORDER", os.environ["FAKE_ENGINE_LOCK_ORDER"])
             print("HOOK", os.environ["FAKE_HOOK"])
         """
     )
     result = run_fake(fake, "--race", "--race-mode", "strict", "--race-stress", "--race-seed", "7",
-                      "--race-include", "pkg.*", "--race-exclude", "pkg.vendored.*", "-s")
+                      "--race-include", "pkg.*", "--race-exclude", "pkg.vendored.*", "-s",
+                      "--race-no-lock-order")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([
         "racefree: race detection on (mode strict, stress seed 7; instrumenting *)",
         "*ENGINE strict True 7",
+        "LOCK ORDER False",
         f"HOOK include=['pkg.*'] exclude=['pkg.vendored.*'] roots=['{fake.path}']",
     ])
 

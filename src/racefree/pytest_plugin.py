@@ -1,4 +1,4 @@
-"""pytest plugin: ``pytest --race`` fails the test during which a data race was detected.
+"""pytest plugin: ``pytest --race`` fails the test during which a data race or a potential deadlock was found.
 
 Registered through the ``pytest11`` entry point, so installing racefree is
 enough.  Without ``--race`` the plugin only adds its options and registers the
@@ -24,6 +24,9 @@ With ``--race`` (before any conftest is imported):
   phase fails with the Go-style report (``WARNING: DATA RACE`` ...) as the
   failure text.  A race found in setup or teardown is reported by pytest as
   an error of that test, like any failing fixture.
+* likewise for potential deadlocks (a cycle in the order in which threads take
+  ``threading`` locks, ``WARNING: POTENTIAL DEADLOCK``): the phase during which
+  the cycle closed fails; ``--race-no-lock-order`` turns them off.
 
 Threads that outlive their test: a race detected later in which one of the
 two accesses comes from a thread started by an *earlier* test is **not**
@@ -62,14 +65,14 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
-    from racefree.detector.report import Access, Frame, Race
+    from racefree.detector.report import Access, Deadlock, Frame, LockEdge, Race
 
 RACE_IGNORE = "race_ignore"
 _WORKER_KEY = "racefree_session_end"  # xdist workeroutput: the session-end report text
@@ -95,6 +98,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="accepted races (default: racefree.toml or [tool.racefree] from the rootdir)")
     group.addoption("--race-sarif", dest="race_sarif", default=None, metavar="FILE",
                     help="write the reported races as SARIF 2.1.0 to FILE")
+    group.addoption("--race-no-lock-order", dest="race_no_lock_order", action="store_true", default=False,
+                    help="do not report potential deadlocks (locks taken in inconsistent orders)")
 
 
 _session_key = pytest.StashKey["_RaceSession"]()
@@ -197,7 +202,8 @@ class _RaceSession:
         except SuppressionError as exc:
             raise pytest.UsageError(f"racefree: {exc}") from None
         self.sarif_path = opt.race_sarif
-        self.detector = Detector(self.mode, stress=opt.race_stress, seed=opt.race_seed)
+        self.detector = Detector(self.mode, stress=opt.race_stress, seed=opt.race_seed,
+                                 lock_order=not opt.race_no_lock_order)
         self.stress = bool(opt.race_stress)
         self.root = str(config.rootpath)
         self.uninstrumented: list[str] = []  # modules that ran plain because the rewrite failed, and why
@@ -208,7 +214,10 @@ class _RaceSession:
         # per-run bookkeeping (pytest's main thread only)
         self.reported: list[Race] = []  # races that failed a test or the session
         self.session_end: list[tuple[Race, str]] = []  # (race, why it was not blamed on a test)
+        self.deadlocks: list[Deadlock] = []  # potential deadlocks that failed a test or the session
+        self.session_end_deadlocks: list[tuple[Deadlock, str]] = []
         self.suppressed = 0
+        self.suppressed_deadlocks = 0
         self.ignored = 0
         self.leaked: dict[str, tuple[str, bool]] = {}  # thread name -> (nodeid that leaked it, ignored?)
         self.finished_tests: dict[tuple[str, str], tuple[str, bool]] = {}  # (file, function) -> same
@@ -296,6 +305,7 @@ class _RaceSession:
         self._ran_a_test = True
         for race in self._take():
             self._defer(race, f"detected {when}")
+        self._defer_deadlocks(f"detected {when}")
         self._threads_at_call = set(threading.enumerate())
         return (yield from self._phase(item, "setup"))
 
@@ -321,23 +331,24 @@ class _RaceSession:
         try:
             result = yield
         except BaseException:
-            races = self._races_of(item)
-            if races:
-                item.add_report_section(when, "racefree", self._failure_text(item, when, races))
+            races, deadlocks = self._races_of(item), self._deadlocks_of(item)
+            if races or deadlocks:
+                item.add_report_section(when, "racefree", self._failure_text(item, when, races, deadlocks))
             raise
-        races = self._races_of(item)
-        if races:
-            pytest.fail(self._failure_text(item, when, races), pytrace=False)
+        races, deadlocks = self._races_of(item), self._deadlocks_of(item)
+        if races or deadlocks:
+            pytest.fail(self._failure_text(item, when, races, deadlocks), pytrace=False)
         return result
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         for race in self._take():
             self._defer(race, "detected after the last test")
-        if self.session_end and session.exitstatus == pytest.ExitCode.OK:
+        self._defer_deadlocks("detected after the last test")
+        if (self.session_end or self.session_end_deadlocks) and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:  # an xdist worker: the controller reports and writes
-            if self.session_end:
+            if self.session_end or self.session_end_deadlocks:
                 workeroutput[_WORKER_KEY] = self._session_end_text()
             if self.sarif_path:
                 workeroutput[_WORKER_SARIF] = json.dumps(self._sarif())
@@ -350,16 +361,16 @@ class _RaceSession:
         early = sorted(n for n, why in self.hook.skipped.items() if why.startswith("imported before"))
         if early:
             lines.append(f"racefree: imported before instrumentation started (ran plain): {', '.join(early)}")
-        lines += self.suppressions.summary_lines(self.suppressed)
+        lines += self.suppressions.summary_lines(self.suppressed, self.suppressed_deadlocks)
         if self.ignored:
             lines.append(f"racefree: {self.ignored} race(s) ignored by @pytest.mark.{RACE_IGNORE}")
-        if self.session_end:
+        if self.session_end or self.session_end_deadlocks:
             terminalreporter.write_sep("=", "racefree: races not attributed to a running test", red=True)
             terminalreporter.write_line(self._session_end_text())
         from racefree.detector.format import format_summary
 
         seed = f" (stress seed {self.detector.seed})" if self.stress else ""
-        lines.append(f"racefree: {format_summary(self.reported)}{seed}")
+        lines.append(f"racefree: {format_summary(self.reported, deadlocks=self.deadlocks)}{seed}")
         terminalreporter.write_sep("-", "racefree")
         for line in lines:
             terminalreporter.write_line(line)
@@ -389,6 +400,28 @@ class _RaceSession:
                 self.reported.append(race)
         return own
 
+    def _take_deadlocks(self) -> list[Deadlock]:
+        found = [_deadlock_without_pytest_frames(d) for d in self.detector.take_new_deadlocks()]
+        if not found or not self.suppressions.entries:
+            return found
+        kept, suppressed = self.suppressions.apply_deadlocks(found)
+        self.suppressed_deadlocks += len(suppressed)
+        return kept
+
+    def _deadlocks_of(self, item: pytest.Item) -> list[Deadlock]:
+        """The potential deadlocks whose cycle closed during this phase (blamed on this test)."""
+        found = self._take_deadlocks()
+        if found and item.get_closest_marker(RACE_IGNORE) is not None:
+            self.ignored += len(found)
+            return []
+        self.deadlocks += found
+        return found
+
+    def _defer_deadlocks(self, why: str) -> None:
+        for deadlock in self._take_deadlocks():
+            self.session_end_deadlocks.append((deadlock, why))
+            self.deadlocks.append(deadlock)
+
     def _leaker(self, race: Race, item: pytest.Item) -> str | None:
         """The earlier test that started a thread taking part in *race*, if any."""
         origin = self._origin(race, _function_key(item))
@@ -412,30 +445,38 @@ class _RaceSession:
         self.session_end.append((race, why))
         self.reported.append(race)
 
-    def _failure_text(self, item: pytest.Item, when: str, races: list[Race]) -> str:
-        from racefree.detector.format import format_race, format_summary
+    def _failure_text(
+        self, item: pytest.Item, when: str, races: list[Race], deadlocks: Sequence[Deadlock] = ()
+    ) -> str:
+        from racefree.detector.format import format_deadlock, format_race, format_summary
 
-        blocks = [format_race(race) for race in races]
+        blocks = [format_race(race) for race in races] + [format_deadlock(d) for d in deadlocks]
         seed = f"; stress seed {self.detector.seed}" if self.stress else ""
-        head = f"racefree: data race detected during {when} of {item.nodeid} (mode {self.mode}{seed})"
+        found = (("data race", bool(races)), ("potential deadlock", bool(deadlocks)))
+        what = " and ".join(w for w, present in found if present)
+        head = f"racefree: {what} detected during {when} of {item.nodeid} (mode {self.mode}{seed})"
         hint = (f"(accept it in racefree.toml, or mark the test @pytest.mark.{RACE_IGNORE})")
-        return "\n".join([head, "", *blocks, format_summary(races), hint])
+        return "\n".join([head, "", *blocks, format_summary(races, deadlocks=deadlocks), hint])
 
     def _session_end_text(self) -> str:
-        from racefree.detector.format import format_race, format_summary
+        from racefree.detector.format import format_deadlock, format_race, format_summary
 
         parts = []
         for race, why in self.session_end:
             parts.append(f"racefree: race {why}")
             parts.append(format_race(race))
-        parts.append(format_summary([race for race, _ in self.session_end]))
+        for deadlock, why in self.session_end_deadlocks:
+            parts.append(f"racefree: potential deadlock {why}")
+            parts.append(format_deadlock(deadlock))
+        parts.append(format_summary([race for race, _ in self.session_end],
+                                    deadlocks=[d for d, _ in self.session_end_deadlocks]))
         return "\n".join(parts)
 
     def _sarif(self) -> dict[str, Any]:
         from racefree import __version__
         from racefree.detector.sarif import to_sarif
 
-        return to_sarif(self.reported, self.mode, __version__, base=self.root)
+        return to_sarif(self.reported, self.mode, __version__, base=self.root, deadlocks=self.deadlocks)
 
 
 def _function_key(item: pytest.Item) -> tuple[str, str] | None:
@@ -469,6 +510,26 @@ def _without_pytest_frames(race: Race) -> Race:
         return replace(access, stack=cut(access.stack), thread_created_at=cut(access.thread_created_at))
 
     return replace(race, current=trimmed(race.current), previous=trimmed(race.previous))
+
+
+def _cut_pytest(stack: tuple[Frame, ...]) -> tuple[Frame, ...]:
+    dirs = _pytest_dirs()
+    for i, frame in enumerate(stack):
+        if frame.file.startswith(dirs):
+            return stack[:i]
+    return stack
+
+
+def _deadlock_without_pytest_frames(deadlock: Deadlock) -> Deadlock:
+    """*deadlock* with each stack cut where pytest's runner begins."""
+    from dataclasses import replace
+
+    def trimmed(edge: LockEdge) -> LockEdge:
+        return replace(edge, held_stack=_cut_pytest(edge.held_stack),
+                       acquired_stack=_cut_pytest(edge.acquired_stack),
+                       thread_created_at=_cut_pytest(edge.thread_created_at))
+
+    return replace(deadlock, edges=tuple(trimmed(e) for e in deadlock.edges))
 
 
 def _complete_positions(tree: Any) -> Any:

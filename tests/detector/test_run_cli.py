@@ -200,7 +200,8 @@ def test_no_race_keeps_the_program_exit_code_and_writes_an_empty_json(tmp_path: 
     write(tmp_path, "prog.py", "import sys\nsys.exit(5)\n")
     ours = racefree_run(tmp_path, "--format", "json", "--output", "out.json", "prog.py")
     assert ours.returncode == 5
-    assert json.loads((tmp_path / "out.json").read_text()) == {"version": 1, "mode": "python", "races": []}
+    assert json.loads((tmp_path / "out.json").read_text()) == {"version": 1, "mode": "python", "races": [],
+                                                              "deadlocks": []}
 
 
 def test_stress_prints_the_seed(tmp_path: Path) -> None:

@@ -56,6 +56,7 @@ import _thread
 import itertools
 import os
 import sys
+import threading
 import weakref
 from collections.abc import Sequence
 from types import FrameType
@@ -72,6 +73,8 @@ __all__ = ["MAX_SEARCH", "LockOrder", "creation_site"]
 MAX_SEARCH = 10_000  # nodes visited by one cycle search (guards can make the search revisit nodes)
 _NO_GUARDS: frozenset[Node] = frozenset()
 _instances: weakref.WeakSet[LockOrder] = weakref.WeakSet()
+
+_THREADING_FILES = frozenset(f for f in (threading.__file__, os.path.abspath(threading.__file__)) if f)
 
 # a held entry: (lock, the lock's epoch when acquired, the acquiring frame, its f_lasti then)
 Entry = tuple[Any, int, FrameType, int]
@@ -149,6 +152,8 @@ class LockOrder:
 
     def acquired(self, lock: Any, frame: FrameType, blocking: bool) -> None:
         """After `lock` was acquired from `frame` (the caller of acquire or ``__enter__``)."""
+        if frame.f_code.co_filename in _THREADING_FILES:  # Condition.__enter__: start at its caller
+            frame = _user_frame(frame)
         try:
             held: list[Entry] = self.tls.held
         except AttributeError:
@@ -357,7 +362,14 @@ def _node_of(lock: Any, order: LockOrder) -> Node | None:
 
 
 def _path(start: Node, goal: Node, guards: frozenset[Node]) -> list[Edge] | None:
-    """Edges from `start` to `goal` whose guards, with `guards`, have no lock in common."""
+    """A simple path of edges from `start` to `goal` whose guards, with `guards`, share no lock.
+
+    Depth first; a node already on the path is never entered again (a closed walk
+    through one lock twice is no deadlock: two threads cannot both hold it).  A
+    node reached again with a superset of the common guards of an earlier visit
+    is not searched again: exact when no guards are involved, and without guards
+    the search is a plain reachability test.
+    """
     todo: list[tuple[Node, frozenset[Node], list[Edge]]] = [(start, guards, [])]
     seen: dict[Node, list[frozenset[Node]]] = {}
     visits = 0
@@ -374,9 +386,18 @@ def _path(start: Node, goal: Node, guards: frozenset[Node]) -> list[Edge] | None
         visits += 1
         if visits > MAX_SEARCH:
             return None
+        on_path = {start, *(e.dst for e in path)}
         for nxt, edge in list(node.out.items()):
-            todo.append((nxt, common & edge.guards, [*path, edge]))
+            if nxt not in on_path:
+                todo.append((nxt, common & edge.guards, [*path, edge]))
     return None
+
+
+def _user_frame(frame: FrameType) -> FrameType:
+    f: FrameType | None = frame
+    while f is not None and f.f_code.co_filename in _THREADING_FILES:
+        f = f.f_back
+    return frame if f is None else f
 
 
 def _site_frame(site: Any) -> Frame | None:
