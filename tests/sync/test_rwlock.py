@@ -14,20 +14,28 @@ from collections.abc import Callable
 import pytest
 from sync_helpers import run_threads
 
-from racefree.sync import DeadlockError, LockNotHeldError, RWLock, RWLockStatistics
-from racefree.sync.rwlock import _gil_enabled
+from racefree.sync import DeadlockError, LockNotHeldError, RWLock, RWLockStatistics, _backend
+from racefree.sync.rwlock import _gil_enabled, _make_cell_type, _ShardedRWLock
 
 pytestmark = pytest.mark.usefixtures("hb_mode")
 
 
 class LockedModeRWLock(RWLock):
-    """RWLock with its readers under the internal lock (what RWLock() gives without the GIL)."""
+    """RWLock with its readers under the internal lock (the reference implementation)."""
 
     __slots__ = ()
 
 
-MODES = {"locked": LockedModeRWLock}
-if _gil_enabled():  # the lock-free reader paths are only valid (and only chosen) with the GIL
+def sharded_on(backend: str) -> type[RWLock]:
+    """The free-threaded implementation with its reader cells on one AtomicInt back-end."""
+    namespace = {"__slots__": (), "_Cell": _make_cell_type(_backend.AVAILABLE[backend])}
+    return type(f"Sharded_{backend}", (_ShardedRWLock,), namespace)
+
+
+# The sharded implementation does not rely on the GIL: it runs on both builds, on every back-end.
+MODES: dict[str, type[RWLock]] = {"locked": LockedModeRWLock}
+MODES.update({f"sharded-{name}": sharded_on(name) for name in _backend.AVAILABLE})
+if _gil_enabled():  # the lock-free list paths are only valid (and only chosen) with the GIL
     MODES["gil"] = RWLock
 
 
@@ -37,7 +45,8 @@ def make_rw(request: pytest.FixtureRequest) -> type[RWLock]:
 
 
 def test_rwlock_picks_its_mode_from_the_interpreter() -> None:
-    assert type(RWLock()).__name__ == ("_GILRWLock" if _gil_enabled() else "RWLock")
+    assert type(RWLock()).__name__ == ("_GILRWLock" if _gil_enabled() else "_ShardedRWLock")
+
 
 LONG = 30.0  # seconds: only reached if the code under test hangs
 

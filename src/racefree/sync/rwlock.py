@@ -1,24 +1,37 @@
 """A readers-writer lock that starves neither readers nor writers (Go's ``sync.RWMutex``).
 
+Three implementations share one contract and one slow path (the waiting,
+fairness and misuse logic of :class:`RWLock`, always under ``_lock``); they
+differ in how a reader announces its share.  ``RWLock()`` picks one:
+
+* :class:`RWLock` itself (the reference; chosen by nothing, used by tests):
+  every reader appends/removes its ident in ``_readers`` under ``_lock``.
+* :class:`_GILRWLock` (GIL enabled): the same list, appended without the lock
+  on the fast path.
+* :class:`_ShardedRWLock` (free-threaded): one atomic cell per reader thread,
+  so uncontended readers touch no shared lock and no shared cache line
+  they write (see its own invariants).
+
 Invariants (true with and without the GIL):
 
 * ``_writer`` is the ident of the writer that holds the lock *or has claimed
   it and waits for the readers inside to leave*, else ``None``.  A writer
-  claims first and then waits for ``_readers`` to drain, so once it holds,
-  ``not _readers``.
-* ``_readers`` holds one thread ident per read share held (a thread that holds
-  two shares appears twice).  Only a thread adds or removes its own ident.
+  claims first and then waits for the readers to drain, so once it holds, no
+  reader holds a share.
+* Read shares (``_readers`` here, the cells in :class:`_ShardedRWLock`): one
+  per share held, by thread; only a thread adds or removes its own.
 * ``_waiting_writers`` / ``_waiting_readers`` count threads blocked in
   ``acquire_write`` / ``acquire_read``; ``_admitted`` counts readers that were
   waiting when the last writer released and have neither entered nor given up
   since (a writer may not claim while it is non-zero); such readers carry a
   ``generation`` older than ``_generation``.
-* Every field is written under ``_lock``, except ``_readers`` in the GIL-mode
-  fast paths (:class:`_GILRWLock`): there a reader appends its ident *then*
-  checks ``_writer``/``_waiting_writers``, and a writer sets those *then* checks
-  ``_readers`` — a store-then-load handshake that needs sequential
-  consistency, which the GIL gives (it serializes all Python threads).  Without
-  the GIL, readers append and remove under ``_lock`` instead.
+* Every field is written under ``_lock``, except the read shares on the
+  fast paths: in :class:`_GILRWLock` a reader appends its ident *then* checks
+  ``_writer``/``_waiting_writers``, and a writer sets those *then* checks
+  ``_readers`` -- a store-then-load handshake that needs sequential
+  consistency, which the GIL gives (it serializes all Python threads); in
+  :class:`_ShardedRWLock` reader and writer meet in one atomic cell, which
+  needs no ordering between two locations at all.
 
 Policy (phase-fair): a waiting writer blocks *new* readers, so a stream of
 readers cannot starve it; when a writer releases, every reader that was
@@ -34,8 +47,9 @@ import threading
 import time
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any, cast
 
-from racefree.sync import _hb
+from racefree.sync import _backend, _hb
 from racefree.sync.errors import DeadlockError, LockNotHeldError
 
 __all__ = ["RWLock", "RWLockStatistics"]
@@ -117,14 +131,16 @@ class RWLock:
     ``acquire_read`` and ``acquire_write``; ``release_read`` happens before every
     later ``acquire_write`` (sync keys ``(lock, "write")`` and ``(lock, "read")``).
 
-    Cost: with the GIL, an uncontended read acquire+release takes no lock (a
-    list append and remove); without it, one internal-lock round-trip each.
+    Cost: while no writer holds or waits, a reader takes no lock: with the
+    GIL, a list append and remove; on a free-threaded build, one atomic add on
+    a cell of its own thread for each of acquire and release, so readers on
+    different cores do not serialize.  Writers pay for that: claiming and
+    releasing visit one cell per thread that ever read this lock.
 
-    When not to use it: for short critical sections a plain ``threading.Lock``
-    is cheaper, and on a free-threaded build readers still serialize briefly on
-    the internal lock;
-    for read-mostly data that is replaced wholesale, :class:`~racefree.sync.Snapshot`
-    lets readers take no lock at all.
+    When not to use it: for short critical sections with few readers a plain
+    ``threading.Lock`` is cheaper; with many writers, writers pay per reader
+    thread; for read-mostly data that is replaced wholesale,
+    :class:`~racefree.sync.Snapshot` lets readers take no lock at all.
     """
 
     __slots__ = (
@@ -160,9 +176,30 @@ class RWLock:
         self._write_guard = _WriteGuard(self)
 
     def __new__(cls) -> RWLock:
-        if cls is RWLock and _gil_enabled():
-            cls = _GILRWLock
+        if cls is RWLock:
+            cls = _GILRWLock if _gil_enabled() else _ShardedRWLock
         return object.__new__(cls)
+
+    # -- read shares: the part each implementation keeps its own way (all under _lock) --
+
+    def _shares(self, me: int) -> int:
+        """How many read shares thread ``me`` (the caller) holds."""
+        return self._readers.count(me)
+
+    def _add_share(self, me: int) -> None:
+        """Give the calling thread ``me`` one more read share (it has been admitted)."""
+        self._readers.append(me)
+
+    def _readers_inside(self) -> bool:
+        """Whether any thread holds a read share."""
+        return bool(self._readers)
+
+    def _reader_threads(self) -> int:
+        """How many threads hold read shares."""
+        return len(set(self._readers))
+
+    def _writers_changed(self) -> None:
+        """``_writer`` or ``_waiting_writers`` changed; called before the new state is acted on."""
 
     # -- readers -------------------------------------------------------------
 
@@ -193,10 +230,10 @@ class RWLock:
                 "acquire_read() by the thread that holds the write lock would deadlock "
                 "(RWLock does not downgrade)"
             )
-        if me in self._readers:
+        if self._shares(me):
             # Re-entrant read: a writer can only be waiting or draining (we hold a
             # share), and it would wait for us forever if we queued behind it.
-            self._readers.append(me)
+            self._add_share(me)
             return True
         return blocking and self._wait_read(me, timeout)
 
@@ -214,7 +251,7 @@ class RWLock:
                 if remaining is not None and remaining <= 0:
                     return False
                 self._can_read.wait(remaining)
-            self._readers.append(me)
+            self._add_share(me)
             return True
         finally:
             self._waiting_readers -= 1
@@ -249,7 +286,7 @@ class RWLock:
         with self._lock:
             if self._writer == me:
                 raise DeadlockError("acquire_write(): the calling thread already holds the write lock")
-            if me in self._readers:
+            if self._shares(me):
                 raise DeadlockError(
                     "acquire_write() by a thread that holds a read share would deadlock "
                     "(RWLock does not upgrade; release the read share first)"
@@ -257,9 +294,10 @@ class RWLock:
             deadline = None if timeout is None or timeout < 0 else _monotonic() + timeout
             if self._writer is None and not self._admitted and not self._waiting_writers:
                 self._writer = me  # claim: readers arriving from now on wait
+                self._writers_changed()
             elif not blocking or not self._wait_claim(me, deadline):
                 return False
-            if self._readers and not self._drain(blocking, deadline):
+            if self._readers_inside() and not self._drain(blocking, deadline):
                 return False
         hb = _hb.listener
         if hb is not None:
@@ -270,6 +308,7 @@ class RWLock:
     def _wait_claim(self, me: int, deadline: float | None) -> bool:
         """Under ``_lock``: wait for the previous writer and the admitted readers, then claim."""
         self._waiting_writers += 1
+        self._writers_changed()
         try:
             while self._writer is not None or self._admitted:
                 remaining = None if deadline is None else deadline - _monotonic()
@@ -281,16 +320,18 @@ class RWLock:
         finally:
             self._waiting_writers -= 1
             if self._writer != me:  # we gave up: pass on what we may have been woken for
+                self._writers_changed()
                 self._wake_after_giving_up()
 
     def _drain(self, blocking: bool, deadline: float | None) -> bool:
         """Under ``_lock``, holding the claim: wait until the readers inside have left."""
         self._draining = True
         try:
-            while self._readers:
+            while self._readers_inside():
                 remaining = None if deadline is None else deadline - _monotonic()
                 if not blocking or (remaining is not None and remaining <= 0):
                     self._writer = None  # give the claim back
+                    self._writers_changed()
                     self._wake_after_giving_up()
                     return False
                 self._drained.wait(remaining)
@@ -313,6 +354,7 @@ class RWLock:
             if hb is not None:
                 hb.release((self, "write"))
             self._writer = None
+            self._writers_changed()
             self._generation += 1
             if self._waiting_readers:
                 self._admitted = self._waiting_readers
@@ -334,7 +376,7 @@ class RWLock:
         """Who holds and who waits, right now."""
         with self._lock:
             return RWLockStatistics(
-                readers=len(set(self._readers)),
+                readers=self._reader_threads(),
                 writer=None if self._draining else self._writer,
                 waiting_readers=self._waiting_readers,
                 waiting_writers=self._waiting_writers + self._draining,
@@ -399,3 +441,168 @@ class _GILRWLock(RWLock):
         if self._writer is not None and not readers:
             with self._lock:
                 self._drained.notify()
+
+
+def _make_cell_type(backend: _backend.Backend) -> type[Any]:
+    """The reader cell on ``backend``'s AtomicInt: a subclass, so it never reports to a detector itself.
+
+    (An ``AtomicInt`` made while a detector listens is a reporting variant; the
+    lock reports its own edges, and the cells' traffic -- a writer flagging
+    cells and then giving up -- is no synchronization of the program's.)  On
+    cereggii, ``add`` is the C ``increment_and_get`` itself, without
+    ``AtomicInt.add``'s Python-level argument check: cells only get int literals.
+    """
+    base = cast("type[Any]", backend.int_type)
+    namespace: dict[str, Any] = {"__slots__": ()}
+    fast_add = getattr(base, "increment_and_get", None)
+    if fast_add is not None:
+        namespace["add"] = fast_add
+    return type(f"_ReaderCell_{base.__name__}", (base,), namespace)
+
+
+class _ShardedRWLock(RWLock):
+    """:class:`RWLock` for a free-threaded interpreter: readers touch only a cell of their own thread.
+
+    Chosen by ``RWLock()`` when the GIL is disabled at construction.  Its
+    correctness does not depend on the GIL (the tests run it on both builds
+    and both AtomicInt back-ends).
+
+    Invariants (true with and without the GIL):
+
+    * Each thread that ever read this lock owns one cell, an
+      :class:`~racefree.sync.AtomicInt` (linearizable on every back-end)
+      holding ``2 * shares + flag``: ``shares`` is the number of read shares the
+      owner holds (only the owner changes it), ``flag`` is 1 while a writer
+      holds, claims or waits (only a thread holding ``_lock`` changes it).
+      ``_local.cell`` is the calling thread's cell; ``_cells`` (guarded by
+      ``_lock``) maps thread idents to cells, for writers to visit.
+    * ``_flagged`` (guarded by ``_lock``) is the flag that every cell carries;
+      :meth:`_writers_changed` keeps it equal to "a writer holds, claims or
+      waits", setting or clearing it in every cell *before* the writer acts.
+    * Why a writer and a reader cannot both get in: a reader announces itself
+      and reads the flag in *one* atomic add on its cell; a writer sets the
+      flag in the same cell with an atomic add and then reads the cell.  All
+      operations on one atomic are totally ordered (linearizability), so either
+      the reader's add comes first -- the writer then sees its share and waits
+      for it to leave -- or the writer's comes first, and the reader sees the
+      flag and backs out into the slow path.  No ordering between two memory
+      locations is assumed, so no sequential-consistency argument across
+      fields (a Dekker handshake) is needed; the same atomics also carry the
+      happens-before from a writer's release to the reader that enters after
+      it, and from a reader's release to the writer that sees its cell empty.
+    * A reader's add that leaves its cell at ``1`` (no shares, flag set) may be
+      the one a draining writer waits for: that reader notifies ``_drained``
+      under ``_lock``.  The writer reads the cells and waits without releasing
+      ``_lock`` in between, so the wake-up cannot be lost.
+    * A cell outlives its thread; a new thread with the same ident takes it
+      over if it is empty (a thread that died holding a share keeps the lock
+      read-locked, as a ``threading.Lock`` stays locked by a dead thread).
+    """
+
+    __slots__ = ("_cells", "_flagged", "_local")
+
+    _Cell: type[Any]  # the AtomicInt back-end of the cells (a class attribute, set below)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._local = threading.local()
+        self._cells: dict[int, Any] = {}  # guarded by _lock
+        self._flagged = False  # guarded by _lock
+
+    def _new_cell(self) -> Any:
+        me = _get_ident()
+        with self._lock:
+            cells = self._cells
+            cell = cells.get(me)
+            if cell is None or cell.load() > 1:
+                if cell is not None:  # a dead thread's share: keep it, under a key no thread has
+                    cells[-len(cells) - 1] = cell
+                cell = cells[me] = self._Cell(int(self._flagged))
+        local = self._local
+        local.cell = cell
+        local.add = cell.add  # bound once: the fast paths make one lookup, not two
+        return cell
+
+    def _own_cell(self) -> Any:
+        try:
+            return self._local.cell
+        except AttributeError:
+            return self._new_cell()
+
+    # -- read shares, under _lock ----------------------------------------------
+
+    def _shares(self, me: int) -> int:
+        cell = getattr(self._local, "cell", None)
+        return 0 if cell is None else max(0, cell.load() >> 1)
+
+    def _add_share(self, me: int) -> None:
+        self._own_cell().add(2)
+
+    def _readers_inside(self) -> bool:
+        return any(cell.load() > 1 for cell in self._cells.values())
+
+    def _reader_threads(self) -> int:
+        return sum(cell.load() > 1 for cell in self._cells.values())
+
+    def _writers_changed(self) -> None:
+        flag = self._writer is not None or self._waiting_writers > 0
+        if flag != self._flagged:
+            self._flagged = flag
+            delta = 1 if flag else -1
+            for cell in self._cells.values():
+                cell.add(delta)
+
+    # -- readers ---------------------------------------------------------------
+
+    def acquire_read(self, blocking: bool = True, timeout: float = -1) -> bool:
+        try:
+            add = self._local.add
+        except AttributeError:
+            add = self._new_cell().add
+        value = add(2)  # announce a share and read the flag, in one step
+        # In: no writer flagged us, or a re-entrant share (shares >= 2: value >= 4).
+        if not value & 1 or value > 4:
+            hb = _hb.listener
+            if hb is not None:
+                hb.acquire((self, "write"))
+            return True
+        return self._read_flagged(add, blocking, timeout)
+
+    def _read_flagged(self, add: Any, blocking: bool, timeout: float) -> bool:
+        """A writer holds, claims or waits: back out, then queue like any reader (RWLock._read_slow)."""
+        lock = self._lock
+        lock.acquire()
+        try:
+            if add(-2) == 1 and self._writer is not None:
+                self._drained.notify()  # a draining writer may have counted our provisional share
+            if not self._read_slow(_get_ident(), blocking, timeout):
+                return False
+        finally:
+            lock.release()
+        hb = _hb.listener
+        if hb is not None:
+            hb.acquire((self, "write"))
+        return True
+
+    def release_read(self) -> None:
+        try:
+            add = self._local.add
+        except AttributeError:
+            raise LockNotHeldError(_NOT_A_READER) from None
+        hb = _hb.listener
+        if hb is not None:
+            if self._local.cell.load() < 2:
+                raise LockNotHeldError(_NOT_A_READER)
+            hb.release((self, "read"))  # before a writer can see the release
+        value = add(-2)
+        if value < 2:  # 0: the last share, no writer; 1: the last share, a writer flagged
+            if value < 0:  # there was no share: undo (a writer never waits on shares < 1)
+                add(2)
+                raise LockNotHeldError(_NOT_A_READER)
+            if value:
+                with self._lock:
+                    if self._writer is not None:
+                        self._drained.notify()
+
+
+_ShardedRWLock._Cell = _make_cell_type(_backend.ACTIVE)
