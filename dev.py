@@ -7,18 +7,23 @@
 
 The virtual environment for interpreter PY lives in `.venv` (the interpreter
 running this script) or `.venv-<tag>` (another one, e.g. a free-threaded build),
-and is re-installed only when pyproject.toml changes.
+and is re-installed only when the build inputs change (pyproject.toml, setup.py
+and the C extension's source, which an editable install compiles in place).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+BUILD_INPUTS = (
+    ROOT / "pyproject.toml", ROOT / "setup.py", ROOT / "src" / "racefree" / "detector" / "_speedups.c"
+)
 
 
 def _run(cmd: list[str], **kw: object) -> int:
@@ -49,7 +54,7 @@ def ensure_venv(python: str, extras: str, lint: bool = False) -> tuple[Path, boo
     if not vpy.exists() and _run([python, "-m", "venv", str(venv)]) != 0:
         sys.exit(f"dev.py: could not create a virtual environment with {python}")
     stamp = venv / ".racefree-installed"
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    want = hashlib.sha256(b"".join(p.read_bytes() for p in BUILD_INPUTS) + extras.encode()).hexdigest()
     have = stamp.read_text() if stamp.exists() else ""
     if want not in have.split():
         # --prefer-binary: newer hypothesis releases are sdists with a Rust part that cannot
@@ -84,6 +89,10 @@ def cmd_test(argv: list[str]) -> int:
     python, argv = _pick_python(argv)
     vpy, free_threaded = ensure_venv(python, "test", lint=True)
     env = dict(os.environ)
+    if shutil.which("cc") or shutil.which("gcc"):
+        # With a compiler the install built the detector's C fast path: the suite must test it,
+        # not silently fall back to the Python one (tests/detector/engine/test_engine_speedups.py).
+        env["RACEFREE_EXPECT_SPEEDUPS"] = "1"
     if free_threaded:
         # The suite fails if any import turned the GIL back on (see tests/conftest.py).
         env["RACEFREE_REQUIRE_GIL_DISABLED"] = "1"

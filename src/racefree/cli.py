@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import sysconfig
 from collections.abc import Sequence
 
 from racefree import __version__
@@ -46,9 +47,37 @@ class UsageError(Exception):
     """Bad input from the user: reported as one line, exit code 2."""
 
 
+class _Version(argparse.Action):
+    """``--version``: racefree's version and which implementations are active, and why."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(version_text())
+        parser.exit()
+
+
+def version_text() -> str:
+    from racefree.detector import speedups
+    from racefree.sync import backend_info
+
+    try:
+        detector, why = speedups.choose()
+    except speedups.BackendError as exc:
+        detector, why = "invalid", str(exc)
+    sync = backend_info()
+    free_threaded = " free-threaded" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""
+    return (
+        f"racefree {__version__} (Python {sys.version.split()[0]}{free_threaded})\n"
+        f"  racefree.sync atomics: {sync.name} ({sync.reason})\n"
+        f"  detector fast path: {detector} ({why})"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="racefree", description="Race-free threaded Python.")
-    parser.add_argument("--version", action="version", version=f"racefree {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and the active back-ends")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in COMMANDS.items():
         module = importlib.import_module(module_name)

@@ -43,7 +43,7 @@ the very race they form.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from racefree.detector import stacks
 from racefree.detector.clocks import MASK, SHARED, SHIFT, ThreadState
@@ -54,13 +54,30 @@ if TYPE_CHECKING:
     from racefree.detector.engine import Detector
 
 Recorder = Callable[[int, Any, Any, tuple[Any, ...]], None]
+Miss = Callable[[Any, ThreadState, int, int, Any, Any, tuple[Any, ...]], None]
 GUARD_LIMIT = 64  # per cell: guard reads and iterations remembered (one per thread)
 STRIPES = 64  # slow-path locks, chosen by cell (reentrant: a __del__ or signal handler may nest)
 STRIPE_MASK = STRIPES - 1
 
 
-def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, ...]], None]]:
-    """``(read, write, iterated)`` for `det`'s mode; ``iterated(container, site)`` records an iteration."""
+class Recorders(NamedTuple):
+    """One detector's recording functions.
+
+    ``iterated(container, site)`` records an iteration.  ``read_miss``/``write_miss``
+    take over after the same-epoch test failed, with what it looked up:
+    ``(cell or None, ts, epoch, kind, container, key, site)`` — the entry points of
+    the C fast path (:mod:`racefree.detector._speedups`).
+    """
+
+    read: Recorder
+    write: Recorder
+    iterated: Callable[[Any, tuple[Any, ...]], None]
+    read_miss: Miss
+    write_miss: Miss
+
+
+def build(det: Detector) -> Recorders:
+    """The recording functions for `det`'s mode."""
     shadow = det.shadow
     # Subscripts in try/except, never ``cells.get`` (nor ``.get`` on any dict the threads
     # share): on the free-threaded 3.13 build ``dict.get`` from several threads on one dict
@@ -216,6 +233,11 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
                             return
                     except KeyError:
                         pass
+        strict_read_miss(cell, ts, e, kind, container, key, site)
+
+    def strict_read_miss(
+        cell: Cell | None, ts: ThreadState, e: int, kind: int, container: Any, key: Any, site: tuple[Any, ...]
+    ) -> None:
         try:
             cell = locate(cell, kind, container, key, site, ts)
             if cell is not None:
@@ -240,6 +262,11 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
             if perturb is not None:
                 perturb(ts)
             return
+        strict_write_miss(cell, ts, e, kind, container, key, site)
+
+    def strict_write_miss(
+        cell: Cell | None, ts: ThreadState, e: int, kind: int, container: Any, key: Any, site: tuple[Any, ...]
+    ) -> None:
         try:
             cell = locate(cell, kind, container, key, site, ts)
             if cell is not None:
@@ -333,6 +360,11 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
                             return
                     except KeyError:
                         pass
+        python_read_miss(cell, ts, e, kind, container, key, site)
+
+    def python_read_miss(
+        cell: Cell | None, ts: ThreadState, e: int, kind: int, container: Any, key: Any, site: tuple[Any, ...]
+    ) -> None:
         try:
             cell = locate(cell, kind, container, key, site, ts)
             if cell is not None:
@@ -357,6 +389,11 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
             if perturb is not None:
                 perturb(ts)
             return
+        python_write_miss(cell, ts, e, kind, container, key, site)
+
+    def python_write_miss(
+        cell: Cell | None, ts: ThreadState, e: int, kind: int, container: Any, key: Any, site: tuple[Any, ...]
+    ) -> None:
         try:
             cell = locate(cell, kind, container, key, site, ts)
             if cell is not None:
@@ -395,5 +432,5 @@ def build(det: Detector) -> tuple[Recorder, Recorder, Callable[[Any, tuple[Any, 
         cell.it = remember(cell.it, ts, e, info)
 
     if python:
-        return python_read, python_write, python_iterated
-    return strict_read, strict_write, strict_iterated
+        return Recorders(python_read, python_write, python_iterated, python_read_miss, python_write_miss)
+    return Recorders(strict_read, strict_write, strict_iterated, strict_read_miss, strict_write_miss)

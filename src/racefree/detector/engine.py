@@ -34,7 +34,16 @@ import weakref
 from types import TracebackType
 from typing import Any, Literal
 
-from racefree.detector import access, containers, hb_futures, hb_queue, hb_threading, runtime, stacks
+from racefree.detector import (
+    access,
+    containers,
+    hb_futures,
+    hb_queue,
+    hb_threading,
+    runtime,
+    speedups,
+    stacks,
+)
 from racefree.detector.clocks import MASK, SHIFT, SyncClock, ThreadState, join_into
 from racefree.detector.lockorder import LockOrder
 from racefree.detector.patching import Patches
@@ -153,6 +162,8 @@ class Detector:
         self._switch_interval: float | None = None
         self._state = "new"  # "new" -> "started" -> "stopped"
         self.internal_errors = 0  # detector bugs swallowed so the program runs on (approximate count)
+        # the fast path that records: "c" or "python", and why (see speedups.py)
+        self.backend, self.backend_why = speedups.choose()
 
     # ----------------------------------------------------------------- control
 
@@ -168,8 +179,7 @@ class Detector:
             _active = self
             try:
                 self.thread_state()
-                read, write, iterated = access.build(self)
-                functions = containers.build(read, write, iterated)
+                functions = speedups.accelerate(self, access.build(self), containers.build)
                 for module in (hb_threading, hb_queue, hb_futures):
                     self._patches.append((module, module.install(self)))
                 self._previous_listener = _hb.attach(self)
@@ -241,6 +251,7 @@ class Detector:
         """Counters for humans and benchmarks."""
         return {
             "mode": self.mode,
+            "backend": self.backend,
             "threads": sum(1 for t in self._threads if t is not None),
             "cells": len(self.shadow),
             "evicted": self.shadow.evicted,

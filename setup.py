@@ -1,0 +1,18 @@
+"""Build script for the optional C extension; all metadata is in pyproject.toml.
+
+``racefree.detector._speedups`` (the detector's same-epoch fast paths) is
+optional: without a C compiler the install still succeeds and the detector
+records through its pure-Python reference (``racefree.detector.speedups`` says so).
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "racefree.detector._speedups",
+            sources=["src/racefree/detector/_speedups.c"],
+            optional=True,
+        )
+    ]
+)

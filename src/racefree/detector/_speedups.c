@@ -1,0 +1,707 @@
+/* racefree.detector._speedups: the detector's access fast paths in C.
+ *
+ * The pure-Python recorders in access.py / containers.py are the reference; this
+ * module only answers, faster, the question they ask first on every access: "did
+ * this thread already record this access at its current epoch?" (FastTrack's
+ * same-epoch test).  Whenever the answer is not a plain yes, it calls the Python
+ * "miss" function with what it already looked up, so every decision that records,
+ * compares histories or reports stays in one place, in Python.
+ *
+ * Thread safety (with and without the GIL): a Recorder is immutable after
+ * creation; the fast path only reads (slots through PyMember_GetOne, dict items
+ * through strong-reference lookups), so a racing update of a cell can only
+ * make it see a stale value and take the miss path, exactly like the Python code.
+ * The module declares Py_MOD_GIL_NOT_USED so that importing it keeps the GIL off
+ * on a free-threaded build.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+#include <structmember.h>
+
+/* Strong-reference dict lookup: 1 found, 0 absent, -1 error (as PyDict_GetItemRef). */
+static int
+dict_get_ref(PyObject *d, PyObject *key, PyObject **out)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyDict_GetItemRef(d, key, out);
+#else
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    if (v == NULL) {
+        *out = NULL;
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    Py_INCREF(v);
+    *out = v;
+    return 1;
+#endif
+}
+
+/* Interned attribute names. */
+static PyObject *s_ts, *s_epoch, *s_tid, *s_r, *s_w, *s_m, *s_rs, *s_rsite;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *cells;         /* the shadow's dict: (id(container), key) or (id(container),) -> Cell */
+    PyObject *tls;           /* the detector's thread-local (its attribute `ts`) */
+    PyObject *thread_state;  /* () -> ThreadState, for a thread seen for the first time */
+    PyObject *read_miss;     /* (cell|None, ts, e, kind, container, key, site) -> None */
+    PyObject *write_miss;
+    PyObject *py_getitem;    /* containers.py's getitem / setitem / call for what C does not handle */
+    PyObject *py_setitem;
+    PyObject *py_call;
+    PyObject *perturb;       /* stress mode: (ts) -> None after a write; else None */
+    int python_mode;
+    long item_kind, size_kind, guard_flag, flags_index;
+    /* the __slots__ of Cell and ThreadState, read without a type lookup */
+    PyObject *cell_type, *ts_type, *descrs;
+    PyMemberDef *m_r, *m_w, *m_m, *m_rs, *m_rsite, *m_epoch, *m_tid;
+} Recorder;
+
+static PyTypeObject *RecorderType;
+
+/* obj.<slot> (new reference, or NULL with an exception): a member read when `obj` is of
+ * `type` exactly (PyMember_GetOne is safe against racing stores on every build), a
+ * normal attribute lookup otherwise. */
+static PyObject *
+get_slot(PyObject *obj, PyObject *type, PyMemberDef *member, PyObject *name)
+{
+    if ((PyObject *)Py_TYPE(obj) == type) {
+        return PyMember_GetOne((const char *)obj, member);
+    }
+    return PyObject_GetAttr(obj, name);
+}
+
+#define CELL_GET(self, cell, field) get_slot((cell), (self)->cell_type, (self)->m_##field, s_##field)
+#define TS_GET(self, ts, field) get_slot((ts), (self)->ts_type, (self)->m_##field, s_##field)
+
+/* A value of an epoch-like attribute as a C integer; 0 with no error when absent or odd. */
+static int
+as_ll(PyObject *v, long long *out)
+{
+    int overflow = 0;
+    long long x;
+    if (v == NULL || !PyLong_CheckExact(v)) {
+        return 0;
+    }
+    x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow || (x == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+/* An int slot's value as a long long; returns 1 on success, 0 if not an int, -1 on error. */
+static int
+slot_ll(PyObject *v, long long *out)
+{
+    int ok;
+    if (v == NULL) {
+        return -1;
+    }
+    ok = as_ll(v, out);
+    Py_DECREF(v);
+    return ok;
+}
+
+/* The calling thread's ThreadState (new reference), or NULL with an exception. */
+static PyObject *
+thread_state(Recorder *self)
+{
+    PyObject *ts = PyObject_GetAttr(self->tls, s_ts);
+    if (ts != NULL) {
+        return ts;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        return NULL;
+    }
+    PyErr_Clear();
+    return PyObject_CallNoArgs(self->thread_state);
+}
+
+/* The shadow key of a location (new reference). */
+static PyObject *
+location_key(PyObject *container, PyObject *key, int size)
+{
+    PyObject *ident = PyLong_FromVoidPtr(container);
+    PyObject *k;
+    if (ident == NULL) {
+        return NULL;
+    }
+    k = size ? PyTuple_New(1) : PyTuple_New(2);
+    if (k == NULL) {
+        Py_DECREF(ident);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(k, 0, ident);
+    if (!size) {
+        Py_INCREF(key);
+        PyTuple_SET_ITEM(k, 1, key);
+    }
+    return k;
+}
+
+static long
+site_flags(Recorder *self, PyObject *site)
+{
+    PyObject *f;
+    long flags;
+    if (!PyTuple_CheckExact(site) || PyTuple_GET_SIZE(site) <= self->flags_index) {
+        return -1;
+    }
+    f = PyTuple_GET_ITEM(site, self->flags_index);
+    if (!PyLong_CheckExact(f)) {
+        return -1;
+    }
+    flags = PyLong_AsLong(f);
+    if (flags == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return -1;
+    }
+    return flags;
+}
+
+/* This thread's entry of a cell's read-shared table: (epoch, info); new reference or NULL (no error). */
+static PyObject *
+shared_entry(Recorder *self, PyObject *cell, PyObject *ts)
+{
+    PyObject *rs, *tid, *entry = NULL;
+    rs = CELL_GET(self, cell, rs);
+    if (rs == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (!PyDict_Check(rs)) {
+        Py_DECREF(rs);
+        return NULL;
+    }
+    tid = TS_GET(self, ts, tid);
+    if (tid == NULL) {
+        PyErr_Clear();
+        Py_DECREF(rs);
+        return NULL;
+    }
+    if (dict_get_ref(rs, tid, &entry) < 0) {
+        PyErr_Clear();
+        entry = NULL;
+    }
+    Py_DECREF(tid);
+    Py_DECREF(rs);
+    if (entry != NULL && (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) < 2)) {
+        Py_DECREF(entry);
+        return NULL;
+    }
+    return entry;
+}
+
+/* 1: the fast path says this read is already recorded; 0: go to the miss path; -1: error. */
+static int
+read_hit(Recorder *self, PyObject *cell, PyObject *ts, long long e, PyObject *site)
+{
+    long long r;
+    int ok = slot_ll(CELL_GET(self, cell, r), &r);
+    if (ok <= 0) {
+        return ok;
+    }
+    if (self->python_mode) {
+        if (r == e) {
+            PyObject *rsite = CELL_GET(self, cell, rsite);
+            int same;
+            if (rsite == NULL) {
+                return -1;
+            }
+            same = rsite == site;
+            Py_DECREF(rsite);
+            return same;
+        }
+        if (r == -1) {
+            long flags = site_flags(self, site);
+            PyObject *entry;
+            int hit = 0;
+            long long mine;
+            if (flags < 0 || (flags & self->guard_flag)) {
+                return 0;
+            }
+            entry = shared_entry(self, cell, ts);
+            if (entry == NULL) {
+                return 0;
+            }
+            if (as_ll(PyTuple_GET_ITEM(entry, 0), &mine) && mine == e) {
+                PyObject *info = PyTuple_GET_ITEM(entry, 1);
+                hit = PyTuple_CheckExact(info) && PyTuple_GET_SIZE(info) >= 2 && PyTuple_GET_ITEM(info, 1) == site;
+            }
+            Py_DECREF(entry);
+            return hit;
+        }
+        return 0;
+    }
+    if (r == e) {
+        return 1;
+    }
+    if (r == -1) {
+        PyObject *entry = shared_entry(self, cell, ts);
+        long long mine;
+        int hit;
+        if (entry == NULL) {
+            return 0;
+        }
+        hit = as_ll(PyTuple_GET_ITEM(entry, 0), &mine) && mine == e;
+        Py_DECREF(entry);
+        return hit;
+    }
+    return 0;
+}
+
+static int
+write_hit(Recorder *self, PyObject *cell, long long e)
+{
+    long long w, m, r;
+    int ok = slot_ll(CELL_GET(self, cell, w), &w);
+    if (ok <= 0 || w != e) {
+        return ok < 0 ? -1 : 0;
+    }
+    if (!self->python_mode) {
+        return 1;
+    }
+    /* python mode: a write after this epoch's read may complete a read-modify-write */
+    ok = slot_ll(CELL_GET(self, cell, m), &m);
+    if (ok < 0) {
+        return -1;
+    }
+    if (ok && m == e) {
+        return 1;
+    }
+    ok = slot_ll(CELL_GET(self, cell, r), &r);
+    if (ok < 0) {
+        return -1;
+    }
+    return !(ok && r == e);
+}
+
+/* Record one access: 0 on success, -1 with an exception. */
+static int
+record(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObject *key, PyObject *site)
+{
+    PyObject *ts, *k, *cell = NULL, *e_obj, *res;
+    long long e;
+    long kind_v;
+    int found, hit = 0;
+
+    kind_v = PyLong_AsLong(kind);
+    if (kind_v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    ts = thread_state(self);
+    if (ts == NULL) {
+        return -1;
+    }
+    k = location_key(container, key, kind_v == self->size_kind);
+    if (k == NULL) {
+        Py_DECREF(ts);
+        return -1;
+    }
+    found = dict_get_ref(self->cells, k, &cell);
+    Py_DECREF(k);
+    if (found < 0) {
+        Py_DECREF(ts);
+        if (PyErr_ExceptionMatches(PyExc_TypeError)) {  /* an unhashable key: not a location */
+            PyErr_Clear();
+            return 0;
+        }
+        return -1;
+    }
+    e_obj = TS_GET(self, ts, epoch);
+    if (e_obj == NULL) {
+        Py_XDECREF(cell);
+        Py_DECREF(ts);
+        return -1;
+    }
+    if (cell != NULL && as_ll(e_obj, &e)) {
+        hit = is_write ? write_hit(self, cell, e) : read_hit(self, cell, ts, e, site);
+        if (hit < 0) {
+            Py_DECREF(cell);
+            Py_DECREF(e_obj);
+            Py_DECREF(ts);
+            return -1;
+        }
+    }
+    if (hit) {
+        Py_DECREF(cell);
+        Py_DECREF(e_obj);
+        if (is_write && self->perturb != Py_None) {
+            res = PyObject_CallOneArg(self->perturb, ts);
+            Py_DECREF(ts);
+            if (res == NULL) {
+                return -1;
+            }
+            Py_DECREF(res);
+            return 0;
+        }
+        Py_DECREF(ts);
+        return 0;
+    }
+    {
+        PyObject *args[7] = {cell != NULL ? cell : Py_None, ts, e_obj, kind, container, key, site};
+        res = PyObject_Vectorcall(is_write ? self->write_miss : self->read_miss, args, 7, NULL);
+    }
+    Py_XDECREF(cell);
+    Py_DECREF(e_obj);
+    Py_DECREF(ts);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+static PyObject *
+Recorder_access(Recorder *self, PyObject *const *args, Py_ssize_t nargs, int is_write)
+{
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError, "%s() takes 4 arguments (%zd given)", is_write ? "write" : "read", nargs);
+        return NULL;
+    }
+    if (record(self, is_write, args[0], args[1], args[2], args[3]) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Recorder_read(Recorder *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return Recorder_access(self, args, nargs, 0);
+}
+
+static PyObject *
+Recorder_write(Recorder *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return Recorder_access(self, args, nargs, 1);
+}
+
+/* Whether hashing and comparing `key` runs no program code (containers._SAFE_KEYS). */
+static int
+safe_key(PyObject *key)
+{
+    return PyUnicode_CheckExact(key) || PyLong_CheckExact(key) || PyBool_Check(key) || PyFloat_CheckExact(key)
+           || PyBytes_CheckExact(key) || key == Py_None || PyComplex_CheckExact(key);
+}
+
+/* Immutable containers are never recorded (shadow.IMMUTABLE, the exact types). */
+static int
+immutable(PyObject *o)
+{
+    return PyTuple_CheckExact(o) || PyUnicode_CheckExact(o) || PyBytes_CheckExact(o) || PyFrozenSet_CheckExact(o)
+           || PyRange_Check(o);
+}
+
+static PyObject *
+forward(PyObject *fn, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return PyObject_Vectorcall(fn, args, nargs, kwnames);
+}
+
+/* getitem(container, key, site): before ``container[key]`` is loaded. */
+static PyObject *
+Recorder_getitem(Recorder *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs == 3) {
+        PyObject *container = args[0];
+        if (PyDict_CheckExact(container) && safe_key(args[1])) {
+            PyObject *kind = PyLong_FromLong(self->item_kind);
+            int rc;
+            if (kind == NULL) {
+                return NULL;
+            }
+            rc = record(self, 0, kind, container, args[1], args[2]);
+            Py_DECREF(kind);
+            if (rc < 0) {
+                return NULL;
+            }
+            Py_RETURN_NONE;
+        }
+        if (immutable(container)) {
+            Py_RETURN_NONE;
+        }
+    }
+    return forward(self->py_getitem, args, nargs, NULL);
+}
+
+/* setitem(container, key, site): before ``container[key] = value``. */
+static PyObject *
+Recorder_setitem(Recorder *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs == 3 && PyDict_CheckExact(args[0]) && safe_key(args[1])) {
+        PyObject *container = args[0], *key = args[1], *site = args[2];
+        PyObject *kind = PyLong_FromLong(self->item_kind);
+        int rc, present;
+        if (kind == NULL) {
+            return NULL;
+        }
+        rc = record(self, 1, kind, container, key, site);
+        Py_DECREF(kind);
+        if (rc < 0) {
+            return NULL;
+        }
+        present = PyDict_Contains(container, key);
+        if (present < 0) {
+            PyErr_Clear();
+            present = 0;
+        }
+        if (!present) {  /* an insertion writes the key set too */
+            kind = PyLong_FromLong(self->size_kind);
+            if (kind == NULL) {
+                return NULL;
+            }
+            rc = record(self, 1, kind, container, Py_None, site);
+            Py_DECREF(kind);
+            if (rc < 0) {
+                return NULL;
+            }
+        }
+        Py_RETURN_NONE;
+    }
+    return forward(self->py_setitem, args, nargs, NULL);
+}
+
+/* call(func, site, *args, **kwargs): dict.get and list.append inline, the rest in Python. */
+static PyObject *
+Recorder_call(Recorder *self, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs >= 2 && PyCFunction_Check(args[0])) {
+        PyObject *func = args[0], *site = args[1];
+        PyObject *owner = PyCFunction_GET_SELF(func);
+        const char *name = ((PyCFunctionObject *)func)->m_ml->ml_name;
+        int handled = 0, rc = 0;
+        if (owner != NULL && PyDict_CheckExact(owner) && nargs >= 3 && strcmp(name, "get") == 0
+            && safe_key(args[2])) {
+            PyObject *kind = PyLong_FromLong(self->item_kind);
+            if (kind == NULL) {
+                return NULL;
+            }
+            rc = record(self, 0, kind, owner, args[2], site);
+            Py_DECREF(kind);
+            handled = 1;
+        }
+        else if (owner != NULL && PyList_CheckExact(owner) && strcmp(name, "append") == 0) {
+            PyObject *kind = PyLong_FromLong(self->size_kind);
+            if (kind == NULL) {
+                return NULL;
+            }
+            rc = record(self, 1, kind, owner, Py_None, site);
+            Py_DECREF(kind);
+            handled = 1;
+        }
+        if (handled) {
+            if (rc < 0) {
+                return NULL;
+            }
+            return PyObject_Vectorcall(func, args + 2, nargs - 2, kwnames);
+        }
+    }
+    return forward(self->py_call, args, nargs, kwnames);
+}
+
+static int
+Recorder_traverse(Recorder *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->cells);
+    Py_VISIT(self->tls);
+    Py_VISIT(self->thread_state);
+    Py_VISIT(self->read_miss);
+    Py_VISIT(self->write_miss);
+    Py_VISIT(self->py_getitem);
+    Py_VISIT(self->py_setitem);
+    Py_VISIT(self->py_call);
+    Py_VISIT(self->perturb);
+    Py_VISIT(self->cell_type);
+    Py_VISIT(self->ts_type);
+    Py_VISIT(self->descrs);
+    return 0;
+}
+
+static int
+Recorder_clear(Recorder *self)
+{
+    Py_CLEAR(self->cells);
+    Py_CLEAR(self->tls);
+    Py_CLEAR(self->thread_state);
+    Py_CLEAR(self->read_miss);
+    Py_CLEAR(self->write_miss);
+    Py_CLEAR(self->py_getitem);
+    Py_CLEAR(self->py_setitem);
+    Py_CLEAR(self->py_call);
+    Py_CLEAR(self->perturb);
+    Py_CLEAR(self->cell_type);
+    Py_CLEAR(self->ts_type);
+    Py_CLEAR(self->descrs);
+    return 0;
+}
+
+static void
+Recorder_dealloc(Recorder *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    Recorder_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+/* The PyMemberDef of slot `name` of `type` (borrowed from a descriptor kept in `keep`). */
+static PyMemberDef *
+member_of(PyObject *type, const char *name, PyObject *keep)
+{
+    PyObject *descr = PyObject_GetAttrString(type, name);
+    int rc;
+    if (descr == NULL) {
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(descr, &PyMemberDescr_Type)) {
+        PyErr_Format(PyExc_TypeError, "%R.%s is not a __slots__ member", type, name);
+        Py_DECREF(descr);
+        return NULL;
+    }
+    rc = PyList_Append(keep, descr);
+    Py_DECREF(descr);
+    return rc < 0 ? NULL : ((PyMemberDescrObject *)descr)->d_member;
+}
+
+static PyObject *
+Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"cells", "tls", "thread_state", "read_miss", "write_miss", "getitem", "setitem",
+                             "call", "perturb", "python_mode", "item_kind", "size_kind", "guard_flag",
+                             "flags_index", "cell_type", "ts_type", NULL};
+    PyObject *cells, *tls, *ts_fn, *rmiss, *wmiss, *gi, *si, *call, *perturb, *cell_type, *ts_type;
+    int python_mode;
+    long item_kind, size_kind, guard_flag, flags_index;
+    Recorder *self;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOOOOOOpllllO!O!:Recorder", kwlist, &PyDict_Type, &cells,
+                                     &tls, &ts_fn, &rmiss, &wmiss, &gi, &si, &call, &perturb, &python_mode,
+                                     &item_kind, &size_kind, &guard_flag, &flags_index, &PyType_Type,
+                                     &cell_type, &PyType_Type, &ts_type)) {
+        return NULL;
+    }
+    self = (Recorder *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->cells = Py_NewRef(cells);
+    self->tls = Py_NewRef(tls);
+    self->thread_state = Py_NewRef(ts_fn);
+    self->read_miss = Py_NewRef(rmiss);
+    self->write_miss = Py_NewRef(wmiss);
+    self->py_getitem = Py_NewRef(gi);
+    self->py_setitem = Py_NewRef(si);
+    self->py_call = Py_NewRef(call);
+    self->perturb = Py_NewRef(perturb);
+    self->python_mode = python_mode;
+    self->item_kind = item_kind;
+    self->size_kind = size_kind;
+    self->guard_flag = guard_flag;
+    self->flags_index = flags_index;
+    self->cell_type = Py_NewRef(cell_type);
+    self->ts_type = Py_NewRef(ts_type);
+    self->descrs = PyList_New(0);
+    if (self->descrs == NULL
+        || (self->m_r = member_of(cell_type, "r", self->descrs)) == NULL
+        || (self->m_w = member_of(cell_type, "w", self->descrs)) == NULL
+        || (self->m_m = member_of(cell_type, "m", self->descrs)) == NULL
+        || (self->m_rs = member_of(cell_type, "rs", self->descrs)) == NULL
+        || (self->m_rsite = member_of(cell_type, "rsite", self->descrs)) == NULL
+        || (self->m_epoch = member_of(ts_type, "epoch", self->descrs)) == NULL
+        || (self->m_tid = member_of(ts_type, "tid", self->descrs)) == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static PyMethodDef Recorder_methods[] = {
+    {"read", (PyCFunction)(void (*)(void))Recorder_read, METH_FASTCALL,
+     "read(kind, container, key, site): before a load of the location."},
+    {"write", (PyCFunction)(void (*)(void))Recorder_write, METH_FASTCALL,
+     "write(kind, container, key, site): before a store or delete of the location."},
+    {"getitem", (PyCFunction)(void (*)(void))Recorder_getitem, METH_FASTCALL,
+     "getitem(container, key, site): before container[key] is loaded."},
+    {"setitem", (PyCFunction)(void (*)(void))Recorder_setitem, METH_FASTCALL,
+     "setitem(container, key, site): before container[key] = value."},
+    {"call", (PyCFunction)(void (*)(void))Recorder_call, METH_FASTCALL | METH_KEYWORDS,
+     "call(func, site, *args, **kwargs): func(*args, **kwargs), recording what it accesses."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot Recorder_slots[] = {
+    {Py_tp_doc, "The same-epoch fast paths of one detector's recorders (see access.py)."},
+    {Py_tp_new, Recorder_new},
+    {Py_tp_dealloc, Recorder_dealloc},
+    {Py_tp_traverse, Recorder_traverse},
+    {Py_tp_clear, Recorder_clear},
+    {Py_tp_methods, Recorder_methods},
+    {0, NULL},
+};
+
+static PyType_Spec Recorder_spec = {
+    "racefree.detector._speedups.Recorder",
+    sizeof(Recorder),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    Recorder_slots,
+};
+
+static int
+speedups_exec(PyObject *module)
+{
+#define INTERN(var, text)                                   \
+    if ((var) == NULL && ((var) = PyUnicode_InternFromString(text)) == NULL) \
+        return -1;
+    INTERN(s_ts, "ts")
+    INTERN(s_epoch, "epoch")
+    INTERN(s_tid, "tid")
+    INTERN(s_r, "r")
+    INTERN(s_w, "w")
+    INTERN(s_m, "m")
+    INTERN(s_rs, "rs")
+    INTERN(s_rsite, "rsite")
+#undef INTERN
+    RecorderType = (PyTypeObject *)PyType_FromSpec(&Recorder_spec);
+    if (RecorderType == NULL) {
+        return -1;
+    }
+    if (PyModule_AddObjectRef(module, "Recorder", (PyObject *)RecorderType) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static PyModuleDef_Slot speedups_slots[] = {
+    {Py_mod_exec, speedups_exec},
+#ifdef Py_mod_multiple_interpreters
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+#endif
+    {0, NULL},
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT,
+    "racefree.detector._speedups",
+    "The detector's same-epoch fast paths in C (optional; access.py is the reference).",
+    0,
+    NULL,
+    speedups_slots,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    return PyModuleDef_Init(&speedups_module);
+}

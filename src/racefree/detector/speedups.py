@@ -1,0 +1,90 @@
+"""Which implementation answers the per-access fast path: the C one or the pure-Python reference.
+
+The C extension :mod:`racefree.detector._speedups` is built when racefree is
+installed with a C compiler at hand; it is optional (like coverage.py's C
+tracer), and :mod:`racefree.detector.access` stays the reference that every
+decision goes through: the C code only returns early when this thread already
+recorded the access at its present epoch, and hands everything else to the
+Python "miss" functions.
+
+``RACEFREE_DETECTOR_BACKEND`` picks one: ``c`` (an error if it is not built),
+``python``, or unset / ``auto`` for C when it is built.  :func:`choose` says
+which one and why, so a fallback is never silent (``Detector.statistics()``
+carries it, ``racefree --version`` prints it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from racefree.detector.clocks import ThreadState
+from racefree.detector.events import F_GUARD, ITEM, S_FLAGS, SIZE
+from racefree.detector.shadow import Cell
+
+if TYPE_CHECKING:
+    from racefree.detector.access import Recorders
+    from racefree.detector.engine import Detector
+
+ENV = "RACEFREE_DETECTOR_BACKEND"
+BACKENDS = ("auto", "c", "python")
+
+
+class BackendError(ValueError):
+    """``RACEFREE_DETECTOR_BACKEND`` asks for something this installation cannot give."""
+
+
+def _load() -> tuple[Any, str]:
+    try:
+        from racefree.detector import _speedups  # type: ignore[attr-defined]
+    except ImportError as exc:
+        return None, f"the C extension is not built ({exc})"
+    return _speedups, ""
+
+
+def choose() -> tuple[str, str]:
+    """``(backend, why)``: ``("c", ...)`` or ``("python", ...)``; BackendError for a bad setting."""
+    wanted = os.environ.get(ENV, "").strip().lower() or "auto"
+    if wanted not in BACKENDS:
+        raise BackendError(f"{ENV}={wanted!r}: expected one of {', '.join(BACKENDS)}")
+    if wanted == "python":
+        return "python", f"{ENV}=python"
+    module, why = _load()
+    if module is None:
+        if wanted == "c":
+            raise BackendError(f"{ENV}=c, but {why}")
+        return "python", why
+    return "c", "C fast path built" if wanted == "auto" else f"{ENV}=c"
+
+
+def accelerate(
+    det: Detector, rec: Recorders, build_containers: Callable[..., dict[str, Callable[..., Any]]]
+) -> dict[str, Callable[..., Any]]:
+    """The runtime functions for `det` on its backend (``det.backend``, from :func:`choose`).
+
+    `build_containers(read, write, iterated)` is :func:`racefree.detector.containers.build`.
+    """
+    if det.backend == "python":
+        return build_containers(rec.read, rec.write, rec.iterated)
+    module, why = _load()
+    if module is None:
+        raise BackendError(f"the C fast path was chosen, but {why}")
+
+    def recorder(py: dict[str, Callable[..., Any]] | None) -> Any:
+        return module.Recorder(
+            cells=det.shadow.cells, tls=det.tls, thread_state=det.thread_state,
+            read_miss=rec.read_miss, write_miss=rec.write_miss,
+            getitem=py["getitem"] if py else None, setitem=py["setitem"] if py else None,
+            call=py["call"] if py else None, perturb=det.perturb, python_mode=det.mode == "python",
+            item_kind=ITEM, size_kind=SIZE, guard_flag=F_GUARD, flags_index=S_FLAGS,
+            cell_type=Cell, ts_type=ThreadState,
+        )
+
+    # the containers' Python paths (methods, lists, sets...) record through the C read/write too
+    first = recorder(None)
+    functions = build_containers(first.read, first.write, rec.iterated)
+    fast = recorder(functions)
+    functions.update(read=fast.read, write=fast.write, getitem=fast.getitem, setitem=fast.setitem,
+                     call=fast.call)
+    return functions
