@@ -144,7 +144,8 @@ def test_rules_are_stable_and_indexed(tmp_path: Path) -> None:
     doc = to_sarif(races, "strict", "9.9", base=tmp_path)
     driver = doc["runs"][0]["tool"]["driver"]
     assert (driver["name"], driver["version"]) == ("racefree", "9.9")
-    assert [r["id"] for r in driver["rules"]] == ["data-race", "lost-update", "check-then-act", "iteration"]
+    assert [r["id"] for r in driver["rules"]] == ["data-race", "lost-update", "check-then-act", "iteration",
+                                                  "lock-order-inversion"]
     for result in doc["runs"][0]["results"]:
         assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
 
