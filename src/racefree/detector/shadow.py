@@ -3,9 +3,10 @@
 Invariants (true with and without the GIL):
 
 * ``Shadow.cells`` maps ``(id(container), key)`` (``(id(container),)`` for a
-  SIZE location) to a Cell.  A cell keeps its container alive (or, for objects
-  that support weak references, a weak reference checked before any cross-thread
-  comparison), so an ``id`` is never confused with a later object's.
+  SIZE location) to a Cell.  A cell reaches its container through a weak
+  reference or a :class:`_Hold` (below), checked before any comparison, so an
+  ``id`` is never confused with a later object's; only GLOBAL cells hold their
+  namespace (a module's dict) directly.
 * Cells are created with ``dict.setdefault`` (one winner per location, atomic on
   both builds) and evicted oldest-first under ``Shadow.lock`` when there are
   more than ``history_size`` of them; an evicted location starts over with no
@@ -17,10 +18,17 @@ Invariants (true with and without the GIL):
   callback removes the cell when the container dies (the object can never be
   accessed again, and no other object can have its id before that callback has
   run), so dead objects do not fill the history.
-* Containers held strongly are listed in ``Shadow.anchors``; every
-  ``SWEEP_EVERY`` new ones, the youngest that only the shadow still references
-  (``sys.getrefcount``) are forgotten, so temporaries do not outlive the program's
-  use of them.
+* A container without weak references (dict, list...) is held by one
+  :class:`_Hold` per container, shared by its cells, which call it like a weak
+  reference; only the hold references the container.  The newest holds are
+  listed in ``Shadow.anchors`` (at most ``ANCHORS_KEPT``, each remembering at
+  most ``HOLD_KEYS`` cell keys); every ``SWEEP_EVERY`` new cells, a young hold
+  whose container only it still references (``sys.getrefcount``) lets go of it
+  and its remembered cells are removed, so temporaries do not outlive the
+  program's use of them.  A released hold's other cells are dead: found again
+  (the id reused), they are replaced like a dead weak reference's; otherwise
+  evicted in turn.  No bookkeeping grows with the number of keys a container
+  ever had.
 * ATTR of a module object is that module's GLOBAL: both keys map to one cell.
   Attributes of ``threading.local`` objects and items of immutable containers get
   a cell with ``off`` set: never checked, never reported.
@@ -41,6 +49,8 @@ from racefree.detector.events import ATTR, CELL, GLOBAL, ITEM, S_TEXT, SIZE
 _allocate_lock = _thread.allocate_lock
 _getrefcount = sys.getrefcount
 SWEEP_EVERY = 4096
+ANCHORS_KEPT = 2 * SWEEP_EVERY  # holds the sweep can still look at; older ones are only held by their cells
+HOLD_KEYS = 32  # cell keys a hold remembers for removal; a bigger container's cells wait for eviction
 _LOCAL_TYPES: tuple[type, ...] = (_thread._local,)
 try:
     import _threading_local
@@ -61,6 +71,23 @@ class _Ref(weakref.ref):  # type: ignore[type-arg]
     key: Hashable
 
 
+class _Hold:
+    """The strong reference to a container without weak references, shared by its cells.
+
+    Called like a weak reference: the container, or None once the sweep released it.
+    ``keys``: the keys of its cells (None when more than ``HOLD_KEYS``, or no longer swept).
+    """
+
+    __slots__ = ("keys", "obj")
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+        self.keys: list[Hashable] | None = []
+
+    def __call__(self) -> Any:
+        return self.obj
+
+
 class Cell:
     """The access history of one location (FastTrack state plus python-mode extras).
 
@@ -77,10 +104,10 @@ class Cell:
 
     def __init__(
         self, kind: int, container: Any, key: Any, text: str, weak: bool, off: bool, owner: int,
-        ref: weakref.ref[Any] | None = None,
+        ref: weakref.ref[Any] | _Hold | None = None,
     ) -> None:
         self.kind = kind
-        # `ref`: the weak reference to use (one with a death callback), else a plain one
+        # `ref`: the weak reference (one with a death callback) or _Hold to use, else a plain one
         self.container = (ref if ref is not None else weakref.ref(container)) if weak else container
         self.weak = weak
         self.key = key
@@ -169,10 +196,10 @@ class Shadow:
         self.lock = _allocate_lock()  # guards eviction and sweeping (taken without blocking)
         self.evicted = 0
         self.swept = 0
-        # id(container) -> keys of the cells that hold it strongly (containers without weak
-        # references: dicts, lists...), newest last; swept young for dead containers
-        self.anchors: dict[int, list[Hashable]] = {}
-        self._created = 0  # strong cells created since the last sweep (approximate)
+        # id(container) -> the _Hold of a container without weak references, newest last;
+        # swept young, then forgotten (see the invariants)
+        self.anchors: dict[int, _Hold] = {}
+        self._created = 0  # held cells created since the last sweep (approximate)
         cells = self.cells
 
         def forget(ref: _Ref) -> None:
@@ -204,31 +231,53 @@ class Shadow:
             k: Hashable = (id(container),)
         else:
             k = (id(container), key)
+        if kind == GLOBAL:  # a module's namespace: held directly, as its ATTR twin is (above)
+            cell = cells.setdefault(k, Cell(GLOBAL, container, key, "", False, False, owner))
+            if cell.owner != owner:
+                cell.shared = True
+            if len(cells) > self.history_size:
+                self._evict()
+            return cell
         off = (kind == ATTR and issubclass(t, _LOCAL_TYPES)) or (
             kind >= ITEM and t in IMMUTABLE
         )
         text = str(site[S_TEXT]) if kind >= ITEM else ""
-        weak = t.__weakrefoffset__ != 0
-        ref = None
-        if weak:
+        ref: _Ref | _Hold
+        if t.__weakrefoffset__ != 0:
             ref = _Ref(container, self._forget)
             ref.key = k
-        new = Cell(kind, container, key, text, weak, off, owner, ref)
+        else:
+            ref = self._hold(container)
+        new = Cell(kind, container, key, text, True, off, owner, ref)
         cell = cells.setdefault(k, new)
         if cell.owner != owner:
             cell.shared = True
-        if cell is new and not weak:
-            try:
-                anchor = self.anchors[id(container)]
-            except KeyError:
-                anchor = self.anchors.setdefault(id(container), [])
-            anchor.append(k)
+        if cell is new and type(ref) is _Hold:
+            keys = ref.keys
+            if keys is not None:
+                if len(keys) < HOLD_KEYS:
+                    keys.append(k)
+                else:
+                    ref.keys = None  # not a small temporary: its cells wait for eviction
             self._created += 1
             if self._created >= SWEEP_EVERY:
                 self._sweep()
         if len(cells) > self.history_size:
             self._evict()
         return cell
+
+    def _hold(self, container: Any) -> _Hold:
+        """The hold of `container` (a new one unless a listed hold still has it)."""
+        anchors = self.anchors
+        try:  # a subscript, not .get: see access.build
+            hold = anchors[id(container)]
+        except KeyError:
+            hold = None
+        if hold is None or hold.obj is not container:
+            if hold is not None:  # a released hold whose id was reused: the new one is young
+                anchors.pop(id(container), None)
+            hold = anchors[id(container)] = _Hold(container)
+        return hold
 
     def replace(self, cell: Cell, container: Any, key: Any, site: tuple[Any, ...], owner: int) -> Cell:
         """The cell's object died and its id was reused: start the location over."""
@@ -253,11 +302,11 @@ class Shadow:
             self.lock.release()
 
     def _sweep(self) -> None:
-        """Forget the youngest strongly held containers that only the shadow still references.
+        """Release the youngest held containers that only the shadow still references.
 
         A temporary dict or list the program has dropped would otherwise stay
-        alive (and its memory used) until evicted.  Nobody but the shadow can
-        reach such a container, so no later access can need its history.
+        alive (and its memory used) until its cells are evicted.  Nobody but the
+        shadow can reach such a container, so no later access can need its history.
         """
         if not self.lock.acquire(False):
             return
@@ -269,30 +318,28 @@ class Shadow:
             except RuntimeError:  # resized concurrently (free-threaded build)
                 return
             for ident in young:
-                keys = anchors.get(ident)
-                first = cells.get(keys[0]) if keys else None
-                obj = first.container if first is not None and not first.weak else None
-                if obj is None or id(obj) != ident:  # evicted or replaced: nothing to watch
-                    anchors.pop(ident, None)
-                    continue
-                assert keys is not None
-                ours = 0
-                for k in keys:
-                    c = cells.get(k)
-                    if c is not None and c.container is obj:
-                        ours += 1
-                # references: our cells', `obj` here, getrefcount's argument
-                if _getrefcount(obj) - 2 <= ours:
-                    for k in keys:
-                        c = cells.get(k)
-                        if c is not None and c.container is obj:
-                            cells.pop(k, None)
-                            self.swept += 1
-                    anchors.pop(ident, None)
-                obj = first = None
-            while len(anchors) > self.history_size:
                 try:
-                    anchors.pop(next(iter(anchors)))
+                    hold = anchors[ident]
+                except KeyError:
+                    continue
+                obj = hold.obj
+                # references: the hold's, `obj` here, getrefcount's argument
+                if obj is not None and _getrefcount(obj) > 3:
+                    continue
+                hold.obj = obj = None
+                keys, hold.keys = hold.keys, None
+                for k in keys or ():
+                    try:
+                        if cells[k].container is hold:
+                            del cells[k]
+                            self.swept += 1
+                    except KeyError:
+                        pass
+                if anchors.get(ident) is hold:
+                    anchors.pop(ident, None)
+            while len(anchors) > ANCHORS_KEPT:
+                try:
+                    anchors.pop(next(iter(anchors))).keys = None  # never swept again
                 except (StopIteration, KeyError, RuntimeError):
                     break
         finally:
