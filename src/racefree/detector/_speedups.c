@@ -39,7 +39,7 @@ dict_get_ref(PyObject *d, PyObject *key, PyObject **out)
 }
 
 /* Interned attribute names. */
-static PyObject *s_ts, *s_epoch, *s_tid, *s_r, *s_w, *s_m, *s_rs, *s_rsite;
+static PyObject *s_ts, *s_epoch, *s_tid, *s_fast, *s_r, *s_w, *s_m, *s_rs, *s_rsite, *s_container, *s_obj;
 
 typedef struct {
     PyObject_HEAD
@@ -55,8 +55,8 @@ typedef struct {
     int python_mode;
     long item_kind, size_kind, guard_flag, flags_index;
     /* the __slots__ of Cell and ThreadState, read without a type lookup */
-    PyObject *cell_type, *ts_type, *descrs;
-    PyMemberDef *m_r, *m_w, *m_m, *m_rs, *m_rsite, *m_epoch, *m_tid;
+    PyObject *cell_type, *ts_type, *hold_type, *descrs;
+    PyMemberDef *m_r, *m_w, *m_m, *m_rs, *m_rsite, *m_container, *m_epoch, *m_tid, *m_fast, *m_obj;
 } Recorder;
 
 static PyTypeObject *RecorderType;
@@ -281,14 +281,221 @@ write_hit(Recorder *self, PyObject *cell, long long e)
     return !(ok && r == e);
 }
 
+/* ------------------------------------------------------------------ lookaside
+ *
+ * Each thread keeps, on its ThreadState (slot `fast`), a small direct-mapped table
+ * of the cells it used last: (container address, key, kind) -> cell.  A repeated
+ * access at the same epoch then costs no key tuple, no hash and no shadow lookup.
+ * Only the owning thread reads or writes its table, so it needs no lock on any
+ * build.  An entry is trusted only while its cell still describes the container
+ * (a weakly held container that died, and whose address was reused, fails that
+ * check); a cell the shadow evicted for its history limit may still answer a
+ * same-epoch repeat from its table, which can hide a race (as eviction itself
+ * can), never invent one.  Any miss goes through the shadow and refreshes the entry.
+ */
+
+#define LA_SIZE 64
+
+typedef struct {
+    PyObject *container;  /* compared by address only; kept alive by the cell when held strongly */
+    PyObject *key;        /* strong */
+    PyObject *cell;       /* strong */
+    long kind;
+} LAEntry;
+
+typedef struct {
+    PyObject_HEAD
+    LAEntry e[LA_SIZE];
+} Lookaside;
+
+static PyTypeObject *LookasideType;
+
+static int
+Lookaside_traverse(Lookaside *self, visitproc visit, void *arg)
+{
+    int i;
+    Py_VISIT(Py_TYPE(self));
+    for (i = 0; i < LA_SIZE; i++) {
+        Py_VISIT(self->e[i].key);
+        Py_VISIT(self->e[i].cell);
+    }
+    return 0;
+}
+
+static int
+Lookaside_clear(Lookaside *self)
+{
+    int i;
+    for (i = 0; i < LA_SIZE; i++) {
+        Py_CLEAR(self->e[i].key);
+        Py_CLEAR(self->e[i].cell);
+        self->e[i].container = NULL;
+    }
+    return 0;
+}
+
+static void
+Lookaside_dealloc(Lookaside *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    Lookaside_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyType_Slot Lookaside_slots[] = {
+    {Py_tp_doc, "One thread's table of recently used shadow cells (see _speedups.c)."},
+    {Py_tp_dealloc, Lookaside_dealloc},
+    {Py_tp_traverse, Lookaside_traverse},
+    {Py_tp_clear, Lookaside_clear},
+    {0, NULL},
+};
+
+static PyType_Spec Lookaside_spec = {
+    "racefree.detector._speedups.Lookaside",
+    sizeof(Lookaside),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    Lookaside_slots,
+};
+
+/* The calling thread's table (new reference), created on first use; NULL, no error, if none can be had. */
+static Lookaside *
+lookaside_of(Recorder *self, PyObject *ts)
+{
+    PyObject *la = TS_GET(self, ts, fast);
+    if (la == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (Py_TYPE(la) == LookasideType) {
+        return (Lookaside *)la;
+    }
+    Py_DECREF(la);
+    la = PyType_GenericAlloc(LookasideType, 0);
+    if (la == NULL || PyObject_SetAttr(ts, s_fast, la) < 0) {
+        PyErr_Clear();
+        Py_XDECREF(la);
+        return NULL;
+    }
+    return (Lookaside *)la;
+}
+
+static LAEntry *
+la_entry(Lookaside *la, PyObject *container, PyObject *key, long kind)
+{
+    size_t h = ((size_t)container >> 4) ^ (((size_t)key >> 4) * 31u) ^ (size_t)kind;
+    return &la->e[(h ^ (h >> 6)) & (LA_SIZE - 1)];
+}
+
+/* Whether `a` and `b` name the same key: the same object, or equal str / int. */
+static int
+same_key(PyObject *a, PyObject *b)
+{
+    if (a == b) {
+        return 1;
+    }
+    if (PyUnicode_CheckExact(a) && PyUnicode_CheckExact(b)) {
+        return PyUnicode_Compare(a, b) == 0;
+    }
+    if (PyLong_CheckExact(a) && PyLong_CheckExact(b)) {
+        int eq = PyObject_RichCompareBool(a, b, Py_EQ);
+        if (eq < 0) {
+            PyErr_Clear();
+            return 0;
+        }
+        return eq;
+    }
+    return 0;
+}
+
+/* Whether `cell` still describes `container` (1), not (0); never raises.  A cell holds
+ * its container directly, through a weak reference, or through a holder object whose
+ * `obj` is the container or None once released (shadow.py's _Hold); anything else is
+ * a "no" and sends the access through the shadow. */
+static int
+cell_holds(Recorder *self, PyObject *cell, PyObject *container)
+{
+    PyObject *held = CELL_GET(self, cell, container);
+    int same;
+    if (held == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (held == container) {
+        same = 1;
+    }
+    else if (PyWeakref_Check(held)) {
+#if PY_VERSION_HEX >= 0x030D0000
+        PyObject *target = NULL;
+        if (PyWeakref_GetRef(held, &target) < 0) {
+            PyErr_Clear();
+        }
+        same = target == container;
+        Py_XDECREF(target);
+#else
+        same = PyWeakref_GET_OBJECT(held) == container;
+#endif
+    }
+    else {
+        PyObject *obj = get_slot(held, self->hold_type, self->m_obj, s_obj);
+        if (obj == NULL) {
+            PyErr_Clear();
+        }
+        same = obj == container;
+        Py_XDECREF(obj);
+    }
+    Py_DECREF(held);
+    return same;
+}
+
+static void
+la_store(LAEntry *ent, PyObject *container, PyObject *key, long kind, PyObject *cell)
+{
+    PyObject *old_key = ent->key, *old_cell = ent->cell;
+    ent->key = Py_NewRef(key);
+    ent->cell = Py_NewRef(cell);
+    ent->container = container;
+    ent->kind = kind;
+    Py_XDECREF(old_key);
+    Py_XDECREF(old_cell);
+}
+
+/* ------------------------------------------------------------------ record */
+
+/* After a hit: a write in stress mode yields here, as the Python recorder does. */
+static int
+after_hit(Recorder *self, int is_write, PyObject *ts)
+{
+    PyObject *res;
+    if (!is_write || self->perturb == Py_None) {
+        return 0;
+    }
+    res = PyObject_CallOneArg(self->perturb, ts);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+static int
+epoch_hit(Recorder *self, int is_write, PyObject *cell, PyObject *ts, long long e, PyObject *site)
+{
+    return is_write ? write_hit(self, cell, e) : read_hit(self, cell, ts, e, site);
+}
+
 /* Record one access: 0 on success, -1 with an exception. */
 static int
 record(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObject *key, PyObject *site)
 {
-    PyObject *ts, *k, *cell = NULL, *e_obj, *res;
-    long long e;
+    PyObject *ts, *k, *cell = NULL, *e_obj, *res, *tried = NULL;
+    Lookaside *la;
+    LAEntry *ent = NULL;
+    long long e = 0;
     long kind_v;
-    int found, hit = 0;
+    int found, hit = 0, have_e;
 
     kind_v = PyLong_AsLong(kind);
     if (kind_v == -1 && PyErr_Occurred()) {
@@ -298,14 +505,44 @@ record(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObje
     if (ts == NULL) {
         return -1;
     }
-    k = location_key(container, key, kind_v == self->size_kind);
-    if (k == NULL) {
+    e_obj = TS_GET(self, ts, epoch);
+    if (e_obj == NULL) {
         Py_DECREF(ts);
         return -1;
     }
-    found = dict_get_ref(self->cells, k, &cell);
-    Py_DECREF(k);
+    have_e = as_ll(e_obj, &e);
+    la = lookaside_of(self, ts);
+    if (la != NULL) {
+        ent = la_entry(la, container, key, kind_v);
+        if (have_e && ent->cell != NULL && ent->container == container && ent->kind == kind_v
+            && same_key(ent->key, key) && cell_holds(self, ent->cell, container)) {
+            tried = Py_NewRef(ent->cell);
+            hit = epoch_hit(self, is_write, tried, ts, e, site);
+            if (hit != 0) {
+                Py_DECREF(tried);
+                Py_DECREF(la);
+                Py_DECREF(e_obj);
+                if (hit < 0 || after_hit(self, is_write, ts) < 0) {
+                    Py_DECREF(ts);
+                    return -1;
+                }
+                Py_DECREF(ts);
+                return 0;
+            }
+        }
+    }
+    k = location_key(container, key, kind_v == self->size_kind);
+    if (k == NULL) {
+        found = -1;
+    }
+    else {
+        found = dict_get_ref(self->cells, k, &cell);
+        Py_DECREF(k);
+    }
     if (found < 0) {
+        Py_XDECREF(tried);
+        Py_XDECREF(la);
+        Py_DECREF(e_obj);
         Py_DECREF(ts);
         if (PyErr_ExceptionMatches(PyExc_TypeError)) {  /* an unhashable key: not a location */
             PyErr_Clear();
@@ -313,35 +550,28 @@ record(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObje
         }
         return -1;
     }
-    e_obj = TS_GET(self, ts, epoch);
-    if (e_obj == NULL) {
+    if (cell != NULL) {
+        if (ent != NULL && ent->cell != cell) {
+            la_store(ent, container, key, kind_v, cell);
+        }
+        if (have_e && cell != tried) {
+            hit = epoch_hit(self, is_write, cell, ts, e, site);
+        }
+    }
+    Py_XDECREF(tried);
+    Py_XDECREF(la);
+    if (hit < 0) {
         Py_XDECREF(cell);
+        Py_DECREF(e_obj);
         Py_DECREF(ts);
         return -1;
-    }
-    if (cell != NULL && as_ll(e_obj, &e)) {
-        hit = is_write ? write_hit(self, cell, e) : read_hit(self, cell, ts, e, site);
-        if (hit < 0) {
-            Py_DECREF(cell);
-            Py_DECREF(e_obj);
-            Py_DECREF(ts);
-            return -1;
-        }
     }
     if (hit) {
         Py_DECREF(cell);
         Py_DECREF(e_obj);
-        if (is_write && self->perturb != Py_None) {
-            res = PyObject_CallOneArg(self->perturb, ts);
-            Py_DECREF(ts);
-            if (res == NULL) {
-                return -1;
-            }
-            Py_DECREF(res);
-            return 0;
-        }
+        hit = after_hit(self, is_write, ts);
         Py_DECREF(ts);
-        return 0;
+        return hit;
     }
     {
         PyObject *args[7] = {cell != NULL ? cell : Py_None, ts, e_obj, kind, container, key, site};
@@ -521,6 +751,7 @@ Recorder_traverse(Recorder *self, visitproc visit, void *arg)
     Py_VISIT(self->perturb);
     Py_VISIT(self->cell_type);
     Py_VISIT(self->ts_type);
+    Py_VISIT(self->hold_type);
     Py_VISIT(self->descrs);
     return 0;
 }
@@ -539,6 +770,7 @@ Recorder_clear(Recorder *self)
     Py_CLEAR(self->perturb);
     Py_CLEAR(self->cell_type);
     Py_CLEAR(self->ts_type);
+    Py_CLEAR(self->hold_type);
     Py_CLEAR(self->descrs);
     return 0;
 }
@@ -577,15 +809,16 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"cells", "tls", "thread_state", "read_miss", "write_miss", "getitem", "setitem",
                              "call", "perturb", "python_mode", "item_kind", "size_kind", "guard_flag",
-                             "flags_index", "cell_type", "ts_type", NULL};
+                             "flags_index", "cell_type", "ts_type", "hold_type", NULL};
     PyObject *cells, *tls, *ts_fn, *rmiss, *wmiss, *gi, *si, *call, *perturb, *cell_type, *ts_type;
+    PyObject *hold_type = Py_None;
     int python_mode;
     long item_kind, size_kind, guard_flag, flags_index;
     Recorder *self;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOOOOOOpllllO!O!:Recorder", kwlist, &PyDict_Type, &cells,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOOOOOOpllllO!O!|O:Recorder", kwlist, &PyDict_Type, &cells,
                                      &tls, &ts_fn, &rmiss, &wmiss, &gi, &si, &call, &perturb, &python_mode,
                                      &item_kind, &size_kind, &guard_flag, &flags_index, &PyType_Type,
-                                     &cell_type, &PyType_Type, &ts_type)) {
+                                     &cell_type, &PyType_Type, &ts_type, &hold_type)) {
         return NULL;
     }
     self = (Recorder *)type->tp_alloc(type, 0);
@@ -608,6 +841,7 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->flags_index = flags_index;
     self->cell_type = Py_NewRef(cell_type);
     self->ts_type = Py_NewRef(ts_type);
+    self->hold_type = Py_NewRef(hold_type);
     self->descrs = PyList_New(0);
     if (self->descrs == NULL
         || (self->m_r = member_of(cell_type, "r", self->descrs)) == NULL
@@ -615,6 +849,9 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         || (self->m_m = member_of(cell_type, "m", self->descrs)) == NULL
         || (self->m_rs = member_of(cell_type, "rs", self->descrs)) == NULL
         || (self->m_rsite = member_of(cell_type, "rsite", self->descrs)) == NULL
+        || (self->m_container = member_of(cell_type, "container", self->descrs)) == NULL
+        || (self->m_fast = member_of(ts_type, "fast", self->descrs)) == NULL
+        || (PyType_Check(hold_type) && (self->m_obj = member_of(hold_type, "obj", self->descrs)) == NULL)
         || (self->m_epoch = member_of(ts_type, "epoch", self->descrs)) == NULL
         || (self->m_tid = member_of(ts_type, "tid", self->descrs)) == NULL) {
         Py_DECREF(self);
@@ -664,12 +901,19 @@ speedups_exec(PyObject *module)
     INTERN(s_ts, "ts")
     INTERN(s_epoch, "epoch")
     INTERN(s_tid, "tid")
+    INTERN(s_fast, "fast")
+    INTERN(s_container, "container")
+    INTERN(s_obj, "obj")
     INTERN(s_r, "r")
     INTERN(s_w, "w")
     INTERN(s_m, "m")
     INTERN(s_rs, "rs")
     INTERN(s_rsite, "rsite")
 #undef INTERN
+    LookasideType = (PyTypeObject *)PyType_FromSpec(&Lookaside_spec);
+    if (LookasideType == NULL) {
+        return -1;
+    }
     RecorderType = (PyTypeObject *)PyType_FromSpec(&Recorder_spec);
     if (RecorderType == NULL) {
         return -1;

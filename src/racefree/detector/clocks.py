@@ -52,7 +52,7 @@ class ThreadState:
     (or all zeros for a thread the detector did not see start).
     """
 
-    __slots__ = ("clock", "created", "epoch", "name", "rng", "thread", "tid", "vc")
+    __slots__ = ("clock", "created", "epoch", "fast", "name", "rng", "thread", "tid", "vc")
 
     def __init__(self, tid: int, vc: list[int], name: str, thread: Any, created: tuple[Frame, ...]) -> None:
         self.tid = tid
@@ -65,6 +65,7 @@ class ThreadState:
         self.thread = thread  # the threading.Thread, for its current name (may be None)
         self.created = created  # where Thread.start() was called, innermost first
         self.rng: random.Random | None = None  # stress mode only
+        self.fast: Any = None  # the C fast path's table of this thread's recent cells (owner thread only)
 
     def tick(self) -> None:
         """Start a new epoch (after a release or an acquire)."""

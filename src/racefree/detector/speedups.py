@@ -7,6 +7,13 @@ decision goes through: the C code only returns early when this thread already
 recorded the access at its present epoch, and hands everything else to the
 Python "miss" functions.
 
+The C code keeps, per thread (on its ThreadState, touched by that thread only),
+a 64-entry table of the cells it used last, so a repeated access at the same
+epoch builds no key and does no shadow lookup.  An entry is used only while its
+cell still holds the container (a dead object's reused address fails that); a
+cell evicted for the history limit may still answer a same-epoch repeat, which
+can hide a race as eviction itself can, never invent one.
+
 ``RACEFREE_DETECTOR_BACKEND`` picks one: ``c`` (an error if it is not built),
 ``python``, or unset / ``auto`` for C when it is built.  :func:`choose` says
 which one and why, so a fallback is never silent (``Detector.statistics()``
@@ -21,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from racefree.detector.clocks import ThreadState
 from racefree.detector.events import F_GUARD, ITEM, S_FLAGS, SIZE
+from racefree.detector import shadow
 from racefree.detector.shadow import Cell
 
 if TYPE_CHECKING:
@@ -79,6 +87,8 @@ def accelerate(
             call=py["call"] if py else None, perturb=det.perturb, python_mode=det.mode == "python",
             item_kind=ITEM, size_kind=SIZE, guard_flag=F_GUARD, flags_index=S_FLAGS,
             cell_type=Cell, ts_type=ThreadState,
+            # a container without weak references is held by one of these (its slot `obj`)
+            hold_type=getattr(shadow, "_Hold", None),
         )
 
     # the containers' Python paths (methods, lists, sets...) record through the C read/write too
