@@ -26,9 +26,9 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from racefree.detector import shadow
 from racefree.detector.clocks import ThreadState
 from racefree.detector.events import F_GUARD, ITEM, S_FLAGS, SIZE
-from racefree.detector import shadow
 from racefree.detector.shadow import Cell
 
 if TYPE_CHECKING:
