@@ -20,11 +20,16 @@ Invariants (true with and without the GIL):
   reader holds a share.
 * Read shares (``_readers`` here, the cells in :class:`_ShardedRWLock`): one
   per share held, by thread; only a thread adds or removes its own.
-* ``_waiting_writers`` / ``_waiting_readers`` count threads blocked in
-  ``acquire_write`` / ``acquire_read``; ``_admitted`` counts readers that were
-  waiting when the last writer released and have neither entered nor given up
-  since (a writer may not claim while it is non-zero); such readers carry a
-  ``generation`` older than ``_generation``.
+* ``_waiting_writers`` counts threads blocked in ``acquire_write`` before
+  their claim; ``_read_waiters`` lists the readers parked in ``acquire_read``,
+  each on a lock of its own.  A reader parks only while a writer holds, claims
+  or waits, and the thread that ends that state (a releasing writer, or the
+  last waiting writer giving up) *admits* every parked reader at once: it adds
+  their read shares itself, then unparks them.  So a batch of readers is in
+  before the next writer can claim -- that writer waits for them to leave --
+  and a woken reader touches no shared lock.  A reader whose timeout expires
+  takes ``_lock`` and leaves the list, unless it was admitted meanwhile (then
+  it holds its share and reports success).
 * Every field is written under ``_lock``, except the read shares on the
   fast paths: in :class:`_GILRWLock` a reader appends its ident *then* checks
   ``_writer``/``_waiting_writers``, and a writer sets those *then* checks
@@ -45,6 +50,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from _queue import Empty, SimpleQueue
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, cast
@@ -106,6 +112,23 @@ class _WriteGuard:
         self._lock.release_write()
 
 
+class _Waiter:
+    """A reader parked until a thread admits it (or its timeout expires).
+
+    It parks on a ``SimpleQueue`` of its own, which the admitting thread puts
+    into: on a free-threaded build a blocked ``threading.Lock.acquire`` first
+    spins through some forty ``sched_yield`` calls, and with dozens of parked
+    readers those yields were most of the run (a ``SimpleQueue.get`` blocks at once).
+    """
+
+    __slots__ = ("admitted", "ident", "park")
+
+    def __init__(self, ident: int) -> None:
+        self.ident = ident
+        self.park: SimpleQueue[None] = SimpleQueue()  # the admitting thread puts None
+        self.admitted = False  # guarded by the RWLock's _lock
+
+
 class RWLock:
     """Many readers or one writer.
 
@@ -116,7 +139,8 @@ class RWLock:
 
     Fairness (phase-fair): once a writer waits, new readers wait behind it; when
     a writer releases, all readers waiting at that moment go in before the next
-    writer.  Neither side can starve the other.
+    writer (the releasing writer hands each its read share).  Neither side can
+    starve the other.  Writers among themselves go in arrival order.
 
     Re-entrancy: a thread that holds a read share may take another (it does not
     wait, even behind a waiting writer — otherwise it would deadlock).  Anything
@@ -134,27 +158,28 @@ class RWLock:
     Cost: while no writer holds or waits, a reader takes no lock: with the
     GIL, a list append and remove; on a free-threaded build, one atomic add on
     a cell of its own thread for each of acquire and release, so readers on
-    different cores do not serialize.  Writers pay for that: claiming and
-    releasing visit one cell per thread that ever read this lock.
+    different cores do not serialize.  A reader that must wait parks on a lock
+    of its own and is woken already admitted, so a writer's release does not
+    send a crowd of readers through one lock.  Writers pay for the readers'
+    fast path: claiming and releasing visit one cell per thread that ever read
+    this lock.
 
     When not to use it: for short critical sections with few readers a plain
-    ``threading.Lock`` is cheaper; with many writers, writers pay per reader
-    thread; for read-mostly data that is replaced wholesale,
-    :class:`~racefree.sync.Snapshot` lets readers take no lock at all.
+    ``threading.Lock`` is cheaper; when writes are frequent, each write makes
+    every reader that arrives meanwhile block once; for read-mostly data that is
+    replaced wholesale, :class:`~racefree.sync.Snapshot` lets readers take no
+    lock at all.
     """
 
     __slots__ = (
         "__weakref__",
-        "_admitted",
-        "_can_read",
         "_can_write",
         "_drained",
         "_draining",
-        "_generation",
         "_lock",
         "_read_guard",
+        "_read_waiters",
         "_readers",
-        "_waiting_readers",
         "_waiting_writers",
         "_write_guard",
         "_writer",
@@ -162,16 +187,13 @@ class RWLock:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._can_read = threading.Condition(self._lock)
         self._can_write = threading.Condition(self._lock)  # writers waiting to claim
         self._drained = threading.Condition(self._lock)  # the claiming writer waiting for readers to leave
         self._draining = False  # the claiming writer is waiting in _drain
         self._readers: list[int] = []
         self._writer: int | None = None
-        self._waiting_readers = 0
+        self._read_waiters: list[_Waiter] = []  # parked readers, in arrival order
         self._waiting_writers = 0
-        self._admitted = 0
-        self._generation = 0  # bumped by every release_write
         self._read_guard = _ReadGuard(self)
         self._write_guard = _WriteGuard(self)
 
@@ -186,9 +208,9 @@ class RWLock:
         """How many read shares thread ``me`` (the caller) holds."""
         return self._readers.count(me)
 
-    def _add_share(self, me: int) -> None:
-        """Give the calling thread ``me`` one more read share (it has been admitted)."""
-        self._readers.append(me)
+    def _add_share(self, ident: int) -> None:
+        """Give thread ``ident`` (the caller, or a parked reader being admitted) one more read share."""
+        self._readers.append(ident)
 
     def _readers_inside(self) -> bool:
         """Whether any thread holds a read share."""
@@ -212,53 +234,51 @@ class RWLock:
         if self._writer is None and not self._waiting_writers:
             self._readers.append(me)
             lock.release()
-        else:
-            try:
-                if not self._read_slow(me, blocking, timeout):
-                    return False
-            finally:
-                lock.release()
+        elif not self._read_contended(me, blocking, timeout):
+            return False
         hb = _hb.listener
         if hb is not None:
             hb.acquire((self, "write"))
         return True
 
-    def _read_slow(self, me: int, blocking: bool, timeout: float) -> bool:
-        """Under ``_lock``: a writer holds, claims or waits."""
-        if self._writer == me:
-            raise DeadlockError(
-                "acquire_read() by the thread that holds the write lock would deadlock "
-                "(RWLock does not downgrade)"
-            )
-        if self._shares(me):
-            # Re-entrant read: a writer can only be waiting or draining (we hold a
-            # share), and it would wait for us forever if we queued behind it.
-            self._add_share(me)
-            return True
-        return blocking and self._wait_read(me, timeout)
-
-    def _wait_read(self, me: int, timeout: float) -> bool:
-        generation = self._generation
-        deadline = None if timeout is None or timeout < 0 else _monotonic() + timeout
-        self._waiting_readers += 1
+    def _read_contended(self, me: int, blocking: bool, timeout: float | None) -> bool:
+        """Called holding ``_lock`` (and releases it): a writer holds, claims or waits, or did."""
         try:
-            # Blocked while a writer holds or claims, or while writers wait -- unless a
-            # writer released since we started waiting (we are in the admitted batch).
-            while self._writer is not None or (
-                self._waiting_writers and not (self._admitted and generation != self._generation)
-            ):
-                remaining = None if deadline is None else deadline - _monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._can_read.wait(remaining)
-            self._add_share(me)
-            return True
+            if self._writer == me:
+                raise DeadlockError(
+                    "acquire_read() by the thread that holds the write lock would deadlock "
+                    "(RWLock does not downgrade)"
+                )
+            if self._shares(me) or (self._writer is None and not self._waiting_writers):
+                # Re-entrant read: a writer can only be waiting or draining (we hold a
+                # share), and it would wait for us forever if we queued behind it.
+                # Or the writers left since the caller looked: nothing to wait for.
+                self._add_share(me)
+                return True
+            if not blocking:
+                return False
+            waiter = _Waiter(me)
+            self._read_waiters.append(waiter)
         finally:
-            self._waiting_readers -= 1
-            if self._admitted and generation != self._generation:
-                self._admitted -= 1  # entered, or gave up, from the admitted batch
-                if not self._admitted and self._waiting_writers:
-                    self._can_write.notify()  # the batch is in: the next writer may claim
+            self._lock.release()
+        try:
+            waiter.park.get(True, None if timeout is None or timeout < 0 else timeout)
+            return True  # admitted: the releasing thread gave us our share
+        except Empty:
+            pass
+        with self._lock:
+            if waiter.admitted:  # admitted as the timeout expired: we hold the share
+                return True
+            self._read_waiters.remove(waiter)
+            return False
+
+    def _admit_readers(self) -> None:
+        """Under ``_lock``, no writer holding: every parked reader gets its share and wakes, in order."""
+        waiters, self._read_waiters = self._read_waiters, []
+        for waiter in waiters:
+            self._add_share(waiter.ident)
+            waiter.admitted = True
+            waiter.park.put(None)
 
     def release_read(self) -> None:
         """Give back one read share held by the calling thread."""
@@ -274,7 +294,7 @@ class RWLock:
         hb = _hb.listener
         if hb is not None:  # a writer cannot see the release before we unlock
             hb.release((self, "read"))
-        if not readers and self._writer is not None:
+        if not readers and self._draining:
             self._drained.notify()
         lock.release()
 
@@ -292,12 +312,12 @@ class RWLock:
                     "(RWLock does not upgrade; release the read share first)"
                 )
             deadline = None if timeout is None or timeout < 0 else _monotonic() + timeout
-            if self._writer is None and not self._admitted and not self._waiting_writers:
+            if self._writer is None and not self._waiting_writers:
                 self._writer = me  # claim: readers arriving from now on wait
                 self._writers_changed()
             elif not blocking or not self._wait_claim(me, deadline):
                 return False
-            if self._readers_inside() and not self._drain(blocking, deadline):
+            if not self._drain(blocking, deadline):
                 return False
         hb = _hb.listener
         if hb is not None:
@@ -306,11 +326,11 @@ class RWLock:
         return True
 
     def _wait_claim(self, me: int, deadline: float | None) -> bool:
-        """Under ``_lock``: wait for the previous writer and the admitted readers, then claim."""
+        """Under ``_lock``: wait for the writer before us to release, then claim."""
         self._waiting_writers += 1
         self._writers_changed()
         try:
-            while self._writer is not None or self._admitted:
+            while self._writer is not None:
                 remaining = None if deadline is None else deadline - _monotonic()
                 if remaining is not None and remaining <= 0:
                     return False
@@ -324,7 +344,7 @@ class RWLock:
                 self._wake_after_giving_up()
 
     def _drain(self, blocking: bool, deadline: float | None) -> bool:
-        """Under ``_lock``, holding the claim: wait until the readers inside have left."""
+        """Under ``_lock``, holding the claim: wait until the readers inside (the admitted ones too) leave."""
         self._draining = True
         try:
             while self._readers_inside():
@@ -340,10 +360,12 @@ class RWLock:
             self._draining = False
 
     def _wake_after_giving_up(self) -> None:
-        if self._waiting_readers and not self._waiting_writers:
-            self._can_read.notify_all()  # readers were queued behind us
-        elif self._writer is None and not self._admitted and self._waiting_writers:
+        if self._writer is not None:
+            return
+        if self._waiting_writers:
             self._can_write.notify()
+        elif self._read_waiters:
+            self._admit_readers()  # they were queued behind us
 
     def release_write(self) -> None:
         """Give back the write lock held by the calling thread."""
@@ -355,11 +377,9 @@ class RWLock:
                 hb.release((self, "write"))
             self._writer = None
             self._writers_changed()
-            self._generation += 1
-            if self._waiting_readers:
-                self._admitted = self._waiting_readers
-                self._can_read.notify_all()
-            elif self._waiting_writers:
+            if self._read_waiters:
+                self._admit_readers()  # before the next writer, which will wait for them to leave
+            if self._waiting_writers:
                 self._can_write.notify()
 
     # -- context managers and introspection ------------------------------------
@@ -378,7 +398,7 @@ class RWLock:
             return RWLockStatistics(
                 readers=self._reader_threads(),
                 writer=None if self._draining else self._writer,
-                waiting_readers=self._waiting_readers,
+                waiting_readers=len(self._read_waiters),
                 waiting_writers=self._waiting_writers + self._draining,
             )
 
@@ -412,15 +432,16 @@ class _GILRWLock(RWLock):
             if hb is not None:
                 hb.acquire((self, "write"))
             return True
-        with self._lock:
-            if self._writer != me and readers.count(me) > 1:
-                pass  # re-entrant read: keep the provisional share (see RWLock._read_slow)
-            else:
-                readers.remove(me)  # back out, then queue like any reader
-                if not readers and self._writer is not None:
-                    self._drained.notify()
-                if not self._read_slow(me, blocking, timeout):
-                    return False
+        lock = self._lock
+        lock.acquire()
+        if self._writer != me and readers.count(me) > 1:
+            lock.release()  # re-entrant read: keep the provisional share (see RWLock._read_contended)
+        else:
+            readers.remove(me)  # back out, then queue like any reader
+            if not readers and self._draining:
+                self._drained.notify()
+            if not self._read_contended(me, blocking, timeout):
+                return False
         hb = _hb.listener
         if hb is not None:
             hb.acquire((self, "write"))
@@ -440,7 +461,8 @@ class _GILRWLock(RWLock):
             raise LockNotHeldError(_NOT_A_READER) from None
         if self._writer is not None and not readers:
             with self._lock:
-                self._drained.notify()
+                if self._draining:
+                    self._drained.notify()
 
 
 def _make_cell_type(backend: _backend.Backend) -> type[Any]:
@@ -460,6 +482,12 @@ def _make_cell_type(backend: _backend.Backend) -> type[Any]:
     return type(f"_ReaderCell_{base.__name__}", (base,), namespace)
 
 
+# A reader cell holds SHARE * shares + MARK * marked + FLAG * flagged.
+_FLAG = 1  # a writer holds, claims or waits: readers must go through _lock
+_MARK = 2  # the draining writer counted this cell's shares in _pending
+_SHARE = 4  # one read share
+
+
 class _ShardedRWLock(RWLock):
     """:class:`RWLock` for a free-threaded interpreter: readers touch only a cell of their own thread.
 
@@ -471,9 +499,12 @@ class _ShardedRWLock(RWLock):
 
     * Each thread that ever read this lock owns one cell, an
       :class:`~racefree.sync.AtomicInt` (linearizable on every back-end)
-      holding ``2 * shares + flag``: ``shares`` is the number of read shares the
-      owner holds (only the owner changes it), ``flag`` is 1 while a writer
-      holds, claims or waits (only a thread holding ``_lock`` changes it).
+      holding ``4 * shares + 2 * marked + flagged``.  Only the owner changes
+      ``shares``; only a thread holding ``_lock`` changes ``flagged``, which is
+      set while a writer holds, claims or waits; ``marked`` is set by the
+      draining writer (compare-and-swap, under ``_lock``) on each cell that had
+      shares, and cleared by whoever gets there first (compare-and-swap): the
+      owner when its last share goes, or the writer when it gives up.
       ``_local.cell`` is the calling thread's cell; ``_cells`` (guarded by
       ``_lock``) maps thread idents to cells, for writers to visit.
     * ``_flagged`` (guarded by ``_lock``) is the flag that every cell carries;
@@ -490,16 +521,18 @@ class _ShardedRWLock(RWLock):
       fields (a Dekker handshake) is needed; the same atomics also carry the
       happens-before from a writer's release to the reader that enters after
       it, and from a reader's release to the writer that sees its cell empty.
-    * A reader's add that leaves its cell at ``1`` (no shares, flag set) may be
-      the one a draining writer waits for: that reader notifies ``_drained``
-      under ``_lock``.  The writer reads the cells and waits without releasing
-      ``_lock`` in between, so the wake-up cannot be lost.
+    * Draining: ``_pending`` (an AtomicInt, meaningful while a writer drains)
+      counts the marked cells plus one token that the writer holds while it
+      marks.  Each unmarking subtracts one; the unmarking that reaches zero
+      notifies ``_drained`` under ``_lock``.  The writer marks, drops its token
+      and waits without releasing ``_lock`` in between, so the wake-up cannot
+      be lost -- and only the *last* reader out takes ``_lock``, not every one.
     * A cell outlives its thread; a new thread with the same ident takes it
       over if it is empty (a thread that died holding a share keeps the lock
       read-locked, as a ``threading.Lock`` stays locked by a dead thread).
     """
 
-    __slots__ = ("_cells", "_flagged", "_local")
+    __slots__ = ("_cells", "_flagged", "_local", "_pending")
 
     _Cell: type[Any]  # the AtomicInt back-end of the cells (a class attribute, set below)
 
@@ -508,49 +541,86 @@ class _ShardedRWLock(RWLock):
         self._local = threading.local()
         self._cells: dict[int, Any] = {}  # guarded by _lock
         self._flagged = False  # guarded by _lock
+        self._pending = self._Cell(0)
 
     def _new_cell(self) -> Any:
         me = _get_ident()
         with self._lock:
             cells = self._cells
             cell = cells.get(me)
-            if cell is None or cell.load() > 1:
+            if cell is None or cell.load() >= _SHARE:
                 if cell is not None:  # a dead thread's share: keep it, under a key no thread has
                     cells[-len(cells) - 1] = cell
-                cell = cells[me] = self._Cell(int(self._flagged))
+                cell = cells[me] = self._Cell(_FLAG if self._flagged else 0)
         local = self._local
         local.cell = cell
         local.add = cell.add  # bound once: the fast paths make one lookup, not two
         return cell
 
-    def _own_cell(self) -> Any:
-        try:
-            return self._local.cell
-        except AttributeError:
-            return self._new_cell()
-
     # -- read shares, under _lock ----------------------------------------------
 
     def _shares(self, me: int) -> int:
         cell = getattr(self._local, "cell", None)
-        return 0 if cell is None else max(0, cell.load() >> 1)
+        return 0 if cell is None else max(0, cell.load() // _SHARE)
 
-    def _add_share(self, me: int) -> None:
-        self._own_cell().add(2)
+    def _add_share(self, ident: int) -> None:
+        self._cells[ident].add(_SHARE)
 
     def _readers_inside(self) -> bool:
-        return any(cell.load() > 1 for cell in self._cells.values())
+        return any(cell.load() >= _SHARE for cell in self._cells.values())
 
     def _reader_threads(self) -> int:
-        return sum(cell.load() > 1 for cell in self._cells.values())
+        return sum(cell.load() >= _SHARE for cell in self._cells.values())
 
     def _writers_changed(self) -> None:
         flag = self._writer is not None or self._waiting_writers > 0
         if flag != self._flagged:
             self._flagged = flag
-            delta = 1 if flag else -1
+            delta = _FLAG if flag else -_FLAG
             for cell in self._cells.values():
                 cell.add(delta)
+
+    # -- draining --------------------------------------------------------------
+
+    def _drain(self, blocking: bool, deadline: float | None) -> bool:
+        pending = self._pending
+        pending.store(1)  # our token: no reader can bring the count to zero while we mark
+        for cell in self._cells.values():
+            value = cell.load()
+            while value >= _SHARE and not value & _MARK:
+                if cell.compare_and_swap(value, value + _MARK):
+                    pending.add(1)
+                    break
+                value = cell.load()  # the owner came or went, or the flag moved: look again
+        if pending.add(-1) == 0:
+            return True
+        self._draining = True
+        try:
+            while pending.load():
+                remaining = None if deadline is None else deadline - _monotonic()
+                if not blocking or (remaining is not None and remaining <= 0):
+                    for cell in self._cells.values():
+                        self._unmark(cell, notify=False)  # leave no mark for the next writer
+                    self._writer = None  # give the claim back
+                    self._writers_changed()
+                    self._wake_after_giving_up()
+                    return False
+                self._drained.wait(remaining)
+            return True
+        finally:
+            self._draining = False
+
+    def _unmark(self, cell: Any, notify: bool = True) -> None:
+        """Take ``cell``'s mark back, if it still has one, and count it out of ``_pending``."""
+        value = cell.load()
+        while value & _MARK:
+            if cell.compare_and_swap(value, value - _MARK):
+                if not self._pending.add(-1) and notify:
+                    with self._lock:  # the last reader out: wake the writer
+                        if self._draining:
+                            self._drained.notify()
+                return
+            value = cell.load()
 
     # -- readers ---------------------------------------------------------------
 
@@ -559,9 +629,9 @@ class _ShardedRWLock(RWLock):
             add = self._local.add
         except AttributeError:
             add = self._new_cell().add
-        value = add(2)  # announce a share and read the flag, in one step
-        # In: no writer flagged us, or a re-entrant share (shares >= 2: value >= 4).
-        if not value & 1 or value > 4:
+        value = add(_SHARE)  # announce a share and read the flag, in one step
+        # In: no writer flagged us, or a re-entrant share (two shares or more).
+        if not value & _FLAG or value >= 2 * _SHARE:
             hb = _hb.listener
             if hb is not None:
                 hb.acquire((self, "write"))
@@ -569,16 +639,12 @@ class _ShardedRWLock(RWLock):
         return self._read_flagged(add, blocking, timeout)
 
     def _read_flagged(self, add: Any, blocking: bool, timeout: float) -> bool:
-        """A writer holds, claims or waits: back out, then queue like any reader (RWLock._read_slow)."""
-        lock = self._lock
-        lock.acquire()
-        try:
-            if add(-2) == 1 and self._writer is not None:
-                self._drained.notify()  # a draining writer may have counted our provisional share
-            if not self._read_slow(_get_ident(), blocking, timeout):
-                return False
-        finally:
-            lock.release()
+        """A writer holds, claims or waits: back out, then queue like any reader (RWLock._read_contended)."""
+        if add(-_SHARE) & _MARK:  # the draining writer counted our provisional share
+            self._unmark(self._local.cell)
+        self._lock.acquire()
+        if not self._read_contended(_get_ident(), blocking, timeout):
+            return False
         hb = _hb.listener
         if hb is not None:
             hb.acquire((self, "write"))
@@ -591,18 +657,16 @@ class _ShardedRWLock(RWLock):
             raise LockNotHeldError(_NOT_A_READER) from None
         hb = _hb.listener
         if hb is not None:
-            if self._local.cell.load() < 2:
+            if self._local.cell.load() < _SHARE:
                 raise LockNotHeldError(_NOT_A_READER)
             hb.release((self, "read"))  # before a writer can see the release
-        value = add(-2)
-        if value < 2:  # 0: the last share, no writer; 1: the last share, a writer flagged
-            if value < 0:  # there was no share: undo (a writer never waits on shares < 1)
-                add(2)
+        value = add(-_SHARE)
+        if value < _SHARE:  # that was the last share (or there was none)
+            if value < 0:  # none: undo (a cell without shares is never marked)
+                add(_SHARE)
                 raise LockNotHeldError(_NOT_A_READER)
-            if value:
-                with self._lock:
-                    if self._writer is not None:
-                        self._drained.notify()
+            if value & _MARK:  # a draining writer waits for this cell
+                self._unmark(self._local.cell)
 
 
 _ShardedRWLock._Cell = _make_cell_type(_backend.ACTIVE)
