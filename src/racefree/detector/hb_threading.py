@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 _hooks: Detector | None = None
 _order: LockOrder | None = None  # the started detector's lock-order graph, if it keeps one
+_held: Any = None  # _order.tls: per thread, the tracked locks held (a global: one lookup less)
 
 _allocate_lock = _thread.allocate_lock
 _raw_rlock: Any = threading.RLock
@@ -95,8 +96,15 @@ class Lock:
             if h is not None:
                 h.lock_acquired(self)
                 o = _order
-                if o is not None:
-                    o.acquired(self, _getframe(1), bool(blocking) and timeout < 0)
+                if o is not None:  # inlined LockOrder.acquired: locks are hot
+                    f = _getframe(1)
+                    try:
+                        held = _held.held
+                    except AttributeError:
+                        held = _held.held = []
+                    if held and blocking and timeout < 0:
+                        o.nested(self, held, f)
+                    held.append((self, self._order_epoch, f, f.f_lasti))
         return ok
 
     def release(self) -> None:
@@ -104,8 +112,15 @@ class Lock:
         if h is not None and self._lock.locked():
             h.lock_released(self)
             o = _order
-            if o is not None:
-                o.released(self)
+            if o is not None:  # inlined LockOrder.released
+                try:
+                    held = _held.held
+                except AttributeError:
+                    held = _held.held = []
+                if held and held[-1][0] is self:
+                    del held[-1]
+                else:
+                    o.released(self)
         self._lock.release()
 
     def __enter__(self) -> bool:
@@ -115,7 +130,14 @@ class Lock:
             h.lock_acquired(self)
             o = _order
             if o is not None:
-                o.acquired(self, _getframe(1), True)
+                f = _getframe(1)
+                try:
+                    held = _held.held
+                except AttributeError:
+                    held = _held.held = []
+                if held:
+                    o.nested(self, held, f)
+                held.append((self, self._order_epoch, f, f.f_lasti))
         return ok
 
     def __exit__(self, *exc: object) -> None:
@@ -123,8 +145,15 @@ class Lock:
         if h is not None and self._lock.locked():
             h.lock_released(self)
             o = _order
-            if o is not None:
-                o.released(self)
+            if o is not None:  # inlined LockOrder.released
+                try:
+                    held = _held.held
+                except AttributeError:
+                    held = _held.held = []
+                if held and held[-1][0] is self:
+                    del held[-1]
+                else:
+                    o.released(self)
         self._lock.release()
 
     def locked(self) -> bool:
@@ -192,8 +221,15 @@ class RLock:
             if h is not None:
                 h.lock_acquired(self)
                 o = _order
-                if o is not None:
-                    o.acquired(self, _getframe(1), bool(blocking) and timeout < 0)
+                if o is not None:  # inlined LockOrder.acquired: locks are hot
+                    f = _getframe(1)
+                    try:
+                        held = _held.held
+                    except AttributeError:
+                        held = _held.held = []
+                    if held and blocking and timeout < 0:
+                        o.nested(self, held, f)
+                    held.append((self, self._order_epoch, f, f.f_lasti))
         return ok
 
     def release(self) -> None:
@@ -201,8 +237,15 @@ class RLock:
         if h is not None and self._lock._is_owned():
             h.lock_released(self)
             o = _order
-            if o is not None:
-                o.released(self)
+            if o is not None:  # inlined LockOrder.released
+                try:
+                    held = _held.held
+                except AttributeError:
+                    held = _held.held = []
+                if held and held[-1][0] is self:
+                    del held[-1]
+                else:
+                    o.released(self)
         self._lock.release()
 
     def __enter__(self) -> bool:
@@ -212,11 +255,31 @@ class RLock:
             h.lock_acquired(self)
             o = _order
             if o is not None:
-                o.acquired(self, _getframe(1), True)
+                f = _getframe(1)
+                try:
+                    held = _held.held
+                except AttributeError:
+                    held = _held.held = []
+                if held:
+                    o.nested(self, held, f)
+                held.append((self, self._order_epoch, f, f.f_lasti))
         return ok
 
     def __exit__(self, *exc: object) -> None:
-        self.release()
+        h = _hooks
+        if h is not None and self._lock._is_owned():
+            h.lock_released(self)
+            o = _order
+            if o is not None:
+                try:
+                    held = _held.held
+                except AttributeError:
+                    held = _held.held = []
+                if held and held[-1][0] is self:
+                    del held[-1]
+                else:
+                    o.released(self)
+        self._lock.release()
 
     # the Condition protocol
     def _release_save(self) -> Any:
@@ -308,6 +371,20 @@ def _thread_join(self: threading.Thread, timeout: float | None = None) -> None:
 
 
 # ------------------------------------------------------------ Condition, Event
+
+def _condition_enter(self: threading.Condition) -> bool:
+    # the lock's acquisition is the caller's ``with cond:``, not this frame's
+    lock = self._lock  # type: ignore[attr-defined]
+    o = _order
+    if o is None or (type(lock) is not Lock and type(lock) is not RLock):
+        return bool(lock.__enter__())
+    ok = bool(lock._lock.acquire())
+    h = _hooks
+    if h is not None:
+        h.lock_acquired(lock)
+        o.acquired(lock, _getframe(1), True)
+    return ok
+
 
 def _condition_init(self: threading.Condition, lock: Any = None) -> None:
     if lock is None and _hooks is not None and not internal_caller(1):
@@ -401,13 +478,14 @@ def _barrier_release(self: threading.Barrier) -> None:
 
 def install(detector: Detector) -> Patches:
     """Wrap threading for `detector`; returns the patches to restore."""
-    global _hooks, _order
+    global _hooks, _order, _held
     p = Patches()
     for cls, name, fn in (
         (_Thread, "start", _thread_start),
         (_Thread, "_bootstrap_inner", _thread_bootstrap_inner),
         (_Thread, "join", _thread_join),
         (_Condition, "__init__", _condition_init),
+        (_Condition, "__enter__", _condition_enter),
         (_Event, "__init__", _event_init),
         (_Event, "set", _event_set),
         (_Event, "wait", _event_wait),
@@ -430,12 +508,14 @@ def install(detector: Detector) -> Patches:
     p.set(threading, "Lock", Lock)
     p.set(threading, "RLock", RLock)
     _order = getattr(detector, "lock_order", None)
+    _held = _order.tls if _order is not None else None
     _hooks = detector
     return p
 
 
 def uninstall(patches: Patches) -> None:
-    global _hooks, _order
+    global _hooks, _order, _held
     _hooks = None
     _order = None
+    _held = None
     patches.restore()

@@ -56,7 +56,6 @@ import _thread
 import itertools
 import os
 import sys
-import threading
 import weakref
 from collections.abc import Sequence
 from types import FrameType
@@ -73,8 +72,6 @@ __all__ = ["MAX_SEARCH", "LockOrder", "creation_site"]
 MAX_SEARCH = 10_000  # nodes visited by one cycle search (guards can make the search revisit nodes)
 _NO_GUARDS: frozenset[Node] = frozenset()
 _instances: weakref.WeakSet[LockOrder] = weakref.WeakSet()
-
-_THREADING_FILES = frozenset(f for f in (threading.__file__, os.path.abspath(threading.__file__)) if f)
 
 # a held entry: (lock, the lock's epoch when acquired, the acquiring frame, its f_lasti then)
 Entry = tuple[Any, int, FrameType, int]
@@ -138,7 +135,7 @@ class LockOrder:
 
     def __init__(self, detector: Detector | None = None) -> None:
         self.detector = detector
-        self.tls = _thread._local()
+        self.tls = _thread._local()  # .held: see _held (a plain _local: a subclass's reads are slower)
         self.lock = _thread.RLock()
         self._serials = itertools.count(1)
         self._dead: list[Node] = []  # appended by weakref callbacks, purged under lock
@@ -150,24 +147,27 @@ class LockOrder:
 
     # ------------------------------------------------------------------ hot path
 
-    def acquired(self, lock: Any, frame: FrameType, blocking: bool) -> None:
-        """After `lock` was acquired from `frame` (the caller of acquire or ``__enter__``)."""
-        if frame.f_code.co_filename in _THREADING_FILES:  # Condition.__enter__: start at its caller
-            frame = _user_frame(frame)
+    def _held(self) -> list[Entry]:
+        """The calling thread's held list (hb_threading inlines this)."""
         try:
             held: list[Entry] = self.tls.held
         except AttributeError:
             held = self.tls.held = []
+        return held
+
+    def acquired(self, lock: Any, frame: FrameType, blocking: bool) -> None:
+        """After `lock` was acquired from `frame` (the caller of acquire or ``__enter__``).
+
+        :mod:`racefree.detector.hb_threading` inlines this in the tracked locks.
+        """
+        held = self._held()
         if held and blocking:
-            self._nested(lock, held, frame)
+            self.nested(lock, held, frame)
         held.append((lock, lock._order_epoch, frame, frame.f_lasti))
 
     def released(self, lock: Any) -> None:
-        """Before the holder's release of `lock`."""
-        try:
-            held: list[Entry] = self.tls.held
-        except AttributeError:
-            held = self.tls.held = []
+        """Before the holder's release of `lock` (hb_threading inlines the common case: the last entry)."""
+        held = self._held()
         if held:
             if held[-1][0] is lock:
                 del held[-1]
@@ -181,10 +181,7 @@ class LockOrder:
 
     def suspend(self, lock: Any) -> list[Entry]:
         """``Condition.wait`` gives `lock` back (every level of an RLock): its entries, to resume."""
-        try:
-            held: list[Entry] = self.tls.held
-        except AttributeError:
-            return []
+        held = self._held()
         mine = [e for e in held if e[0] is lock]
         if mine:
             held[:] = [e for e in held if e[0] is not lock]
@@ -194,23 +191,22 @@ class LockOrder:
         """``Condition.wait`` took `lock` back: its entries return (no edge: see the module doc)."""
         if not entries:
             return
-        try:
-            held: list[Entry] = self.tls.held
-        except AttributeError:
-            held = self.tls.held = []
+        held = self._held()
         epoch = lock._order_epoch
         held.extend((e[0], epoch, e[2], e[3]) for e in entries)
 
     def held_count(self) -> int:
         """How many acquisitions the calling thread holds (for tests and statistics)."""
-        try:
-            return len(self.tls.held)
-        except AttributeError:
-            return 0
+        return len(self._held())
 
     # ----------------------------------------------------------- nested acquires
 
-    def _nested(self, lock: Any, held: list[Entry], frame: FrameType) -> None:
+    def nested(self, lock: Any, held: list[Entry], frame: FrameType) -> None:
+        """A blocking acquire of `lock` from `frame` while `held` is not empty: add the new edges.
+
+        Runs for every nested acquire, so the common case (edges known, no
+        guards) is a few slot reads and one dict subscript per held lock.
+        """
         stale = False
         for e in held:
             if e[1] != e[0]._order_epoch:
@@ -221,20 +217,22 @@ class LockOrder:
             held[:] = [e for e in held if e[1] == e[0]._order_epoch]
             if not held:
                 return
-        dst = _node_of(lock, self)
+        pair = lock._order_node
+        dst = pair[1] if pair is not None and pair[0] is self else None
         for i, e in enumerate(held):
-            src = _node_of(e[0], self)
-            if src is not None and dst is not None:
-                try:  # a subscript, not ``.get`` (which locks the dict on the free-threaded build)
-                    edge: Edge | None = src.out[dst]
-                except KeyError:
-                    edge = None
-                if edge is not None:
-                    if edge.guards:
-                        self._narrow(edge, held, i)
-                    continue
+            if dst is not None:
+                pair = e[0]._order_node
+                if pair is not None and pair[0] is self:
+                    try:  # a subscript, not ``.get`` (which locks the dict on the free-threaded build)
+                        edge: Edge | None = pair[1].out[dst]
+                    except KeyError:
+                        edge = None
+                    if edge is not None:
+                        if edge.guards:
+                            self._narrow(edge, held, i)
+                        continue
             self._add_edge(held, i, lock, frame)
-            dst = _node_of(lock, self)
+            dst = lock._order_node[1]
 
     def _guards(self, held: list[Entry], i: int) -> frozenset[Node]:
         """The nodes of the locks held before ``held[i]`` (creating them: caller holds lock)."""
@@ -391,13 +389,6 @@ def _path(start: Node, goal: Node, guards: frozenset[Node]) -> list[Edge] | None
             if nxt not in on_path:
                 todo.append((nxt, common & edge.guards, [*path, edge]))
     return None
-
-
-def _user_frame(frame: FrameType) -> FrameType:
-    f: FrameType | None = frame
-    while f is not None and f.f_code.co_filename in _THREADING_FILES:
-        f = f.f_back
-    return frame if f is None else f
 
 
 def _site_frame(site: Any) -> Frame | None:
