@@ -892,6 +892,60 @@ static PyType_Spec Recorder_spec = {
     Recorder_slots,
 };
 
+/* join_into(vc, other): vc := vc ⊔ other, in place (clocks.join_into). */
+static PyObject *
+speedups_join_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *vc, *other, *zero;
+    Py_ssize_t i, n;
+    if (nargs != 2 || !PyList_CheckExact(args[0]) || !PyList_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "join_into(vc, other) takes two lists");
+        return NULL;
+    }
+    vc = args[0];
+    other = args[1];
+    /* A clock is owned by one thread or guarded by the detector's lock, but the list
+     * API below is also safe against concurrent use on the free-threaded build. */
+    n = PyList_Size(other);
+    zero = PyLong_FromLong(0);
+    if (zero == NULL) {
+        return NULL;
+    }
+    while (PyList_Size(vc) < n) {
+        if (PyList_Append(vc, zero) < 0) {
+            Py_DECREF(zero);
+            return NULL;
+        }
+    }
+    Py_DECREF(zero);
+    for (i = 0; i < n; i++) {
+        PyObject *o = PySequence_GetItem(other, i), *v;
+        int bigger;
+        if (o == NULL) {
+            return NULL;
+        }
+        v = PySequence_GetItem(vc, i);
+        if (v == NULL) {
+            Py_DECREF(o);
+            return NULL;
+        }
+        bigger = PyObject_RichCompareBool(o, v, Py_GT);
+        Py_DECREF(v);
+        if (bigger < 0 || (bigger && PyList_SetItem(vc, i, Py_NewRef(o)) < 0)) {
+            Py_DECREF(o);
+            return NULL;
+        }
+        Py_DECREF(o);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef speedups_functions[] = {
+    {"join_into", (PyCFunction)(void (*)(void))speedups_join_into, METH_FASTCALL,
+     "join_into(vc, other): vc := vc | other (element-wise max), in place."},
+    {NULL, NULL, 0, NULL},
+};
+
 static int
 speedups_exec(PyObject *module)
 {
@@ -940,7 +994,7 @@ static struct PyModuleDef speedups_module = {
     "racefree.detector._speedups",
     "The detector's same-epoch fast paths in C (optional; access.py is the reference).",
     0,
-    NULL,
+    speedups_functions,
     speedups_slots,
 };
 

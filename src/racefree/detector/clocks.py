@@ -28,7 +28,7 @@ MASK = (1 << SHIFT) - 1
 SHARED = -1  # a cell's read epoch when several unordered readers are recorded
 
 
-def join_into(vc: list[int], other: list[int]) -> None:
+def _join_into(vc: list[int], other: list[int]) -> None:
     """``vc := vc ⊔ other`` in place."""
     n = len(other)
     if len(vc) < n:
@@ -37,6 +37,13 @@ def join_into(vc: list[int], other: list[int]) -> None:
         c = other[i]
         if c > vc[i]:
             vc[i] = c
+
+
+join_into = _join_into
+try:  # the C loop when built (a clock has one entry per thread: 100 threads, 100 entries)
+    from racefree.detector._speedups import join_into  # type: ignore[no-redef]
+except ImportError:
+    pass
 
 
 def happened_before(epoch: int, vc: list[int]) -> bool:
@@ -116,6 +123,19 @@ class SyncClock:
         else:
             join_into(self.vc, ts.vc)
             self.last = 0
+        ts.tick()
+
+    def exchange(self, ts: ThreadState) -> None:
+        """Acquire then release as one step (an atomic read-modify-write): caller holds the sync lock.
+
+        After the acquire the thread's clock covers this one, so the release is a
+        plain replacement (and a later acquire by a thread that knows it is cheap).
+        """
+        vc = self.vc
+        if vc is not None and not (self.last and happened_before(self.last, ts.vc)):
+            join_into(ts.vc, vc)
+        self.vc = ts.vc.copy()
+        self.last = ts.epoch
         ts.tick()
 
     def absorb(self, ts: ThreadState) -> None:

@@ -448,9 +448,7 @@ class Detector:
     def acquire_release(self, key: object) -> None:
         ts = self.thread_state()
         with self._lock:
-            clock = self._key_clock(key)
-            clock.absorb(ts)
-            clock.merge(ts)
+            self._key_clock(key).exchange(ts)
 
 
 def _hashable(key: object) -> bool:

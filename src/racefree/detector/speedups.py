@@ -45,7 +45,7 @@ class BackendError(ValueError):
 
 def _load() -> tuple[Any, str]:
     try:
-        from racefree.detector import _speedups  # type: ignore[attr-defined]
+        from racefree.detector import _speedups
     except ImportError as exc:
         return None, f"the C extension is not built ({exc})"
     return _speedups, ""

@@ -15,8 +15,8 @@ Invariants (true with and without the GIL):
 
 from __future__ import annotations
 
+import _thread
 import reprlib
-import threading
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from racefree.sync import _atomic_py, _backend, _hb
@@ -66,7 +66,7 @@ def reporting_int_type(base: type[Any]) -> type[Any]:
 
         def __init__(self, value: int = 0) -> None:
             base.__init__(self, value)
-            self._hb_lock = threading.Lock()  # makes each operation and its report one step
+            self._hb_lock = _thread.allocate_lock()  # makes each operation and its report one step
 
         def load(self) -> int:
             hb = _hb.listener
@@ -89,9 +89,9 @@ def reporting_int_type(base: type[Any]) -> type[Any]:
             if hb is None:
                 return op(self, *args)
             with self._hb_lock:
-                hb.release(self)
+                # one step under the lock: releasing before or after the operation is the same
+                hb.acquire_release(self)
                 result = op(self, *args)
-                hb.acquire(self)
             return result
 
         def add(self, delta: int) -> int:
@@ -154,7 +154,7 @@ class AtomicRef(Generic[T]):
         self._set = cell.set
         self._swap = cell.get_and_set
         self._cas = cell.compare_and_set
-        self._hb_lock = threading.Lock()  # orders detector reports; unused without a detector
+        self._hb_lock = _thread.allocate_lock()  # orders detector reports; unused without a detector
 
     @classmethod
     def _with_backend(cls, backend: _backend.Backend, obj: Any = None) -> AtomicRef[Any]:
@@ -189,9 +189,8 @@ class AtomicRef(Generic[T]):
         if hb is None:
             return self._swap(obj)  # type: ignore[no-any-return]
         with self._hb_lock:
-            hb.release(self)
+            hb.acquire_release(self)
             old = self._swap(obj)
-            hb.acquire(self)
         return old  # type: ignore[no-any-return]
 
     def compare_and_swap(self, expected: T | None, new: T | None) -> bool:
@@ -200,9 +199,8 @@ class AtomicRef(Generic[T]):
         if hb is None:
             return self._cas(expected, new)
         with self._hb_lock:
-            hb.release(self)
+            hb.acquire_release(self)
             done = self._cas(expected, new)
-            hb.acquire(self)
         return done
 
     @property

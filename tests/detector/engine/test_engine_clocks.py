@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
+from racefree.detector import clocks
 from racefree.detector.clocks import SHIFT, SyncClock, ThreadState, happened_before, join_into
 
 
@@ -49,3 +53,55 @@ def test_merge_accumulates_releases() -> None:
     ev.merge(b)
     ev.absorb(c)
     assert happened_before(ea, c.vc) and happened_before(eb, c.vc)
+
+
+vcs = st.lists(st.integers(min_value=0, max_value=1 << 40), max_size=12)
+
+
+@given(vcs, vcs)
+def test_join_into_matches_the_pointwise_max(a: list[int], b: list[int]) -> None:
+    n = max(len(a), len(b))
+    expected = [max(x, y) for x, y in zip(a + [0] * (n - len(a)), b + [0] * (n - len(b)))]
+    for join in (join_into, clocks._join_into):  # the active one (C when built) and the Python one
+        got = list(a)
+        join(got, b)
+        assert got == expected
+
+
+@given(st.integers(min_value=0, max_value=5), vcs, vcs, st.booleans())
+def test_exchange_is_absorb_then_merge(tid: int, mine: list[int], published: list[int], empty: bool) -> None:
+    # reachable states only: another thread never knows more of this thread's clock than the
+    # thread itself, and knowing the publisher's clock means having joined what it published
+    # (so this thread has not heard from the publisher at all here)
+    published = [0 if i == tid else c for i, c in enumerate(published)]
+    mine = [0 if i == tid + 1 else c for i, c in enumerate(mine)]
+
+    def pair() -> tuple[ThreadState, SyncClock]:
+        t = ts(tid, list(mine))
+        clock = SyncClock(1)
+        if not empty:
+            clock.merge(ts(tid + 1, list(published)))
+        return t, clock
+
+    t1, c1 = pair()
+    c1.exchange(t1)
+    t2, c2 = pair()
+    c2.absorb(t2)
+    c2.merge(t2)
+    def known(vc: list[int]) -> list[int]:  # trailing zeros say nothing
+        vc = [0 if i == tid else c for i, c in enumerate(vc)]
+        while vc and vc[-1] == 0:
+            vc.pop()
+        return vc
+
+    assert known(t1.vc) == known(t2.vc)  # the thread learns the same
+    assert c1.vc is not None and c2.vc is not None
+    assert known(c1.vc) == known(c2.vc)  # the clock publishes the same (its own entry ticks apart)
+    assert c1.last == (c1.vc[tid] << SHIFT) | tid  # a plain replacement: the next acquire can skip
+
+
+def test_join_into_rejects_non_lists() -> None:
+    import pytest
+
+    with pytest.raises(TypeError):
+        join_into((1, 2), [3])  # type: ignore[arg-type]
