@@ -173,6 +173,7 @@ class RWLock:
 
     __slots__ = (
         "__weakref__",
+        "_admitted",
         "_can_write",
         "_drained",
         "_draining",
@@ -193,6 +194,7 @@ class RWLock:
         self._readers: list[int] = []
         self._writer: int | None = None
         self._read_waiters: list[_Waiter] = []  # parked readers, in arrival order
+        self._admitted: list[_Waiter] = []  # admitted, to be unparked once _lock is released
         self._waiting_writers = 0
         self._read_guard = _ReadGuard(self)
         self._write_guard = _WriteGuard(self)
@@ -241,8 +243,13 @@ class RWLock:
             hb.acquire((self, "write"))
         return True
 
-    def _read_contended(self, me: int, blocking: bool, timeout: float | None) -> bool:
-        """Called holding ``_lock`` (and releases it): a writer holds, claims or waits, or did."""
+    def _read_contended(
+        self, me: int, blocking: bool, timeout: float | None, waiter: _Waiter | None = None
+    ) -> bool:
+        """Called holding ``_lock`` (and releases it): a writer holds, claims or waits, or did.
+
+        ``waiter``: one made before taking ``_lock``, to hold it for less time.
+        """
         try:
             if self._writer == me:
                 raise DeadlockError(
@@ -257,7 +264,8 @@ class RWLock:
                 return True
             if not blocking:
                 return False
-            waiter = _Waiter(me)
+            if waiter is None:
+                waiter = _Waiter(me)
             self._read_waiters.append(waiter)
         finally:
             self._lock.release()
@@ -273,11 +281,21 @@ class RWLock:
             return False
 
     def _admit_readers(self) -> None:
-        """Under ``_lock``, no writer holding: every parked reader gets its share and wakes, in order."""
+        """Under ``_lock``, no writer holding: every parked reader gets its share, in arrival order.
+
+        They are woken by :meth:`_unpark` once ``_lock`` is released, so that a
+        reader that wakes, reads and comes back does not find the lock still
+        held by the thread that is admitting the rest of its batch.
+        """
         waiters, self._read_waiters = self._read_waiters, []
         for waiter in waiters:
             self._add_share(waiter.ident)
             waiter.admitted = True
+        self._admitted.extend(waiters)
+
+    def _unpark(self, admitted: list[_Waiter]) -> None:
+        """Wake readers admitted under ``_lock`` (called after releasing it)."""
+        for waiter in admitted:
             waiter.park.put(None)
 
     def release_read(self) -> None:
@@ -302,28 +320,39 @@ class RWLock:
 
     def acquire_write(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Take the write lock; False if ``timeout`` expired (or, with ``blocking=False``, it would block)."""
+        admitted: list[_Waiter] = []
+        try:
+            with self._lock:
+                try:
+                    got = self._acquire_write(blocking, timeout)
+                finally:  # giving up may have admitted the readers queued behind us
+                    admitted, self._admitted = self._admitted, []
+        finally:
+            self._unpark(admitted)
+        if got:
+            hb = _hb.listener
+            if hb is not None:
+                hb.acquire((self, "write"))
+                hb.acquire((self, "read"))
+        return got
+
+    def _acquire_write(self, blocking: bool, timeout: float | None) -> bool:
+        """Under ``_lock``: the checks, the claim and the drain."""
         me = _get_ident()
-        with self._lock:
-            if self._writer == me:
-                raise DeadlockError("acquire_write(): the calling thread already holds the write lock")
-            if self._shares(me):
-                raise DeadlockError(
-                    "acquire_write() by a thread that holds a read share would deadlock "
-                    "(RWLock does not upgrade; release the read share first)"
-                )
-            deadline = None if timeout is None or timeout < 0 else _monotonic() + timeout
-            if self._writer is None and not self._waiting_writers:
-                self._writer = me  # claim: readers arriving from now on wait
-                self._writers_changed()
-            elif not blocking or not self._wait_claim(me, deadline):
-                return False
-            if not self._drain(blocking, deadline):
-                return False
-        hb = _hb.listener
-        if hb is not None:
-            hb.acquire((self, "write"))
-            hb.acquire((self, "read"))
-        return True
+        if self._writer == me:
+            raise DeadlockError("acquire_write(): the calling thread already holds the write lock")
+        if self._shares(me):
+            raise DeadlockError(
+                "acquire_write() by a thread that holds a read share would deadlock "
+                "(RWLock does not upgrade; release the read share first)"
+            )
+        deadline = None if timeout is None or timeout < 0 else _monotonic() + timeout
+        if self._writer is None and not self._waiting_writers:
+            self._writer = me  # claim: readers arriving from now on wait
+            self._writers_changed()
+        elif not blocking or not self._wait_claim(me, deadline):
+            return False
+        return self._drain(blocking, deadline)
 
     def _wait_claim(self, me: int, deadline: float | None) -> bool:
         """Under ``_lock``: wait for the writer before us to release, then claim."""
@@ -381,6 +410,8 @@ class RWLock:
                 self._admit_readers()  # before the next writer, which will wait for them to leave
             if self._waiting_writers:
                 self._can_write.notify()
+            admitted, self._admitted = self._admitted, []
+        self._unpark(admitted)
 
     # -- context managers and introspection ------------------------------------
 
@@ -642,8 +673,10 @@ class _ShardedRWLock(RWLock):
         """A writer holds, claims or waits: back out, then queue like any reader (RWLock._read_contended)."""
         if add(-_SHARE) & _MARK:  # the draining writer counted our provisional share
             self._unmark(self._local.cell)
+        me = _get_ident()
+        waiter = _Waiter(me) if blocking else None
         self._lock.acquire()
-        if not self._read_contended(_get_ident(), blocking, timeout):
+        if not self._read_contended(me, blocking, timeout, waiter):
             return False
         hb = _hb.listener
         if hb is not None:
