@@ -378,3 +378,29 @@ def test_no_detector_frames_in_stacks(detector: Detector) -> None:
     files = {f.file for e in d.edges for f in (*e.held_stack, *e.acquired_stack)}
     assert files == {HERE}, files
     assert sys.modules["racefree.detector.lockorder"].__file__ not in files
+
+
+def test_concurrent_inversions_are_all_counted(detector: Detector) -> None:
+    """Stress: 6 threads record 60 inversions concurrently (each pair inverted by another thread
+    after a barrier, so nothing deadlocks); one report per cycle of sites, counting every pair."""
+    n_threads, per_thread = 6, 10
+    pairs = [(threading.Lock(), threading.Lock()) for _ in range(n_threads * per_thread)]
+    phase = threading.Barrier(n_threads)
+
+    def work(i: int) -> None:
+        mine = pairs[i * per_thread:(i + 1) * per_thread]
+        theirs = pairs[((i + 1) % n_threads) * per_thread:((i + 1) % n_threads + 1) * per_thread]
+        for x, y in mine:
+            nested(x, y)
+        phase.wait()
+        for x, y in theirs:
+            nested(y, x)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    (d,) = detector.deadlocks()
+    assert d.count == n_threads * per_thread
+    assert detector.internal_errors == 0
