@@ -552,12 +552,15 @@ class _ShardedRWLock(RWLock):
       fields (a Dekker handshake) is needed; the same atomics also carry the
       happens-before from a writer's release to the reader that enters after
       it, and from a reader's release to the writer that sees its cell empty.
-    * Draining: ``_pending`` (an AtomicInt, meaningful while a writer drains)
-      counts the marked cells plus one token that the writer holds while it
-      marks.  Each unmarking subtracts one; the unmarking that reaches zero
-      notifies ``_drained`` under ``_lock``.  The writer marks, drops its token
-      and waits without releasing ``_lock`` in between, so the wake-up cannot
-      be lost -- and only the *last* reader out takes ``_lock``, not every one.
+    * Draining: ``_pending`` (an AtomicInt) counts the marked cells, plus the
+      unmarkings whose compare-and-swap is done but whose decrement is not yet,
+      plus one token that the draining writer holds while it marks.  It is
+      never reset, only added to, so a decrement that arrives late (from a
+      writer that gave up) cannot cancel a later writer's mark.  The unmarking
+      that reaches zero notifies ``_drained`` under ``_lock``; the writer marks,
+      drops its token and waits for zero without releasing ``_lock`` in
+      between, so the wake-up cannot be lost -- and only the *last* reader out
+      takes ``_lock``, not every one.
     * A cell outlives its thread; a new thread with the same ident takes it
       over if it is empty (a thread that died holding a share keeps the lock
       read-locked, as a ``threading.Lock`` stays locked by a dead thread).
@@ -615,7 +618,7 @@ class _ShardedRWLock(RWLock):
 
     def _drain(self, blocking: bool, deadline: float | None) -> bool:
         pending = self._pending
-        pending.store(1)  # our token: no reader can bring the count to zero while we mark
+        pending.add(1)  # our token: no reader can bring the count to zero while we mark
         for cell in self._cells.values():
             value = cell.load()
             while value >= _SHARE and not value & _MARK:
