@@ -40,6 +40,8 @@ dict_get_ref(PyObject *d, PyObject *key, PyObject **out)
 
 /* Interned attribute names. */
 static PyObject *s_ts, *s_epoch, *s_tid, *s_fast, *s_r, *s_w, *s_m, *s_rs, *s_rsite, *s_container, *s_obj;
+static PyObject *s_ri, *s_wi, *s_mi, *s_g, *s_it, *s_off, *s_shared, *s_owner, *s_kind, *s_vc;
+static PyObject *s_acquire, *s_release;
 
 typedef struct {
     PyObject_HEAD
@@ -57,6 +59,12 @@ typedef struct {
     /* the __slots__ of Cell and ThreadState, read without a type lookup */
     PyObject *cell_type, *ts_type, *hold_type, *descrs;
     PyMemberDef *m_r, *m_w, *m_m, *m_rs, *m_rsite, *m_container, *m_epoch, *m_tid, *m_fast, *m_obj;
+    /* the no-race slow path (see "slow path" below) */
+    PyMemberDef *m_ri, *m_wi, *m_mi, *m_g, *m_it, *m_off, *m_shared, *m_owner, *m_kind, *m_vc;
+    PyObject *stripes;       /* list of the detector's private RLocks, by cell */
+    PyObject *capture;       /* () -> the caller's stack (stacks.capture_outside_site) */
+    long shift, iteration_flag, file_index, func_index;
+    long long mask;
 } Recorder;
 
 static PyTypeObject *RecorderType;
@@ -279,6 +287,403 @@ write_hit(Recorder *self, PyObject *cell, long long e)
         return -1;
     }
     return !(ok && r == e);
+}
+
+/* ------------------------------------------------------------------ slow path
+ *
+ * A miss on a known cell whose outcome is "no race" is also decided here, with the
+ * rules of access.py (record_read, python_read_slow, python_write_slow,
+ * strict_read_slow, strict_write_slow), under the same stripe lock.  Whenever those
+ * rules would report a race, or need a table (read-shared readers, guard reads,
+ * iterations), this code changes nothing and returns 0: the Python slow path then
+ * does the whole access, so every report is made, and every table kept, in Python.
+ */
+
+static int cell_holds(Recorder *self, PyObject *cell, PyObject *container);
+
+#define CELL_SET(self, cell, field, value) set_slot((cell), (self)->cell_type, (self)->m_##field, s_##field, (value))
+
+static int
+set_slot(PyObject *obj, PyObject *type, PyMemberDef *member, PyObject *name, PyObject *value)
+{
+    if ((PyObject *)Py_TYPE(obj) == type) {
+        return PyMember_SetOne((char *)obj, member, value);
+    }
+    return PyObject_SetAttr(obj, name, value);
+}
+
+/* The calling thread's view for ordering checks. */
+typedef struct {
+    PyObject *ts;
+    long long tid;
+    PyObject *vc;  /* strong; written only by the calling thread itself */
+} TSView;
+
+/* access.unordered: 1 unordered, 0 ordered, -1 cannot tell (punt). */
+static int
+unordered(Recorder *self, long long epoch, TSView *v)
+{
+    long long t = epoch & self->mask, c;
+    Py_ssize_t n;
+    PyObject *item;
+    int ok;
+    if (t == v->tid) {
+        return 0;
+    }
+    n = PyList_GET_SIZE(v->vc);
+    if (t >= n) {
+        return 1;
+    }
+    item = PySequence_GetItem(v->vc, (Py_ssize_t)t);
+    ok = slot_ll(item, &c);
+    if (ok <= 0) {
+        PyErr_Clear();
+        return -1;
+    }
+    return (epoch >> self->shift) > c;
+}
+
+/* access.info_for (new reference). */
+static PyObject *
+info_for(Recorder *self, PyObject *ts, PyObject *site, PyObject *old, int shared)
+{
+    PyObject *stack, *info;
+    if (old != NULL && PyTuple_CheckExact(old) && PyTuple_GET_SIZE(old) >= 3 && PyTuple_GET_ITEM(old, 0) == ts
+        && PyTuple_GET_ITEM(old, 1) == site && (PyTuple_GET_ITEM(old, 2) != Py_None || !shared)) {
+        return Py_NewRef(old);
+    }
+    stack = shared ? PyObject_CallNoArgs(self->capture) : Py_NewRef(Py_None);
+    if (stack == NULL) {
+        return NULL;
+    }
+    info = PyTuple_Pack(3, ts, site, stack);
+    Py_DECREF(stack);
+    return info;
+}
+
+static int
+truthy_slot(PyObject *v)
+{
+    int t;
+    if (v == NULL) {
+        return -1;
+    }
+    t = v != Py_None && PyObject_IsTrue(v);
+    Py_DECREF(v);
+    return t;
+}
+
+/* Python's record_read for the case it handles with no table: 1 done, 0 punt, -1 error. */
+static int
+plain_read(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, PyObject *site, long flags, int shared)
+{
+    long long r = 0;
+    PyObject *ri, *info;
+    int ok = slot_ll(CELL_GET(self, cell, r), &r), later = 0, rc;
+    if (ok < 0) {
+        return -1;
+    }
+    if (!ok || r == -1) {
+        return 0;
+    }
+    ri = CELL_GET(self, cell, ri);
+    if (ri == NULL) {
+        return -1;
+    }
+    if (r > 0 && ri != Py_None) {
+        later = unordered(self, r, v);
+        if (later != 0) {  /* an unordered reader (or unknown): the read-shared table, in Python */
+            Py_DECREF(ri);
+            return 0;
+        }
+    }
+    info = info_for(self, v->ts, site, ri == Py_None ? NULL : ri, shared);
+    Py_DECREF(ri);
+    if (info == NULL) {
+        return -1;
+    }
+    rc = CELL_SET(self, cell, ri, info);
+    Py_DECREF(info);
+    if (rc < 0 || CELL_SET(self, cell, rsite, (flags & self->guard_flag) ? Py_None : site) < 0
+        || CELL_SET(self, cell, r, e_obj) < 0) {
+        return -1;
+    }
+    return 1;
+}
+
+/* The epoch in slot `v` (new reference consumed) if it is set and unordered with this thread's present:
+ * 1 yes, 0 no, -1 cannot tell. */
+static int
+unordered_slot(Recorder *self, PyObject *value, PyObject *info, TSView *v)
+{
+    long long epoch;
+    int ok = slot_ll(value, &epoch);
+    if (ok < 0) {
+        PyErr_Clear();
+        return -1;
+    }
+    if (!ok) {
+        return -1;
+    }
+    if (epoch == 0 || info == Py_None) {
+        return 0;
+    }
+    return unordered(self, epoch, v);
+}
+
+/* Whether two site tuples are the same function (access.python_write_slow). */
+static int
+same_function(Recorder *self, PyObject *a, PyObject *b)
+{
+    Py_ssize_t need = (self->file_index > self->func_index ? self->file_index : self->func_index) + 1;
+    int eq;
+    if (a == b) {
+        return 1;
+    }
+    if (!PyTuple_CheckExact(a) || !PyTuple_CheckExact(b) || PyTuple_GET_SIZE(a) < need
+        || PyTuple_GET_SIZE(b) < need) {
+        return -1;
+    }
+    eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(a, self->func_index), PyTuple_GET_ITEM(b, self->func_index), Py_EQ);
+    if (eq <= 0) {
+        return eq;
+    }
+    return PyObject_RichCompareBool(PyTuple_GET_ITEM(a, self->file_index), PyTuple_GET_ITEM(b, self->file_index), Py_EQ);
+}
+
+static int
+python_write(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, long long e, PyObject *site, int shared)
+{
+    long long ckind, r = 0;
+    int rmw = 0, ok, bad, rc;
+    PyObject *wi, *info, *mi;
+    if (slot_ll(CELL_GET(self, cell, kind), &ckind) <= 0) {
+        return -1;
+    }
+    if (ckind != self->size_kind) {
+        ok = slot_ll(CELL_GET(self, cell, r), &r);
+        if (ok <= 0 || r == -1) {
+            return ok < 0 ? -1 : 0;
+        }
+        if (r == e) {
+            PyObject *ri = CELL_GET(self, cell, ri);
+            if (ri == NULL) {
+                return -1;
+            }
+            if (ri != Py_None) {
+                if (!PyTuple_CheckExact(ri) || PyTuple_GET_SIZE(ri) < 2) {
+                    Py_DECREF(ri);
+                    return 0;
+                }
+                rmw = same_function(self, PyTuple_GET_ITEM(ri, 1), site);
+            }
+            Py_DECREF(ri);
+            if (rmw < 0) {
+                PyErr_Clear();
+                return 0;
+            }
+        }
+    }
+    wi = CELL_GET(self, cell, wi);
+    if (wi == NULL) {
+        return -1;
+    }
+    /* a lost update: this read-modify-write against the last write, or any write against
+     * the last read-modify-write (blind writes racing each other are strict-only) */
+    bad = rmw ? unordered_slot(self, CELL_GET(self, cell, w), wi, v) : 0;
+    if (bad == 0) {
+        mi = CELL_GET(self, cell, mi);
+        if (mi == NULL) {
+            Py_DECREF(wi);
+            return -1;
+        }
+        bad = unordered_slot(self, CELL_GET(self, cell, m), mi, v);
+        Py_DECREF(mi);
+    }
+    if (bad != 0) {
+        Py_DECREF(wi);
+        return 0;
+    }
+    /* guard reads or iterations of other threads to check: Python */
+    ok = truthy_slot(CELL_GET(self, cell, g));
+    if (ok == 0) {
+        ok = truthy_slot(CELL_GET(self, cell, it));
+    }
+    if (ok != 0) {
+        Py_DECREF(wi);
+        return ok < 0 ? -1 : 0;
+    }
+    info = info_for(self, v->ts, site, wi == Py_None ? NULL : wi, shared);
+    Py_DECREF(wi);
+    if (info == NULL) {
+        return -1;
+    }
+    rc = CELL_SET(self, cell, w, e_obj) < 0 || CELL_SET(self, cell, wi, info) < 0
+         || (rmw && (CELL_SET(self, cell, m, e_obj) < 0 || CELL_SET(self, cell, mi, info) < 0));
+    Py_DECREF(info);
+    return rc ? -1 : 1;
+}
+
+static int
+strict_read(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, PyObject *site, long flags, int shared)
+{
+    PyObject *wi = CELL_GET(self, cell, wi);
+    int bad;
+    if (wi == NULL) {
+        return -1;
+    }
+    bad = unordered_slot(self, CELL_GET(self, cell, w), wi, v);
+    Py_DECREF(wi);
+    if (bad != 0) {
+        return 0;
+    }
+    return plain_read(self, cell, v, e_obj, site, flags, shared);
+}
+
+static int
+strict_write(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, PyObject *site, int shared)
+{
+    PyObject *wi, *ri, *info, *zero;
+    long long r = 0;
+    int bad, ok, rc;
+    wi = CELL_GET(self, cell, wi);
+    if (wi == NULL) {
+        return -1;
+    }
+    bad = unordered_slot(self, CELL_GET(self, cell, w), wi, v);
+    if (bad != 0) {
+        Py_DECREF(wi);
+        return 0;
+    }
+    ok = slot_ll(CELL_GET(self, cell, r), &r);
+    if (ok <= 0 || r == -1) {
+        Py_DECREF(wi);
+        return ok < 0 ? -1 : 0;
+    }
+    ri = CELL_GET(self, cell, ri);
+    if (ri == NULL) {
+        Py_DECREF(wi);
+        return -1;
+    }
+    bad = (r != 0 && ri != Py_None) ? unordered(self, r, v) : 0;
+    Py_DECREF(ri);
+    if (bad != 0) {
+        Py_DECREF(wi);
+        return 0;
+    }
+    info = info_for(self, v->ts, site, wi == Py_None ? NULL : wi, shared);
+    Py_DECREF(wi);
+    if (info == NULL) {
+        return -1;
+    }
+    zero = PyLong_FromLong(0);
+    rc = zero == NULL || CELL_SET(self, cell, w, e_obj) < 0 || CELL_SET(self, cell, wi, info) < 0
+         || CELL_SET(self, cell, r, zero) < 0 || CELL_SET(self, cell, rs, Py_None) < 0;
+    Py_XDECREF(zero);
+    Py_DECREF(info);
+    return rc ? -1 : 1;
+}
+
+/* The miss of a known cell: 1 recorded here (no race), 0 the Python slow path must do it. */
+static int
+slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *e_obj, long long e,
+          PyObject *container, PyObject *site)
+{
+    TSView v;
+    PyObject *stripe, *res;
+    long long owner;
+    long flags = site_flags(self, site);
+    int shared, off, done;
+    Py_ssize_t n;
+
+    if (flags < 0 || (!is_write && (flags & self->iteration_flag))) {
+        return 0;
+    }
+    if (!is_write && self->python_mode && (flags & self->guard_flag)) {
+        return 0;  /* guard reads keep a table */
+    }
+    if (!cell_holds(self, cell, container)) {
+        return 0;  /* a reused id, or a module attribute's twin: Python's locate */
+    }
+    off = truthy_slot(CELL_GET(self, cell, off));
+    if (off != 0) {
+        PyErr_Clear();
+        return off > 0;  /* an untracked location: nothing to record */
+    }
+    v.ts = ts;
+    if (slot_ll(TS_GET(self, ts, tid), &v.tid) <= 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    shared = truthy_slot(CELL_GET(self, cell, shared));
+    if (shared < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (!shared) {
+        if (slot_ll(CELL_GET(self, cell, owner), &owner) <= 0) {
+            PyErr_Clear();
+            return 0;
+        }
+        if (owner != v.tid) {
+            if (CELL_SET(self, cell, shared, Py_True) < 0) {
+                PyErr_Clear();
+                return 0;
+            }
+            shared = 1;
+        }
+    }
+    v.vc = TS_GET(self, ts, vc);
+    if (v.vc == NULL || !PyList_CheckExact(v.vc)) {
+        Py_XDECREF(v.vc);
+        PyErr_Clear();
+        return 0;
+    }
+    n = PyList_GET_SIZE(self->stripes);
+    if (n <= 0) {
+        Py_DECREF(v.vc);
+        return 0;
+    }
+    stripe = PySequence_GetItem(self->stripes, (Py_ssize_t)((((size_t)cell) >> 4) % (size_t)n));
+    if (stripe == NULL) {
+        Py_DECREF(v.vc);
+        PyErr_Clear();
+        return 0;
+    }
+    res = PyObject_CallMethodNoArgs(stripe, s_acquire);
+    if (res == NULL) {
+        Py_DECREF(stripe);
+        Py_DECREF(v.vc);
+        PyErr_Clear();
+        return 0;
+    }
+    Py_DECREF(res);
+    if (!shared) {  /* another thread may have marked it while we waited for the stripe */
+        shared = truthy_slot(CELL_GET(self, cell, shared));
+    }
+    if (shared < 0) {
+        done = -1;
+    }
+    else if (self->python_mode) {
+        done = is_write ? python_write(self, cell, &v, e_obj, e, site, shared)
+                        : plain_read(self, cell, &v, e_obj, site, flags, shared);
+    }
+    else {
+        done = is_write ? strict_write(self, cell, &v, e_obj, site, shared)
+                        : strict_read(self, cell, &v, e_obj, site, flags, shared);
+    }
+    if (done < 0) {
+        PyErr_Clear();
+        done = 0;
+    }
+    res = PyObject_CallMethodNoArgs(stripe, s_release);
+    if (res == NULL) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(res);
+    Py_DECREF(stripe);
+    Py_DECREF(v.vc);
+    return done;
 }
 
 /* ------------------------------------------------------------------ lookaside
@@ -566,6 +971,9 @@ record(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObje
         Py_DECREF(ts);
         return -1;
     }
+    if (!hit && cell != NULL && have_e && self->stripes != Py_None) {
+        hit = slow_path(self, is_write, cell, ts, e_obj, e, container, site);
+    }
     if (hit) {
         Py_DECREF(cell);
         Py_DECREF(e_obj);
@@ -752,6 +1160,8 @@ Recorder_traverse(Recorder *self, visitproc visit, void *arg)
     Py_VISIT(self->cell_type);
     Py_VISIT(self->ts_type);
     Py_VISIT(self->hold_type);
+    Py_VISIT(self->stripes);
+    Py_VISIT(self->capture);
     Py_VISIT(self->descrs);
     return 0;
 }
@@ -771,6 +1181,8 @@ Recorder_clear(Recorder *self)
     Py_CLEAR(self->cell_type);
     Py_CLEAR(self->ts_type);
     Py_CLEAR(self->hold_type);
+    Py_CLEAR(self->stripes);
+    Py_CLEAR(self->capture);
     Py_CLEAR(self->descrs);
     return 0;
 }
@@ -809,16 +1221,23 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"cells", "tls", "thread_state", "read_miss", "write_miss", "getitem", "setitem",
                              "call", "perturb", "python_mode", "item_kind", "size_kind", "guard_flag",
-                             "flags_index", "cell_type", "ts_type", "hold_type", NULL};
+                             "flags_index", "cell_type", "ts_type", "hold_type", "stripes", "capture", "shift",
+                             "iteration_flag", "file_index", "func_index", NULL};
     PyObject *cells, *tls, *ts_fn, *rmiss, *wmiss, *gi, *si, *call, *perturb, *cell_type, *ts_type;
-    PyObject *hold_type = Py_None;
+    PyObject *hold_type = Py_None, *stripes = Py_None, *capture = Py_None;
+    long shift = 24, iteration_flag = 0, file_index = 0, func_index = 0;
     int python_mode;
     long item_kind, size_kind, guard_flag, flags_index;
     Recorder *self;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOOOOOOpllllO!O!|O:Recorder", kwlist, &PyDict_Type, &cells,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOOOOOOpllllO!O!|OOOllll:Recorder", kwlist, &PyDict_Type, &cells,
                                      &tls, &ts_fn, &rmiss, &wmiss, &gi, &si, &call, &perturb, &python_mode,
                                      &item_kind, &size_kind, &guard_flag, &flags_index, &PyType_Type,
-                                     &cell_type, &PyType_Type, &ts_type, &hold_type)) {
+                                     &cell_type, &PyType_Type, &ts_type, &hold_type, &stripes, &capture, &shift,
+                                     &iteration_flag, &file_index, &func_index)) {
+        return NULL;
+    }
+    if (stripes != Py_None && (!PyList_CheckExact(stripes) || !PyCallable_Check(capture))) {
+        PyErr_SetString(PyExc_TypeError, "stripes must be a list and capture callable");
         return NULL;
     }
     self = (Recorder *)type->tp_alloc(type, 0);
@@ -842,6 +1261,13 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->cell_type = Py_NewRef(cell_type);
     self->ts_type = Py_NewRef(ts_type);
     self->hold_type = Py_NewRef(hold_type);
+    self->stripes = Py_NewRef(stripes);
+    self->capture = Py_NewRef(capture);
+    self->shift = shift;
+    self->mask = (1LL << shift) - 1;
+    self->iteration_flag = iteration_flag;
+    self->file_index = file_index;
+    self->func_index = func_index;
     self->descrs = PyList_New(0);
     if (self->descrs == NULL
         || (self->m_r = member_of(cell_type, "r", self->descrs)) == NULL
@@ -852,6 +1278,16 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         || (self->m_container = member_of(cell_type, "container", self->descrs)) == NULL
         || (self->m_fast = member_of(ts_type, "fast", self->descrs)) == NULL
         || (PyType_Check(hold_type) && (self->m_obj = member_of(hold_type, "obj", self->descrs)) == NULL)
+        || (self->m_ri = member_of(cell_type, "ri", self->descrs)) == NULL
+        || (self->m_wi = member_of(cell_type, "wi", self->descrs)) == NULL
+        || (self->m_mi = member_of(cell_type, "mi", self->descrs)) == NULL
+        || (self->m_g = member_of(cell_type, "g", self->descrs)) == NULL
+        || (self->m_it = member_of(cell_type, "it", self->descrs)) == NULL
+        || (self->m_off = member_of(cell_type, "off", self->descrs)) == NULL
+        || (self->m_shared = member_of(cell_type, "shared", self->descrs)) == NULL
+        || (self->m_owner = member_of(cell_type, "owner", self->descrs)) == NULL
+        || (self->m_kind = member_of(cell_type, "kind", self->descrs)) == NULL
+        || (self->m_vc = member_of(ts_type, "vc", self->descrs)) == NULL
         || (self->m_epoch = member_of(ts_type, "epoch", self->descrs)) == NULL
         || (self->m_tid = member_of(ts_type, "tid", self->descrs)) == NULL) {
         Py_DECREF(self);
@@ -958,6 +1394,18 @@ speedups_exec(PyObject *module)
     INTERN(s_fast, "fast")
     INTERN(s_container, "container")
     INTERN(s_obj, "obj")
+    INTERN(s_ri, "ri")
+    INTERN(s_wi, "wi")
+    INTERN(s_mi, "mi")
+    INTERN(s_g, "g")
+    INTERN(s_it, "it")
+    INTERN(s_off, "off")
+    INTERN(s_shared, "shared")
+    INTERN(s_owner, "owner")
+    INTERN(s_kind, "kind")
+    INTERN(s_vc, "vc")
+    INTERN(s_acquire, "acquire")
+    INTERN(s_release, "release")
     INTERN(s_r, "r")
     INTERN(s_w, "w")
     INTERN(s_m, "m")

@@ -26,9 +26,9 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from racefree.detector import shadow
-from racefree.detector.clocks import ThreadState
-from racefree.detector.events import F_GUARD, ITEM, S_FLAGS, SIZE
+from racefree.detector import shadow, stacks
+from racefree.detector.clocks import SHIFT, ThreadState
+from racefree.detector.events import F_GUARD, F_ITERATION, ITEM, S_FILE, S_FLAGS, S_FUNC, SIZE
 from racefree.detector.shadow import Cell
 
 if TYPE_CHECKING:
@@ -89,6 +89,8 @@ def accelerate(
             cell_type=Cell, ts_type=ThreadState,
             # a container without weak references is held by one of these (its slot `obj`)
             hold_type=getattr(shadow, "_Hold", None),
+            stripes=det.stripes, capture=stacks.capture_outside_site, shift=SHIFT,
+            iteration_flag=F_ITERATION, file_index=S_FILE, func_index=S_FUNC,
         )
 
     # the containers' Python paths (methods, lists, sets...) record through the C read/write too
