@@ -2,10 +2,13 @@
 
 The C extension :mod:`racefree.detector._speedups` is built when racefree is
 installed with a C compiler at hand; it is optional (like coverage.py's C
-tracer), and :mod:`racefree.detector.access` stays the reference that every
-decision goes through: the C code only returns early when this thread already
-recorded the access at its present epoch, and hands everything else to the
-Python "miss" functions.
+tracer), and :mod:`racefree.detector.access` stays the reference: the C code
+answers the same-epoch test, and records a miss on a known cell itself only
+when access.py's rules say the outcome is "no race" and no table is involved
+(read-shared readers, guard reads, iterations); every report, and every other
+case, goes through the Python "miss" functions.
+tests/detector/engine/test_engine_differential.py checks that both give the
+same races on random programs.
 
 The C code keeps, per thread (on its ThreadState, touched by that thread only),
 a 64-entry table of the cells it used last, so a repeated access at the same
