@@ -252,6 +252,90 @@ def _with(method: str) -> Callable[[object, int], Callable[[int], None]]:
     return make_work
 
 
+# -- many readers on one RWLock ------------------------------------------------------------------------
+
+SECTION_KEYS = 16  # keys summed in one read section: a section long enough that serializing readers costs
+
+
+class ReferenceRWLock(RWLock):
+    """RWLock's reference implementation (every reader through the internal lock), for comparison."""
+
+    __slots__ = ()
+
+
+class GuardedTable:
+    """A dict read ``SECTION_KEYS`` keys at a time under a read context, written under a write context."""
+
+    def __init__(self, data: dict[int, int], read: Callable[[], Any], write: Callable[[], Any]) -> None:
+        self._d, self._read, self._write = data, read, write
+
+    def total(self, keys: list[int]) -> int:
+        with self._read():
+            d = self._d
+            n = 0
+            for k in keys:
+                n += d[k]
+            return n
+
+    def put(self, k: int, v: int) -> None:
+        with self._write():
+            self._d[k] = v
+
+
+def _table(make: Callable[[], Any], rw: bool) -> Callable[[], GuardedTable]:
+    def build() -> GuardedTable:
+        lock = make()
+        read, write = (lock.read, lock.write) if rw else ((lambda: lock), (lambda: lock))
+        return GuardedTable({k: k for k in range(KEYS)}, read, write)
+
+    return build
+
+
+def _table_work(write_every: int) -> Callable[[Any, int], Callable[[int], None]]:
+    """work(n): n read sections of SECTION_KEYS keys; every ``write_every``-th a one-key write (0: none)."""
+
+    def make_work(shared: Any, index: int) -> Callable[[int], None]:
+        rng = random.Random(index)
+        sections = [[rng.randrange(KEYS) for _ in range(SECTION_KEYS)] for _ in range(64)]
+        writes = [bool(write_every) and (j + index) % write_every == 0 for j in range(_PATTERN)]
+        mask = _PATTERN - 1
+
+        def work(n: int) -> None:
+            total, put = shared.total, shared.put
+            for i in range(n):
+                j = i & mask
+                if writes[j]:
+                    put(j & 511, i)
+                else:
+                    total(sections[j & 63])
+
+        return work
+
+    return make_work
+
+
+def _readers_cases(write_every: int) -> Callable[[], list[Case]]:
+    def build() -> list[Case]:
+        work = _table_work(write_every)
+        cases = [
+            Case("RWLock", "racefree", _table(RWLock, True), work),
+            Case("RWLock reference", "baseline", _table(ReferenceRWLock, True), work,
+                 note="readers through its internal lock"),
+            Case("threading.Lock", "baseline", _table(threading.Lock, False), work),
+        ]
+        rwl = peers.load("readerwriterlock")
+        if rwl is not None:
+
+            def rwl_table() -> GuardedTable:
+                lock = rwl.RWLockFair()
+                return GuardedTable({k: k for k in range(KEYS)}, lock.gen_rlock, lock.gen_wlock)
+
+            cases.append(Case("readerwriterlock RWLockFair", "peer", rwl_table, work))
+        return cases
+
+    return build
+
+
 def _rwlock_cases() -> list[Case]:
     cases = [
         Case("RWLock acquire_read+release_read", "racefree", RWLock, _pair("acquire_read", "release_read")),
@@ -291,6 +375,21 @@ SUITES: dict[str, Suite] = {
         build_cases=_map_cases,
         ops_scale=0.5,
         notes=("ft_utils ConcurrentDict is not run: it segfaulted in 6 of 12 read-heavy runs on 3.13t",),
+    ),
+    "rwlock-readers": Suite(
+        key="rwlock-readers",
+        title="Readers only: every thread sums 16 dict values under the lock, over and over",
+        baseline="threading.Lock",
+        build_cases=_readers_cases(0),
+        ops_scale=0.5,
+    ),
+    "rwlock-mostly": Suite(
+        key="rwlock-mostly",
+        title="Read-mostly: as rwlock-readers, but 1 operation in 100 is a one-key write (exercise 3's mix)",
+        baseline="threading.Lock",
+        build_cases=_readers_cases(100),
+        ops_scale=0.5,
+        notes=("a write makes every reader that arrives while it waits or holds block once (phase-fair)",),
     ),
     "rwlock": Suite(
         key="rwlock",
