@@ -207,6 +207,18 @@ class LockOrder:
         Runs for every nested acquire, so the common case (edges known, no
         guards) is a few slot reads and one dict subscript per held lock.
         """
+        if len(held) == 1:  # the commonest nesting, `with a: with b:` seen before: answered here
+            e = held[0]
+            src, pair = e[0], lock._order_node
+            if src is not lock and e[1] == src._order_epoch and pair is not None and pair[0] is self:
+                known = src._order_node
+                if known is not None and known[0] is self:
+                    try:
+                        edge0: Edge | None = known[1].out[pair[1]]
+                    except KeyError:
+                        edge0 = None
+                    if edge0 is not None and not edge0.guards:
+                        return
         stale = False
         for e in held:
             if e[1] != e[0]._order_epoch:
