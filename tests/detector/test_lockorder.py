@@ -404,3 +404,33 @@ def test_concurrent_inversions_are_all_counted(detector: Detector) -> None:
     (d,) = detector.deadlocks()
     assert d.count == n_threads * per_thread
     assert detector.internal_errors == 0
+
+
+def test_stopping_while_threads_take_locks_raises_nothing() -> None:
+    """Stress: threads keep taking tracked locks (nested) while the detector stops under them."""
+    d = Detector()
+    d.start()
+    a, b = threading.Lock(), threading.RLock()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                nested(a, b)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    import time
+
+    time.sleep(0.05)
+    d.stop()
+    time.sleep(0.05)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert d.deadlocks() == []

@@ -52,7 +52,9 @@ if TYPE_CHECKING:
 
 _hooks: Detector | None = None
 _order: LockOrder | None = None  # the started detector's lock-order graph, if it keeps one
-_held: Any = None  # _order.tls: per thread, the tracked locks held (a global: one lookup less)
+# _order.tls (per thread, the tracked locks held; a global: one lookup less); never None, so a
+# thread racing with uninstall() writes to a throwaway _local instead of failing
+_held: Any = _thread._local()
 
 _allocate_lock = _thread.allocate_lock
 _raw_rlock: Any = threading.RLock
@@ -507,8 +509,9 @@ def install(detector: Detector) -> Patches:
         p.set(cls, name, fn)
     p.set(threading, "Lock", Lock)
     p.set(threading, "RLock", RLock)
-    _order = getattr(detector, "lock_order", None)
-    _held = _order.tls if _order is not None else None
+    order = getattr(detector, "lock_order", None)
+    _held = order.tls if order is not None else _thread._local()
+    _order = order
     _hooks = detector
     return p
 
@@ -517,5 +520,5 @@ def uninstall(patches: Patches) -> None:
     global _hooks, _order, _held
     _hooks = None
     _order = None
-    _held = None
+    _held = _thread._local()
     patches.restore()
