@@ -19,13 +19,15 @@ Invariants (true with and without the GIL):
   claims first and then waits for the readers to drain, so once it holds, no
   reader holds a share.
 * Read shares (``_readers`` here, the cells in :class:`_ShardedRWLock`): one
-  per share held, by thread; only a thread adds or removes its own.
+  per share held, by thread.  Only a thread removes its own; it adds its own,
+  except that a parked reader's share is added by the thread that admits it.
 * ``_waiting_writers`` counts threads blocked in ``acquire_write`` before
   their claim; ``_read_waiters`` lists the readers parked in ``acquire_read``,
-  each on a lock of its own.  A reader parks only while a writer holds, claims
+  each on a queue of its own.  A reader parks only while a writer holds, claims
   or waits, and the thread that ends that state (a releasing writer, or the
   last waiting writer giving up) *admits* every parked reader at once: it adds
-  their read shares itself, then unparks them.  So a batch of readers is in
+  their read shares itself under ``_lock``, and unparks them once it has
+  released ``_lock`` (``_admitted`` holds them in between).  So a batch of readers is in
   before the next writer can claim -- that writer waits for them to leave --
   and a woken reader touches no shared lock.  A reader whose timeout expires
   takes ``_lock`` and leaves the list, unless it was admitted meanwhile (then
@@ -50,7 +52,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from _queue import Empty, SimpleQueue
+from _queue import Empty, SimpleQueue  # the C type itself: a detector replaces queue.SimpleQueue
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, cast
@@ -531,7 +533,8 @@ class _ShardedRWLock(RWLock):
     * Each thread that ever read this lock owns one cell, an
       :class:`~racefree.sync.AtomicInt` (linearizable on every back-end)
       holding ``4 * shares + 2 * marked + flagged``.  Only the owner changes
-      ``shares``; only a thread holding ``_lock`` changes ``flagged``, which is
+      ``shares`` (save the share added, under ``_lock``, by the thread that
+      admits the parked owner); only a thread holding ``_lock`` changes ``flagged``, which is
       set while a writer holds, claims or waits; ``marked`` is set by the
       draining writer (compare-and-swap, under ``_lock``) on each cell that had
       shares, and cleared by whoever gets there first (compare-and-swap): the
