@@ -122,6 +122,25 @@ def test_leftover_cells_of_a_released_container_never_invent_a_race() -> None:
     assert reused, "the allocator never reused the released dict's address: the test proved nothing"
 
 
+def test_a_live_dict_whose_cells_were_evicted_and_recreated_keeps_its_history() -> None:
+    # A cell evicted then created again must not count twice as "the shadow's own reference"
+    # to the dict: the sweep would then take the live dict for a dropped one and forget it.
+    d = {"k": 0}
+    boxes = [Box() for _ in range(80)]
+
+    def writer() -> None:
+        for _ in range(10):
+            for b in boxes:  # 80 cells in a history of 64: the oldest go, d's SIZE among them
+                write_x(b)
+            rf.read(SIZE, d, None, site(1, text="d"))  # created again after each eviction
+        rf.setitem(d, "k", site(2, text="d"))
+        det.shadow._sweep()
+
+    with Detector("strict", history_size=64) as det:
+        sequential_unordered(writer, lambda: rf.getitem(d, "k", site(3, text="d")))
+    assert ("data-race", "dict d['k']") in kinds(det.races())
+
+
 def test_a_module_global_is_one_location_whichever_way_it_is_first_touched() -> None:
     # GLOBAL (``count += 1`` inside the module) and ATTR of the module (``mod.count``) are
     # one cell; the global's namespace is held directly, never through a _Hold.
