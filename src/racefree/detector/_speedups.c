@@ -61,6 +61,7 @@ typedef struct {
     PyMemberDef *m_r, *m_w, *m_m, *m_rs, *m_rsite, *m_container, *m_epoch, *m_tid, *m_fast, *m_obj;
     /* the no-race slow path (see "slow path" below) */
     PyMemberDef *m_ri, *m_wi, *m_mi, *m_g, *m_it, *m_off, *m_shared, *m_owner, *m_kind, *m_vc;
+    unsigned long long serial;  /* this Recorder's key to the per-thread ThreadState cache */
     PyObject *stripes;       /* list of the detector's private RLocks, by cell */
     PyObject *capture;       /* () -> the caller's stack (stacks.capture_outside_site) */
     long shift, iteration_flag, file_index, func_index;
@@ -115,19 +116,50 @@ slot_ll(PyObject *v, long long *out)
     return ok;
 }
 
+/* The calling thread's ThreadState, remembered per OS thread for one Recorder (its
+ * serial, never reused).  Borrowed: the detector's thread table keeps every
+ * ThreadState it made for as long as the detector lives, and the Recorder keeps the
+ * detector alive; Detector._new_thread_state calls forget_thread() before it gives
+ * the calling thread a new one. */
+#if defined(_MSC_VER)
+#define THREAD_LOCAL __declspec(thread)
+#else
+#define THREAD_LOCAL _Thread_local
+#endif
+static THREAD_LOCAL unsigned long long tl_serial;
+static THREAD_LOCAL PyObject *tl_ts;
+static unsigned long long next_serial;
+
 /* The calling thread's ThreadState (new reference), or NULL with an exception. */
 static PyObject *
 thread_state(Recorder *self)
 {
-    PyObject *ts = PyObject_GetAttr(self->tls, s_ts);
-    if (ts != NULL) {
-        return ts;
+    PyObject *ts;
+    if (tl_serial == self->serial) {
+        return Py_NewRef(tl_ts);
     }
-    if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
-        return NULL;
+    ts = PyObject_GetAttr(self->tls, s_ts);
+    if (ts == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        ts = PyObject_CallNoArgs(self->thread_state);
+        if (ts == NULL) {
+            return NULL;
+        }
     }
-    PyErr_Clear();
-    return PyObject_CallNoArgs(self->thread_state);
+    tl_ts = ts;
+    tl_serial = self->serial;
+    return ts;
+}
+
+static PyObject *
+Recorder_forget_thread(Recorder *self, PyObject *unused)
+{
+    tl_serial = 0;
+    tl_ts = NULL;
+    Py_RETURN_NONE;
 }
 
 /* The shadow key of a location (new reference). */
@@ -1244,6 +1276,11 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (self == NULL) {
         return NULL;
     }
+#if defined(_MSC_VER)
+    self->serial = (unsigned long long)InterlockedIncrement64((volatile LONG64 *)&next_serial);
+#else
+    self->serial = __atomic_add_fetch(&next_serial, 1, __ATOMIC_RELAXED);
+#endif
     self->cells = Py_NewRef(cells);
     self->tls = Py_NewRef(tls);
     self->thread_state = Py_NewRef(ts_fn);
@@ -1305,6 +1342,8 @@ static PyMethodDef Recorder_methods[] = {
      "getitem(container, key, site): before container[key] is loaded."},
     {"setitem", (PyCFunction)(void (*)(void))Recorder_setitem, METH_FASTCALL,
      "setitem(container, key, site): before container[key] = value."},
+    {"forget_thread", (PyCFunction)Recorder_forget_thread, METH_NOARGS,
+     "forget_thread(): the calling thread's ThreadState is about to change."},
     {"call", (PyCFunction)(void (*)(void))Recorder_call, METH_FASTCALL | METH_KEYWORDS,
      "call(func, site, *args, **kwargs): func(*args, **kwargs), recording what it accesses."},
     {NULL, NULL, 0, NULL},

@@ -31,6 +31,7 @@ import random
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal
 
@@ -78,6 +79,10 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _nothing() -> None:
+    pass
 
 
 def active() -> Detector | None:
@@ -164,6 +169,8 @@ class Detector:
         self.internal_errors = 0  # detector bugs swallowed so the program runs on (approximate count)
         # the fast path that records: "c" or "python", and why (see speedups.py)
         self.backend, self.backend_why = speedups.choose()
+        # called in a thread just before its ThreadState is (re)made (the C fast path caches it)
+        self.thread_state_changing: Callable[[], Any] = _nothing
 
     # ----------------------------------------------------------------- control
 
@@ -202,6 +209,7 @@ class Detector:
     def _undo(self) -> None:
         global _active
         runtime.uninstall()
+        self.thread_state_changing = _nothing
         if self._switch_interval is not None:
             sys.setswitchinterval(self._switch_interval)
             self._switch_interval = None
@@ -282,6 +290,7 @@ class Detector:
         self._threads[tid] = ts
         if self.stress:
             ts.rng = random.Random((self.seed or 0) * 1_000_003 + tid)
+        self.thread_state_changing()
         self.tls.ts = ts
         return ts
 

@@ -102,4 +102,6 @@ def accelerate(
     fast = recorder(functions)
     functions.update(read=fast.read, write=fast.write, getitem=fast.getitem, setitem=fast.setitem,
                      call=fast.call)
+    # each Recorder remembers every thread's ThreadState: tell them when one changes
+    det.thread_state_changing = lambda: (first.forget_thread(), fast.forget_thread())
     return functions
