@@ -132,3 +132,15 @@ def test_read_and_write_take_four_arguments(detector_backend: str) -> None:
 def test_the_c_fast_path_was_built_when_a_compiler_was_there() -> None:
     module, why = speedups._load()
     assert module is not None, why
+
+
+def test_a_thread_given_a_new_state_records_with_it() -> None:
+    box = Box()
+    with Detector("strict") as d:
+        first = d.thread_state()
+        rf.write(ATTR, box, "x", S)
+        second = d._new_thread_state([], "renamed", None, ())
+        rf.write(ATTR, box, "x", site(2))
+    cell = d.shadow.cells[(id(box), "x")]
+    assert first is not second
+    assert cell.wi[0] is second
