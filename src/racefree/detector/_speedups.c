@@ -62,6 +62,7 @@ typedef struct {
     /* the no-race slow path (see "slow path" below) */
     PyMemberDef *m_ri, *m_wi, *m_mi, *m_g, *m_it, *m_off, *m_shared, *m_owner, *m_kind, *m_vc;
     unsigned long long serial;  /* this Recorder's key to the per-thread ThreadState cache */
+    PyObject *internal_error;   /* () -> None: count a detector failure (Detector.internal_error) */
     PyObject *stripes;       /* list of the detector's private RLocks, by cell */
     PyObject *capture;       /* () -> the caller's stack (stacks.capture_outside_site) */
     long shift, iteration_flag, file_index, func_index;
@@ -925,7 +926,7 @@ epoch_hit(Recorder *self, int is_write, PyObject *cell, PyObject *ts, long long 
 
 /* Record one access: 0 on success, -1 with an exception. */
 static int
-record(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObject *key, PyObject *site)
+record_access(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObject *key, PyObject *site)
 {
     PyObject *ts, *k, *cell = NULL, *e_obj, *res, *tried = NULL;
     Lookaside *la;
@@ -1020,6 +1021,27 @@ record(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObje
     Py_XDECREF(cell);
     Py_DECREF(e_obj);
     Py_DECREF(ts);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+/* record_access, but a detector failure never reaches the program (as in access.py): an
+ * Exception is counted through Detector.internal_error; KeyboardInterrupt and friends pass. */
+static int
+record(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObject *key, PyObject *site)
+{
+    PyObject *res;
+    if (record_access(self, is_write, kind, container, key, site) == 0) {
+        return 0;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_Exception) || self->internal_error == Py_None) {
+        return -1;
+    }
+    PyErr_Clear();
+    res = PyObject_CallNoArgs(self->internal_error);
     if (res == NULL) {
         return -1;
     }
@@ -1194,6 +1216,7 @@ Recorder_traverse(Recorder *self, visitproc visit, void *arg)
     Py_VISIT(self->hold_type);
     Py_VISIT(self->stripes);
     Py_VISIT(self->capture);
+    Py_VISIT(self->internal_error);
     Py_VISIT(self->descrs);
     return 0;
 }
@@ -1215,6 +1238,7 @@ Recorder_clear(Recorder *self)
     Py_CLEAR(self->hold_type);
     Py_CLEAR(self->stripes);
     Py_CLEAR(self->capture);
+    Py_CLEAR(self->internal_error);
     Py_CLEAR(self->descrs);
     return 0;
 }
@@ -1254,18 +1278,19 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"cells", "tls", "thread_state", "read_miss", "write_miss", "getitem", "setitem",
                              "call", "perturb", "python_mode", "item_kind", "size_kind", "guard_flag",
                              "flags_index", "cell_type", "ts_type", "hold_type", "stripes", "capture", "shift",
-                             "iteration_flag", "file_index", "func_index", NULL};
+                             "iteration_flag", "file_index", "func_index", "internal_error", NULL};
     PyObject *cells, *tls, *ts_fn, *rmiss, *wmiss, *gi, *si, *call, *perturb, *cell_type, *ts_type;
     PyObject *hold_type = Py_None, *stripes = Py_None, *capture = Py_None;
     long shift = 24, iteration_flag = 0, file_index = 0, func_index = 0;
+    PyObject *internal_error = Py_None;
     int python_mode;
     long item_kind, size_kind, guard_flag, flags_index;
     Recorder *self;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOOOOOOpllllO!O!|OOOllll:Recorder", kwlist, &PyDict_Type, &cells,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOOOOOOpllllO!O!|OOOllllO:Recorder", kwlist, &PyDict_Type, &cells,
                                      &tls, &ts_fn, &rmiss, &wmiss, &gi, &si, &call, &perturb, &python_mode,
                                      &item_kind, &size_kind, &guard_flag, &flags_index, &PyType_Type,
                                      &cell_type, &PyType_Type, &ts_type, &hold_type, &stripes, &capture, &shift,
-                                     &iteration_flag, &file_index, &func_index)) {
+                                     &iteration_flag, &file_index, &func_index, &internal_error)) {
         return NULL;
     }
     if (stripes != Py_None && (!PyList_CheckExact(stripes) || !PyCallable_Check(capture))) {
@@ -1305,6 +1330,7 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->iteration_flag = iteration_flag;
     self->file_index = file_index;
     self->func_index = func_index;
+    self->internal_error = Py_NewRef(internal_error);
     self->descrs = PyList_New(0);
     if (self->descrs == NULL
         || (self->m_r = member_of(cell_type, "r", self->descrs)) == NULL

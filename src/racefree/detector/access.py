@@ -218,7 +218,10 @@ def build(det: Detector) -> Recorders:
             cell = cells[(id(container),) if kind == SIZE else (id(container), key)]
         except KeyError:
             cell = None
-        except TypeError:
+        except TypeError:  # an unhashable key: not a location
+            return
+        except Exception:  # a key whose hash fails: a detector failure must never reach the program
+            internal_error()
             return
         e = ts.epoch
         if cell is not None:
@@ -255,7 +258,10 @@ def build(det: Detector) -> Recorders:
             cell = cells[(id(container),) if kind == SIZE else (id(container), key)]
         except KeyError:
             cell = None
-        except TypeError:
+        except TypeError:  # an unhashable key: not a location
+            return
+        except Exception:  # a key whose hash fails: a detector failure must never reach the program
+            internal_error()
             return
         e = ts.epoch
         if cell is not None and cell.w == e:
@@ -344,7 +350,10 @@ def build(det: Detector) -> Recorders:
             cell = cells[(id(container),) if kind == SIZE else (id(container), key)]
         except KeyError:
             cell = None
-        except TypeError:
+        except TypeError:  # an unhashable key: not a location
+            return
+        except Exception:  # a key whose hash fails: a detector failure must never reach the program
+            internal_error()
             return
         e = ts.epoch
         if cell is not None:
@@ -382,7 +391,10 @@ def build(det: Detector) -> Recorders:
             cell = cells[(id(container),) if kind == SIZE else (id(container), key)]
         except KeyError:
             cell = None
-        except TypeError:
+        except TypeError:  # an unhashable key: not a location
+            return
+        except Exception:  # a key whose hash fails: a detector failure must never reach the program
+            internal_error()
             return
         e = ts.epoch
         if cell is not None and cell.w == e and (cell.m == e or cell.r != e):

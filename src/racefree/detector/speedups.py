@@ -94,6 +94,7 @@ def accelerate(
             hold_type=getattr(shadow, "_Hold", None),
             stripes=det.stripes, capture=stacks.capture_outside_site, shift=SHIFT,
             iteration_flag=F_ITERATION, file_index=S_FILE, func_index=S_FUNC,
+            internal_error=det.internal_error,
         )
 
     # the containers' Python paths (methods, lists, sets...) record through the C read/write too

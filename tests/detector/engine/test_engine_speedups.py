@@ -144,3 +144,17 @@ def test_a_thread_given_a_new_state_records_with_it() -> None:
     cell = d.shadow.cells[(id(box), "x")]
     assert first is not second
     assert cell.wi[0] is second
+
+
+class BadHash:
+    def __hash__(self) -> int:
+        raise ValueError("no hash today")
+
+
+def test_a_failing_key_hash_is_counted_never_raised() -> None:
+    # keys reach the recorders sanitized (containers.py wraps unsafe ones), so this is a detector
+    # failure: counted, and the program goes on
+    with Detector("strict") as d:
+        rf.read(ITEM, {}, BadHash(), S)
+        rf.write(ITEM, {}, BadHash(), S)
+    assert d.internal_errors == 2
