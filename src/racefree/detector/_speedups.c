@@ -394,6 +394,7 @@ info_for(Recorder *self, PyObject *ts, PyObject *site, PyObject *old, int shared
     return info;
 }
 
+/* bool(slot value) (new reference consumed): 1, 0, or -1 with an exception. */
 static int
 truthy_slot(PyObject *v)
 {
@@ -401,7 +402,7 @@ truthy_slot(PyObject *v)
     if (v == NULL) {
         return -1;
     }
-    t = v != Py_None && PyObject_IsTrue(v);
+    t = v == Py_None ? 0 : PyObject_IsTrue(v);
     Py_DECREF(v);
     return t;
 }
