@@ -14,6 +14,8 @@ The model (strict mode follows Go, where a map is one variable for writes):
   ``sum(x)``… and iterating methods (``.items()``, ``.copy()``…) iterate SIZE;
 * mutating methods (``append``, ``pop``, ``update``, ``add``…) write SIZE, and
   those that name an element (``set.add(x)``, ``dict.pop(k)``) its ITEM too;
+  ``dict.update`` writes the ITEM of each keyword and of the first keys of a
+  plain-dict argument;
 * immutable containers (str, bytes, tuple, frozenset, range) are never recorded;
 * ``next(it)`` is not tracked: it advances an iterator, and the container was
   recorded when the iteration began (``iter``, ``for``, ``enumerate``...).
@@ -27,6 +29,7 @@ from __future__ import annotations
 import builtins
 from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable
+from itertools import islice
 from types import BuiltinFunctionType, MethodDescriptorType, MethodType, WrapperDescriptorType
 from typing import Any
 
@@ -37,6 +40,7 @@ Site = tuple[Any, ...]
 Handler = Callable[[Any, Site, tuple[Any, ...]], None]
 
 TRACKED = (dict, list, set, deque, bytearray)
+UPDATE_KEYS = 32  # keys of one dict.update recorded one by one (the rest: the key set only)
 _ITERATING_BUILTINS = frozenset({"sorted", "sum", "min", "max", "any", "all", "iter"})
 _ITERATING_TYPES: frozenset[Any] = frozenset(
     {list, tuple, set, frozenset, dict, enumerate, reversed, bytearray}
@@ -183,6 +187,18 @@ def build(
         if args:
             iterate_one(args[0], site)
 
+    def update_keys(owner: Any, site: Site, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        # dict.update(mapping, **kw) also writes each key it stores (the first UPDATE_KEYS of
+        # a plain dict argument, and every keyword): a racing d[k] read or d[k] += 1 is seen
+        keys: list[Any] = list(kwargs)
+        if args and type(args[0]) is dict:
+            try:
+                keys.extend(islice(args[0], UPDATE_KEYS))
+            except RuntimeError:  # resized by another thread: its own race, seen elsewhere
+                pass
+        for k in keys[:UPDATE_KEYS]:
+            write(ITEM, owner, _loc(k), site)
+
     by_action: dict[str, Handler] = {
         "r": read_item, "w": write_size, "ins": insert_item, "del": remove_item, "it": iterate_owner,
         "len": read_size,
@@ -225,6 +241,8 @@ def build(
                         write(SIZE, owner, None, site)
                     else:
                         handler(owner, site, args)
+                        if handler is write_size_iterate_arg and issubclass(tp, dict):
+                            update_keys(owner, site, args, kwargs)
         elif tf is type:
             if func in _ITERATING_TYPES:
                 if args:
@@ -245,6 +263,8 @@ def build(
                     handler = resolve(tp, func.__name__)
                 if handler is not None:
                     handler(owner, site, args)
+                    if handler is write_size_iterate_arg and issubclass(tp, dict):
+                        update_keys(owner, site, args, kwargs)
         elif (tf is MethodDescriptorType or tf is WrapperDescriptorType) and args:
             tp = type(args[0])
             try:
@@ -253,6 +273,8 @@ def build(
                 handler = resolve(tp, func.__name__)
             if handler is not None:
                 handler(args[0], site, args[1:])
+                if handler is write_size_iterate_arg and issubclass(tp, dict):
+                    update_keys(args[0], site, args[1:], kwargs)
         return func(*args, **kwargs)
 
     def getitem(container: Any, key: Any, site: Site) -> None:

@@ -184,3 +184,30 @@ def test_program_defined_keys_are_locations_by_identity() -> None:
     assert locations("strict", lambda: rf.setitem(d, k, s), lambda: rf.getitem(d, k, s)) == ["dict d[<Key>]"]
     # an equal but distinct key object is another location: a missed race, never an invented one
     assert locations("strict", lambda: rf.setitem(d, k, s), lambda: rf.getitem(d, Key(), s)) == []
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        lambda c: rf.call(c.update, S, n=1),
+        lambda c: rf.call(c.update, S, {"n": 1}),
+        lambda c: rf.call(dict.update, S, c, {"n": 1}),
+    ],
+    ids=["keyword", "dict-argument", "unbound"],
+)
+def test_dict_update_writes_the_keys_it_stores(update: Callable[[Any], Any]) -> None:
+    d: dict[str, int] = {"n": 0}
+    assert locations("strict", lambda: update(d), lambda: rf.getitem(d, "n", S)) == ["dict c['n']"]
+
+
+def test_dict_update_racing_a_read_modify_write_is_a_lost_update() -> None:
+    d: dict[str, int] = {"n": 0}
+    rmw = site(5, "bump", text="c")
+
+    def bump() -> None:
+        rf.call(d.get, rmw, "n", 0)
+        rf.setitem(d, "n", rmw)
+
+    with Detector("python") as det:
+        sequential_unordered(bump, lambda: rf.call(d.update, S, n=5))
+    assert [(r.kind, r.location) for r in det.races()] == [("lost-update", "dict c['n']")]
