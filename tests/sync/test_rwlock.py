@@ -15,7 +15,8 @@ import pytest
 from sync_helpers import run_threads
 
 from racefree.sync import DeadlockError, LockNotHeldError, RWLock, RWLockStatistics, _backend
-from racefree.sync.rwlock import _gil_enabled, _make_cell_type, _ShardedRWLock
+from racefree.sync._rwlock_ft import _make_cell_type, _ShardedRWLock
+from racefree.sync.rwlock import _gil_enabled
 
 pytestmark = pytest.mark.usefixtures("hb_mode")
 

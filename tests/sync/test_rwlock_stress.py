@@ -17,7 +17,7 @@ from sync_helpers import run_threads
 from test_rwlock import MODES
 
 from racefree.sync import RWLock, RWLockStatistics
-from racefree.sync.rwlock import _ShardedRWLock
+from racefree.sync._rwlock_ft import _ShardedRWLock
 
 READERS, WRITERS = 8, 2
 READ_OPS, WRITE_OPS = 10_000, 1000

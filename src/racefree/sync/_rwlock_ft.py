@@ -1,0 +1,279 @@
+"""RWLock for a free-threaded interpreter: each reader thread keeps its shares in an atomic cell of its own.
+
+The policy, the slow path and the contract are :class:`~racefree.sync.RWLock`'s
+(see :mod:`racefree.sync._rwlock_wait`); only the read shares live here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import TracebackType
+from typing import Any, cast
+
+from racefree.sync import _backend, _hb
+from racefree.sync._rwlock_wait import NOT_A_READER as _NOT_A_READER
+from racefree.sync._rwlock_wait import _Waiter
+from racefree.sync.errors import LockNotHeldError
+from racefree.sync.rwlock import RWLock, _ReadGuard
+
+_get_ident = threading.get_ident
+_monotonic = time.monotonic
+
+
+def _make_cell_type(backend: _backend.Backend) -> type[Any]:
+    """The reader cell on ``backend``'s AtomicInt: a subclass, so it never reports to a detector itself.
+
+    (An ``AtomicInt`` made while a detector listens is a reporting variant; the
+    lock reports its own edges, and the cells' traffic -- a writer flagging
+    cells and then giving up -- is no synchronization of the program's.)  On
+    cereggii, ``add`` is the C ``increment_and_get`` itself, without
+    ``AtomicInt.add``'s Python-level argument check: cells only get int literals.
+    """
+    base = cast("type[Any]", backend.int_type)
+    namespace: dict[str, Any] = {"__slots__": ()}
+    fast_add = getattr(base, "increment_and_get", None)
+    if fast_add is not None:
+        namespace["add"] = fast_add
+    return type(f"_ReaderCell_{base.__name__}", (base,), namespace)
+
+
+# A reader cell holds SHARE * shares + MARK * marked + FLAG * flagged.
+_FLAG = 1  # a writer holds or claims: readers must go through _lock
+_MARK = 2  # the draining writer counted this cell's shares in _pending
+_SHARE = 4  # one read share
+
+
+class _ShardedRWLock(RWLock):
+    """:class:`RWLock` for a free-threaded interpreter: readers touch only a cell of their own thread.
+
+    Chosen by ``RWLock()`` when the GIL is disabled at construction.  Its
+    correctness does not depend on the GIL (the tests run it on both builds
+    and both AtomicInt back-ends).
+
+    Invariants (true with and without the GIL):
+
+    * Each thread that ever read this lock owns one cell, an
+      :class:`~racefree.sync.AtomicInt` (linearizable on every back-end)
+      holding ``4 * shares + 2 * marked + flagged``.  Only the owner changes
+      ``shares`` (save the share added, under ``_lock``, by the thread that
+      admits the parked owner); only a thread holding ``_lock`` changes ``flagged``, which is
+      set while a writer holds or claims; ``marked`` is set by the
+      draining writer (compare-and-swap, under ``_lock``) on each cell that had
+      shares, and cleared by whoever gets there first (compare-and-swap): the
+      owner when its last share goes, or the writer when it gives up.
+      ``_local.cell`` is the calling thread's cell; ``_cells`` (guarded by
+      ``_lock``) maps thread idents to cells, for writers to visit.
+    * ``_flagged`` (guarded by ``_lock``) is the flag that every cell carries;
+      :meth:`_writers_changed` keeps it equal to "a writer holds or claims"
+      (``_writer`` is set), setting or clearing it in every cell *before* the writer acts.
+    * Why a writer and a reader cannot both get in: a reader announces itself
+      and reads the flag in *one* atomic add on its cell; a writer sets the
+      flag in the same cell with an atomic add and then reads the cell.  All
+      operations on one atomic are totally ordered (linearizability), so either
+      the reader's add comes first -- the writer then sees its share and waits
+      for it to leave -- or the writer's comes first, and the reader sees the
+      flag and backs out into the slow path.  No ordering between two memory
+      locations is assumed, so no sequential-consistency argument across
+      fields (a Dekker handshake) is needed; the same atomics also carry the
+      happens-before from a writer's release to the reader that enters after
+      it, and from a reader's release to the writer that sees its cell empty.
+    * Draining: ``_pending`` (an AtomicInt) counts the marked cells, plus the
+      unmarkings whose compare-and-swap is done but whose decrement is not yet,
+      plus one token that the draining writer holds while it marks.  It is
+      never reset, only added to, so a decrement that arrives late (from a
+      writer that gave up) cannot cancel a later writer's mark.  The unmarking
+      that reaches zero notifies ``_drained`` under ``_lock``; the writer marks,
+      drops its token and waits for zero without releasing ``_lock`` in
+      between, so the wake-up cannot be lost -- and only the *last* reader out
+      takes ``_lock``, not every one.
+    * A cell outlives its thread; a new thread with the same ident takes it
+      over if it is empty (a thread that died holding a share keeps the lock
+      read-locked, as a ``threading.Lock`` stays locked by a dead thread).
+    """
+
+    __slots__ = ("_cells", "_flagged", "_local", "_pending")
+
+    _Cell: type[Any]  # the AtomicInt back-end of the cells (a class attribute, set below)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._local = threading.local()
+        self._cells: dict[int, Any] = {}  # guarded by _lock
+        self._flagged = False  # guarded by _lock
+        self._pending = self._Cell(0)
+        self._read_guard = _ShardedReadGuard(self)
+
+    def _new_cell(self) -> Any:
+        me = _get_ident()
+        with self._lock:
+            cells = self._cells
+            cell = cells.get(me)
+            if cell is None or cell.load() >= _SHARE:
+                if cell is not None:  # a dead thread's share: keep it, under a key no thread has
+                    cells[-len(cells) - 1] = cell
+                cell = cells[me] = self._Cell(_FLAG if self._flagged else 0)
+        local = self._local
+        local.cell = cell
+        local.add = cell.add  # bound once: the fast paths make one lookup, not two
+        return cell
+
+    # -- read shares, under _lock ----------------------------------------------
+
+    def _shares(self, me: int) -> int:
+        cell = getattr(self._local, "cell", None)
+        return 0 if cell is None else max(0, cell.load() // _SHARE)
+
+    def _add_share(self, ident: int) -> None:
+        self._cells[ident].add(_SHARE)
+
+    def _readers_inside(self) -> bool:
+        return any(cell.load() >= _SHARE for cell in self._cells.values())
+
+    def _reader_threads(self) -> int:
+        return sum(cell.load() >= _SHARE for cell in self._cells.values())
+
+    def _writers_changed(self) -> None:
+        flag = self._writer is not None
+        if flag != self._flagged:
+            self._flagged = flag
+            delta = _FLAG if flag else -_FLAG
+            for cell in self._cells.values():
+                cell.add(delta)
+
+    # -- draining --------------------------------------------------------------
+
+    def _drain(self, blocking: bool, deadline: float | None) -> bool:
+        pending = self._pending
+        pending.add(1)  # our token: no reader can bring the count to zero while we mark
+        for cell in self._cells.values():
+            value = cell.load()
+            while value >= _SHARE and not value & _MARK:
+                if cell.compare_and_swap(value, value + _MARK):
+                    pending.add(1)
+                    break
+                value = cell.load()  # the owner came or went, or the flag moved: look again
+        if pending.add(-1) == 0:
+            return True
+        self._draining = True
+        try:
+            while pending.load():
+                remaining = None if deadline is None else deadline - _monotonic()
+                if not blocking or (remaining is not None and remaining <= 0):
+                    for cell in self._cells.values():
+                        self._unmark(cell, notify=False)  # leave no mark for the next writer
+                    self._give_claim_back()
+                    return False
+                self._drained.wait(remaining)
+            return True
+        finally:
+            self._draining = False
+
+    def _unmark(self, cell: Any, notify: bool = True) -> None:
+        """Take ``cell``'s mark back, if it still has one, and count it out of ``_pending``."""
+        value = cell.load()
+        while value & _MARK:
+            if cell.compare_and_swap(value, value - _MARK):
+                if not self._pending.add(-1) and notify:
+                    with self._lock:  # the last reader out: wake the writer
+                        if self._draining:
+                            self._drained.notify()
+                return
+            value = cell.load()
+
+    # -- readers ---------------------------------------------------------------
+
+    def acquire_read(self, blocking: bool = True, timeout: float = -1) -> bool:
+        try:
+            add = self._local.add
+        except AttributeError:
+            add = self._new_cell().add
+        value = add(_SHARE)  # announce a share and read the flag, in one step
+        # In: no writer flagged us, or a re-entrant share (two shares or more).
+        if not value & _FLAG or value >= 2 * _SHARE:
+            hb = _hb.listener
+            if hb is not None:
+                hb.acquire((self, "write"))
+            return True
+        return self._read_flagged(add, blocking, timeout)
+
+    def _read_flagged(self, add: Any, blocking: bool, timeout: float) -> bool:
+        """A writer holds or claims: back out, then queue like any reader (``_read_contended``)."""
+        if add(-_SHARE) & _MARK:  # the draining writer counted our provisional share
+            self._unmark(self._local.cell)
+        me = _get_ident()
+        waiter = _Waiter(me) if blocking else None
+        self._lock.acquire()
+        if not self._read_contended(me, blocking, timeout, waiter):
+            return False
+        hb = _hb.listener
+        if hb is not None:
+            hb.acquire((self, "write"))
+        return True
+
+    def release_read(self) -> None:
+        try:
+            add = self._local.add
+        except AttributeError:
+            raise LockNotHeldError(_NOT_A_READER) from None
+        hb = _hb.listener
+        if hb is not None:
+            if self._local.cell.load() < _SHARE:
+                raise LockNotHeldError(_NOT_A_READER)
+            hb.release((self, "read"))  # before a writer can see the release
+        value = add(-_SHARE)
+        if value < _SHARE:
+            self._last_share_out(add, value)
+
+    def _last_share_out(self, add: Any, value: int) -> None:
+        """The calling thread's cell was left at ``value`` by a release: its last share went (or none was)."""
+        if value < 0:  # none: undo (a cell without shares is never marked)
+            add(_SHARE)
+            raise LockNotHeldError(_NOT_A_READER)
+        if value & _MARK:  # a draining writer waits for this cell
+            self._unmark(self._local.cell)
+
+
+class _ShardedReadGuard(_ReadGuard):
+    """``with rw.read():`` for :class:`_ShardedRWLock`, with its fast paths inlined.
+
+    The same steps as ``acquire_read()``/``release_read()``: on 3.13t Python
+    calls are not specialized, and one frame less each way is a good part of a
+    ``with`` block's cost.
+    """
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        rw: _ShardedRWLock = self._lock  # type: ignore[assignment]  # (no cast(): a call costs)
+        try:
+            add = rw._local.add
+        except AttributeError:
+            add = rw._new_cell().add
+        value = add(_SHARE)
+        if not value & _FLAG or value >= 2 * _SHARE:
+            hb = _hb.listener
+            if hb is not None:
+                hb.acquire((rw, "write"))
+        else:
+            rw._read_flagged(add, True, -1)
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        rw: _ShardedRWLock = self._lock  # type: ignore[assignment]  # (no cast(): a call costs)
+        try:
+            add = rw._local.add
+        except AttributeError:
+            raise LockNotHeldError(_NOT_A_READER) from None
+        hb = _hb.listener
+        if hb is not None:
+            if rw._local.cell.load() < _SHARE:
+                raise LockNotHeldError(_NOT_A_READER)
+            hb.release((rw, "read"))
+        value = add(-_SHARE)
+        if value < _SHARE:
+            rw._last_share_out(add, value)
+
+
+_ShardedRWLock._Cell = _make_cell_type(_backend.ACTIVE)
