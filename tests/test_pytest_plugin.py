@@ -645,3 +645,13 @@ def test_stress_mode_makes_the_lost_update_happen(pytester: pytest.Pytester) -> 
         ])
     result = pytester.runpytest_subprocess("--race", "--race-stress")  # a random seed is chosen and shown
     result.stdout.fnmatch_lines(["racefree: race detection on (mode python, stress seed [0-9]*; *"])
+
+
+def test_a_bad_detector_backend_setting_is_a_usage_error(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RACEFREE_DETECTOR_BACKEND", "fortran")
+    result = project.runpytest_subprocess("--race")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*racefree: RACEFREE_DETECTOR_BACKEND='fortran': expected one of*"])
+    assert "Traceback" not in result.stderr.str()

@@ -186,6 +186,7 @@ class _RaceSession:
     def __init__(self, config: pytest.Config) -> None:
         from racefree.detector import Detector
         from racefree.detector.instrument import ImportHook
+        from racefree.detector.speedups import BackendError
         from racefree.detector.suppressions import SuppressionError, load_for
 
         # before pytest_configure, config.option holds only defaults: the parsed values are here
@@ -202,8 +203,11 @@ class _RaceSession:
         except SuppressionError as exc:
             raise pytest.UsageError(f"racefree: {exc}") from None
         self.sarif_path = opt.race_sarif
-        self.detector = Detector(self.mode, stress=opt.race_stress, seed=opt.race_seed,
-                                 lock_order=not opt.race_no_lock_order)
+        try:
+            self.detector = Detector(self.mode, stress=opt.race_stress, seed=opt.race_seed,
+                                     lock_order=not opt.race_no_lock_order)
+        except BackendError as exc:  # RACEFREE_DETECTOR_BACKEND asks for what is not there
+            raise pytest.UsageError(f"racefree: {exc}") from None
         self.stress = bool(opt.race_stress)
         self.root = str(config.rootpath)
         self.uninstrumented: list[str] = []  # modules that ran plain because the rewrite failed, and why

@@ -9,6 +9,7 @@ plain ``python`` on the same program.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -292,3 +293,13 @@ def test_malformed_suppressions_are_bad_input(tmp_path: Path) -> None:
     ours = racefree_run(tmp_path, "--suppressions", "bad.toml", "prog.py")
     assert (ours.returncode, ours.stdout) == (2, "")
     assert ours.stderr.count("\n") == 1 and ours.stderr.startswith("racefree run: error: ")
+
+
+def test_a_bad_detector_backend_setting_is_bad_input(tmp_path: Path) -> None:
+    write(tmp_path, "prog.py", "print('ran')\n")
+    done = subprocess.run([sys.executable, "-m", "racefree", "run", "prog.py"], cwd=tmp_path,
+                          env={**os.environ, "RACEFREE_DETECTOR_BACKEND": "fortran"},
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == ("racefree run: error: RACEFREE_DETECTOR_BACKEND='fortran': "
+                           "expected one of auto, c, python\n")

@@ -95,6 +95,7 @@ def render(races: Sequence[Any], fmt: str, mode: str, deadlocks: Sequence[Any] =
 def run(args: argparse.Namespace) -> int:
     from racefree.detector import suppressions
     from racefree.detector.engine import Detector
+    from racefree.detector.speedups import BackendError
 
     if args.seed is not None and not args.stress:
         raise UsageError("--seed only applies with --stress")
@@ -111,7 +112,10 @@ def run(args: argparse.Namespace) -> int:
         runner.prepare()
     except ProgramError as exc:
         raise UsageError(str(exc)) from None
-    detector = Detector(args.mode, stress=args.stress, seed=args.seed, lock_order=args.lock_order)
+    try:
+        detector = Detector(args.mode, stress=args.stress, seed=args.seed, lock_order=args.lock_order)
+    except BackendError as exc:  # RACEFREE_DETECTOR_BACKEND asks for what is not there
+        raise UsageError(str(exc)) from None
     try:
         detector.start()
         if args.stress:
