@@ -1,25 +1,28 @@
 """The happens-before race detector (``racefree run``, ``pytest --race``).
 
 Front door: :class:`Detector` (start/stop recording, collect races), the report
-model (:class:`Race`, :class:`Access`, :class:`Frame`) and its text format.
+model (:class:`Race`, :class:`Deadlock`, :class:`Access`, :class:`Frame`) and
+its text format.
 Instrumented code talks to :mod:`racefree.detector.runtime`.
 """
 
 from __future__ import annotations
 
 from racefree.detector.engine import Detector
-from racefree.detector.format import format_race, format_report, format_summary
-from racefree.detector.report import Access, Frame, Race, to_json_document
+from racefree.detector.format import format_deadlock, format_race, format_report, format_summary
+from racefree.detector.report import Access, Deadlock, Frame, Race, to_json_document
 from racefree.detector.sarif import to_sarif
 from racefree.detector.suppressions import SuppressionError, Suppressions, load_for
 
 __all__ = [
     "Access",
+    "Deadlock",
     "Detector",
     "Frame",
     "Race",
     "SuppressionError",
     "Suppressions",
+    "format_deadlock",
     "format_race",
     "format_report",
     "format_summary",

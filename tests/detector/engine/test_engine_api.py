@@ -13,8 +13,8 @@ from racefree.detector.events import RUNTIME_API
 def test_front_door() -> None:
     # the engine's names (other layers of the detector add theirs)
     assert {
-        "Access", "Detector", "Frame", "Race", "format_race", "format_report", "format_summary",
-        "to_json_document",
+        "Access", "Deadlock", "Detector", "Frame", "Race", "format_deadlock", "format_race", "format_report",
+        "format_summary", "to_json_document",
     } <= set(detector.__all__)
     for name in detector.__all__:
         assert getattr(detector, name) is not None
