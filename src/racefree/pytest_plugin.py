@@ -223,6 +223,7 @@ class _RaceSession:
         self.suppressed = 0
         self.suppressed_deadlocks = 0
         self.ignored = 0
+        self.ignored_deadlocks = 0
         self.leaked: dict[str, tuple[str, bool]] = {}  # thread name -> (nodeid that leaked it, ignored?)
         self.finished_tests: dict[tuple[str, str], tuple[str, bool]] = {}  # (file, function) -> same
         self._threads_at_call: set[threading.Thread] = set()
@@ -368,6 +369,9 @@ class _RaceSession:
         lines += self.suppressions.summary_lines(self.suppressed, self.suppressed_deadlocks)
         if self.ignored:
             lines.append(f"racefree: {self.ignored} race(s) ignored by @pytest.mark.{RACE_IGNORE}")
+        if self.ignored_deadlocks:
+            n = self.ignored_deadlocks
+            lines.append(f"racefree: {n} potential deadlock(s) ignored by @pytest.mark.{RACE_IGNORE}")
         if self.session_end or self.session_end_deadlocks:
             terminalreporter.write_sep("=", "racefree: races not attributed to a running test", red=True)
             terminalreporter.write_line(self._session_end_text())
@@ -416,7 +420,7 @@ class _RaceSession:
         """The potential deadlocks whose cycle closed during this phase (blamed on this test)."""
         found = self._take_deadlocks()
         if found and item.get_closest_marker(RACE_IGNORE) is not None:
-            self.ignored += len(found)
+            self.ignored_deadlocks += len(found)
             return []
         self.deadlocks += found
         return found
