@@ -18,17 +18,18 @@ Invariants (true with and without the GIL):
   callback removes the cell when the container dies (the object can never be
   accessed again, and no other object can have its id before that callback has
   run), so dead objects do not fill the history.
-* A container without weak references (dict, list...) is held by one
-  :class:`_Hold` per container, shared by its cells, which call it like a weak
-  reference; only the hold references the container.  The newest holds are
-  listed in ``Shadow.anchors`` (at most ``ANCHORS_KEPT``, each remembering at
-  most ``HOLD_KEYS`` cell keys); every ``SWEEP_EVERY`` new cells, a young hold
-  whose container only it still references (``sys.getrefcount``) lets go of it
-  and its remembered cells are removed, so temporaries do not outlive the
-  program's use of them.  A released hold's other cells are dead: found again
-  (the id reused), they are replaced like a dead weak reference's; otherwise
-  evicted in turn.  No bookkeeping grows with the number of keys a container
-  ever had.
+* A container without weak references (dict, list...) is held by a
+  :class:`_Hold` shared by its cells, which call it like a weak reference; the
+  shadow references such a container only through holds.  The newest holds are
+  listed in ``Shadow.anchors`` (pruned to ``ANCHORS_KEPT`` at each sweep; each
+  remembers at most ``HOLD_KEYS`` cell keys); every ``SWEEP_EVERY`` new cells,
+  a young hold whose container only it still references (``sys.getrefcount``)
+  lets go of it and its remembered cells are removed, so temporaries do not
+  outlive the program's use of them.  A released hold's other cells are dead:
+  found again (the id reused), they are replaced like a dead weak reference's;
+  otherwise evicted in turn.  A container whose hold is no longer listed gets a
+  second hold, and is then only let go when its cells are evicted (never too
+  early).  No bookkeeping grows with the number of keys a container ever had.
 * ATTR of a module object is that module's GLOBAL: both keys map to one cell.
   Attributes of ``threading.local`` objects and items of immutable containers get
   a cell with ``off`` set: never checked, never reported.
