@@ -156,7 +156,8 @@ class Detector:
         self._lock = _thread.RLock()
         self.stripes = [_thread.RLock() for _ in range(access.STRIPES)]  # cells' slow paths
         # by tid; a tid is reserved (None) when Thread.start() runs, so tids follow start order
-        self._threads: list[ThreadState | None] = []  # guarded by _lock
+        # guarded by _lock; never shrinks while the detector lives (the C fast path borrows entries)
+        self._threads: list[ThreadState | None] = []
         self._hb_clocks: dict[object, SyncClock] = {}  # guarded by _lock
         self._hb_weak: weakref.WeakKeyDictionary[Any, dict[Any, SyncClock]] = (
             weakref.WeakKeyDictionary()
@@ -322,9 +323,13 @@ class Detector:
 
     def thread_end(self, thread: threading.Thread) -> None:
         """Last step of a thread: publish its clock for ``join``."""
+        ts = self.thread_state()
         clock = SyncClock(self.gen)
-        clock.publish(self.thread_state())
+        clock.publish(ts)
         thread.__dict__["_racefree_end"] = clock
+        # let the Thread (its target, its arguments) go: reports name an ended thread by its last name
+        ts.name = ts.display_name()
+        ts.thread = None
 
     def thread_joined(self, thread: threading.Thread) -> None:
         clock = thread.__dict__.get("_racefree_end")

@@ -40,3 +40,24 @@ def test_detector_signature_as_agreed() -> None:
     assert params["seed"].default is None
     for method in ("start", "stop", "races", "take_new_races", "__enter__", "__exit__"):
         assert callable(getattr(Detector, method))
+
+
+def test_an_ended_thread_is_not_kept_alive_by_the_detector() -> None:
+    import gc
+    import threading
+    import weakref
+
+    class Payload:
+        pass
+
+    with Detector() as d:
+        payload = Payload()
+        t = threading.Thread(target=lambda p: None, args=(payload,), name="worker-1")
+        t.start()
+        t.join()
+        alive = weakref.ref(t)
+        kept = weakref.ref(payload)
+        del t, payload
+        gc.collect()
+        assert alive() is None and kept() is None
+    assert "worker-1" in [ts.name for ts in d._threads if ts is not None]
