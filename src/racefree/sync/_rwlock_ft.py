@@ -57,16 +57,18 @@ class _ShardedRWLock(RWLock):
       :class:`~racefree.sync.AtomicInt` (linearizable on every back-end)
       holding ``4 * shares + 2 * marked + flagged``.  Only the owner changes
       ``shares`` (save the share added, under ``_lock``, by the thread that
-      admits the parked owner); only a thread holding ``_lock`` changes ``flagged``, which is
-      set while a writer holds or claims; ``marked`` is set by the
-      draining writer (compare-and-swap, under ``_lock``) on each cell that had
-      shares, and cleared by whoever gets there first (compare-and-swap): the
-      owner when its last share goes, or the writer when it gives up.
+      admits the parked owner); only a thread holding ``_lock`` changes
+      ``flagged``, which is set while a writer holds or claims (writers queued
+      behind the claimant leave it alone); ``marked`` is set by the draining
+      writer (compare-and-swap, under ``_lock``) on each cell that had shares,
+      and cleared by whoever gets there first (compare-and-swap): the owner
+      when its last share goes, or the writer when it gives up.
       ``_local.cell`` is the calling thread's cell; ``_cells`` (guarded by
       ``_lock``) maps thread idents to cells, for writers to visit.
     * ``_flagged`` (guarded by ``_lock``) is the flag that every cell carries;
-      :meth:`_writers_changed` keeps it equal to "a writer holds or claims"
-      (``_writer`` is set), setting or clearing it in every cell *before* the writer acts.
+      :meth:`_writers_changed` keeps it equal to "``_writer`` is set", setting
+      or clearing it in every cell *before* the writer acts.  So each write
+      flags and unflags every cell once, even when writers queue back to back.
     * Why a writer and a reader cannot both get in: a reader announces itself
       and reads the flag in *one* atomic add on its cell; a writer sets the
       flag in the same cell with an atomic add and then reads the cell.  All
