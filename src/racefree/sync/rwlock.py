@@ -101,8 +101,8 @@ class RWLock(_RWLockCore):
     * A writer first *claims* the lock, then waits for the readers inside to
       leave, then holds it.  At most one writer claims or holds at a time.  A
       writer claims at once if no writer holds, claims or is queued; otherwise
-      it queues, and writers claim in arrival order, each as soon as it runs
-      after the claim before it ended.
+      it queues, and writers claim in arrival order: each is woken when the
+      claim before it ends and claims as soon as it runs.
     * Only the claiming (or holding) writer blocks readers: from its claim on, a
       reader that holds no share waits.  Writers queued behind it block nobody:
       between one writer's release and the next writer's claim, readers get in
