@@ -389,7 +389,7 @@ SUITES: dict[str, Suite] = {
         baseline="threading.Lock",
         build_cases=_readers_cases(100),
         ops_scale=0.5,
-        notes=("a write makes every reader that arrives while it waits or holds block once (phase-fair)",),
+        notes=("a write makes every reader that arrives while it claims or holds block once (phase-fair)",),
     ),
     "rwlock": Suite(
         key="rwlock",
