@@ -38,8 +38,10 @@ Invariants (true with and without the GIL):
 from __future__ import annotations
 
 import _thread
+import itertools
 import sys
 import weakref
+from collections import deque
 from collections.abc import Hashable
 from itertools import islice
 from types import ModuleType
@@ -100,7 +102,7 @@ class Cell:
 
     __slots__ = (
         "container", "g", "it", "key", "kind", "loc", "m", "mi", "off", "owner", "r", "ri", "rs", "rsite",
-        "shared", "text", "w", "weak", "wi",
+        "seq", "shared", "text", "w", "weak", "wi",
     )
 
     def __init__(
@@ -125,6 +127,7 @@ class Cell:
         self.rs: dict[int, tuple[int, Info]] | None = None
         self.g: dict[int, tuple[int, Info]] | None = None
         self.it: dict[int, tuple[int, Info]] | None = None
+        self.seq = 0  # its entry in Shadow.order (a creation number, never reused)
 
     def holds(self, container: Any) -> bool:
         """Whether this cell still describes `container` (not a dead object's reused id)."""
@@ -201,6 +204,14 @@ class Shadow:
         # swept young, then forgotten (see the invariants)
         self.anchors: dict[int, _Hold] = {}
         self._created = 0  # held cells created since the last sweep (approximate)
+        # (key, cell.seq) in creation order, for eviction: oldest first without iterating
+        # `cells` (on the free-threaded build an iteration of a dict another thread inserts
+        # into fails, and every failed eviction was retried at the next insertion).  Stale
+        # entries (a cell gone by death, sweep or replacement) are dropped as met, and
+        # compacted at 2x history; a creation number, not the cell, so a gone cell is not
+        # kept alive, and not its id, which the next cell under the same key often reuses
+        self.order: deque[tuple[Hashable, int]] = deque()
+        self._seq = itertools.count(1)
         cells = self.cells
 
         def forget(ref: _Ref) -> None:
@@ -233,10 +244,14 @@ class Shadow:
         else:
             k = (id(container), key)
         if kind == GLOBAL:  # a module's namespace: held directly, as its ATTR twin is (above)
-            cell = cells.setdefault(k, Cell(GLOBAL, container, key, "", False, False, owner))
+            fresh = Cell(GLOBAL, container, key, "", False, False, owner)
+            cell = cells.setdefault(k, fresh)
+            if cell is fresh:
+                cell.seq = seq = next(self._seq)
+                self.order.append((k, seq))
             if cell.owner != owner:
                 cell.shared = True
-            if len(cells) > self.history_size:
+            if len(cells) > self.history_size or len(self.order) > 2 * self.history_size:
                 self._evict()
             return cell
         off = (kind == ATTR and issubclass(t, _LOCAL_TYPES)) or (
@@ -251,6 +266,9 @@ class Shadow:
             ref = self._hold(container)
         new = Cell(kind, container, key, text, True, off, owner, ref)
         cell = cells.setdefault(k, new)
+        if cell is new:
+            cell.seq = seq = next(self._seq)
+            self.order.append((k, seq))
         if cell.owner != owner:
             cell.shared = True
         if cell is new and type(ref) is _Hold:
@@ -263,7 +281,7 @@ class Shadow:
             self._created += 1
             if self._created >= SWEEP_EVERY:
                 self._sweep()
-        if len(cells) > self.history_size:
+        if len(cells) > self.history_size or len(self.order) > 2 * self.history_size:
             self._evict()
         return cell
 
@@ -290,15 +308,35 @@ class Shadow:
         if not self.lock.acquire(False):
             return  # another thread is evicting
         try:
-            cells = self.cells
-            n = len(cells) - self.history_size + self.history_size // 4
-            try:
-                victims = list(islice(iter(cells), max(n, 0)))
-            except RuntimeError:  # resized concurrently (free-threaded build): try next time
-                return
-            for k in victims:
-                cells.pop(k, None)
-            self.evicted += len(victims)
+            cells, order = self.cells, self.order
+            excess = len(cells) - self.history_size + self.history_size // 4
+            evicted = 0
+            while evicted < excess:
+                try:
+                    k, seq = order.popleft()
+                except IndexError:
+                    break
+                try:  # a subscript, not .get: see access.build
+                    if cells[k].seq != seq:
+                        continue  # replaced: its newer cell has its own entry
+                    del cells[k]
+                except KeyError:
+                    continue  # gone already
+                evicted += 1
+            self.evicted += evicted
+            if len(order) > 2 * self.history_size:
+                # compact: keep the entries of cells still in the shadow, in order (entries
+                # other threads append meanwhile land among them: eviction order is approximate)
+                for _ in range(len(order)):
+                    try:
+                        k, seq = order.popleft()
+                    except IndexError:
+                        break
+                    try:
+                        if cells[k].seq == seq:
+                            order.append((k, seq))
+                    except KeyError:
+                        pass
         finally:
             self.lock.release()
 

@@ -265,3 +265,25 @@ def test_concurrent_cell_creation_and_sweeps_stay_consistent(threads: int) -> No
     assert ("data-race", "dict shared['k']") in kinds(det.races())
     assert cells <= 2048 + threads * 2
     assert anchors <= shadow_module.ANCHORS_KEPT + shadow_module.SWEEP_EVERY + threads
+
+
+def test_eviction_order_stays_bounded_while_objects_come_and_go() -> None:
+    # every object dies right after its access: its cell leaves the shadow by death, and the
+    # eviction queue's entry for it must not pile up
+    with Detector("strict", history_size=64) as d:
+        for i in range(5000):
+            box = Box()
+            rf.write(ATTR, box, "x", site(i % 7))
+            del box
+    assert len(d.shadow.order) <= 2 * d.shadow.history_size + 1
+    assert len(d.shadow) <= d.shadow.history_size
+
+
+def test_eviction_takes_the_oldest_live_locations_first() -> None:
+    boxes = [Box() for _ in range(40)]
+    with Detector("strict", history_size=16) as d:
+        for i, box in enumerate(boxes):
+            rf.write(ATTR, box, "x", site(i))
+    survivors = {k[0] for k in d.shadow.cells}
+    assert survivors <= {id(b) for b in boxes[-16:]}
+    assert d.shadow.evicted == 40 - len(survivors)
