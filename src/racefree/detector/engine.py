@@ -449,18 +449,34 @@ class Detector:
             clock = channels[channel] = SyncClock(self.gen)
             return clock
 
+    def _own_clock(self, obj: Any) -> SyncClock:
+        """The clock a primitive carries itself (``_hb.OWN_CLOCK``), guarded by its own report lock."""
+        clock = obj._hb_clock
+        if clock is None or clock.gen != self.gen:
+            clock = obj._hb_clock = SyncClock(self.gen)
+        return clock  # type: ignore[no-any-return]
+
     def release(self, key: object) -> None:
         ts = self.thread_state()
+        if getattr(type(key), _hb.OWN_CLOCK, False):
+            self._own_clock(key).merge(ts)
+            return
         with self._lock:
             self._key_clock(key).merge(ts)
 
     def acquire(self, key: object) -> None:
         ts = self.thread_state()
+        if getattr(type(key), _hb.OWN_CLOCK, False):
+            self._own_clock(key).absorb(ts)
+            return
         with self._lock:
             self._key_clock(key).absorb(ts)
 
     def acquire_release(self, key: object) -> None:
         ts = self.thread_state()
+        if getattr(type(key), _hb.OWN_CLOCK, False):  # an atomic: no shared lock, no table
+            self._own_clock(key).exchange(ts)
+            return
         with self._lock:
             self._key_clock(key).exchange(ts)
 

@@ -15,6 +15,12 @@ Invariants (true with and without the GIL):
   threads, and ``acquire`` *after* it observed another thread's operation, so
   the detector never sees an edge that did not exist.
 
+* A primitive that makes every report under a lock of its own (the atomics) may
+  say so with the class attribute ``_racefree_own_clock = True`` and carry a
+  writable ``_hb_clock`` attribute (initially ``None``): a listener may then keep
+  that primitive's clock there, guarded by the primitive's lock, instead of in a
+  table under a lock of its own.
+
 A detector attaches with :func:`attach` and detaches with :func:`detach`.
 """
 
@@ -37,6 +43,7 @@ class HBListener(Protocol):
 
 
 listener: HBListener | None = None
+OWN_CLOCK = "_racefree_own_clock"
 
 
 def attach(new: HBListener) -> HBListener | None:

@@ -62,11 +62,13 @@ def reporting_int_type(base: type[Any]) -> type[Any]:
     """The subclass of an ``AtomicInt`` implementation that reports its edges to ``_hb.listener``."""
 
     class Reporting(base):  # type: ignore[misc]
-        __slots__ = ("_hb_lock",)
+        __slots__ = ("_hb_clock", "_hb_lock")
+        _racefree_own_clock = True  # every report is made under _hb_lock: see _hb
 
         def __init__(self, value: int = 0) -> None:
             base.__init__(self, value)
             self._hb_lock = _thread.allocate_lock()  # makes each operation and its report one step
+            self._hb_clock: Any = None  # the detector's clock of this atomic, guarded by _hb_lock
 
         def load(self) -> int:
             hb = _hb.listener
@@ -142,7 +144,8 @@ class AtomicRef(Generic[T]):
     :class:`~racefree.sync.Snapshot` serializes the writers for you.
     """
 
-    __slots__ = ("__weakref__", "_cas", "_cell", "_get", "_hb_lock", "_set", "_swap")
+    __slots__ = ("__weakref__", "_cas", "_cell", "_get", "_hb_clock", "_hb_lock", "_set", "_swap")
+    _racefree_own_clock = True  # every report is made under _hb_lock: see _hb
 
     def __init__(self, obj: T | None = None) -> None:
         self._init(_backend.ACTIVE.ref_cell(obj))
@@ -155,6 +158,7 @@ class AtomicRef(Generic[T]):
         self._swap = cell.get_and_set
         self._cas = cell.compare_and_set
         self._hb_lock = _thread.allocate_lock()  # orders detector reports; unused without a detector
+        self._hb_clock: Any = None  # the detector's clock of this reference, guarded by _hb_lock
 
     @classmethod
     def _with_backend(cls, backend: _backend.Backend, obj: Any = None) -> AtomicRef[Any]:

@@ -380,3 +380,16 @@ def test_threading_local_is_never_shared(det: Detector) -> None:
 
     sequential_unordered(use, use, use)
     assert det.races() == []
+
+
+def test_an_atomic_carries_its_own_clock() -> None:
+    from racefree.sync import AtomicInt, AtomicRef
+
+    with Detector() as d:
+        a = AtomicInt()
+        r: AtomicRef[int] = AtomicRef()
+        a.add(1)
+        r.store(1)
+    assert a._hb_clock is not None and a._hb_clock.gen == d.gen
+    assert r._hb_clock is not None and r._hb_clock.gen == d.gen
+    assert a not in d._hb_weak and r not in d._hb_weak  # not in the shared table
