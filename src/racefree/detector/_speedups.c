@@ -407,7 +407,72 @@ truthy_slot(PyObject *v)
     return t;
 }
 
-/* Python's record_read for the case it handles with no table: 1 done, 0 punt, -1 error. */
+/* record_read's read-shared case: this thread's (epoch, info) in the cell's table `rs`. */
+static int
+shared_read(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, PyObject *site, int shared)
+{
+    PyObject *rs = CELL_GET(self, cell, rs), *tid, *entry = NULL, *old = NULL, *info, *pair;
+    int rc;
+    if (rs == NULL) {
+        return -1;
+    }
+    if (!PyDict_CheckExact(rs)) {
+        Py_DECREF(rs);
+        return 0;
+    }
+    tid = PyLong_FromLongLong(v->tid);
+    if (tid == NULL || dict_get_ref(rs, tid, &entry) < 0) {
+        Py_XDECREF(tid);
+        Py_DECREF(rs);
+        return -1;
+    }
+    if (entry != NULL && PyTuple_CheckExact(entry) && PyTuple_GET_SIZE(entry) >= 2) {
+        old = PyTuple_GET_ITEM(entry, 1);
+    }
+    info = info_for(self, v->ts, site, old, shared);
+    Py_XDECREF(entry);
+    pair = info == NULL ? NULL : PyTuple_Pack(2, e_obj, info);
+    Py_XDECREF(info);
+    rc = pair == NULL ? -1 : PyDict_SetItem(rs, tid, pair);
+    Py_XDECREF(pair);
+    Py_DECREF(tid);
+    Py_DECREF(rs);
+    return rc < 0 ? -1 : 1;
+}
+
+/* record_read's switch to a read-shared table: the last read (epoch r, info ri) is unordered with this one. */
+static int
+become_shared(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, PyObject *site, long long r,
+              PyObject *ri, int shared)
+{
+    PyObject *info = info_for(self, v->ts, site, NULL, shared), *rs = NULL, *k1 = NULL, *k2 = NULL;
+    PyObject *r_obj = NULL, *p1 = NULL, *p2 = NULL, *minus = NULL;
+    int rc = -1;
+    if (info == NULL) {
+        return -1;
+    }
+    if ((rs = PyDict_New()) == NULL || (k1 = PyLong_FromLongLong(r & self->mask)) == NULL
+        || (k2 = PyLong_FromLongLong(v->tid)) == NULL || (r_obj = PyLong_FromLongLong(r)) == NULL
+        || (p1 = PyTuple_Pack(2, r_obj, ri)) == NULL || (p2 = PyTuple_Pack(2, e_obj, info)) == NULL
+        || (minus = PyLong_FromLong(-1)) == NULL || PyDict_SetItem(rs, k1, p1) < 0
+        || PyDict_SetItem(rs, k2, p2) < 0 || CELL_SET(self, cell, rs, rs) < 0
+        || CELL_SET(self, cell, r, minus) < 0) {
+        goto done;
+    }
+    rc = 1;
+done:
+    Py_XDECREF(minus);
+    Py_XDECREF(p2);
+    Py_XDECREF(p1);
+    Py_XDECREF(r_obj);
+    Py_XDECREF(k2);
+    Py_XDECREF(k1);
+    Py_XDECREF(rs);
+    Py_DECREF(info);
+    return rc;
+}
+
+/* Python's record_read: 1 done, 0 punt, -1 error. */
 static int
 plain_read(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, PyObject *site, long flags, int shared)
 {
@@ -417,8 +482,11 @@ plain_read(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, PyObject 
     if (ok < 0) {
         return -1;
     }
-    if (!ok || r == -1) {
+    if (!ok) {
         return 0;
+    }
+    if (r == -1) {
+        return shared_read(self, cell, v, e_obj, site, shared);
     }
     ri = CELL_GET(self, cell, ri);
     if (ri == NULL) {
@@ -426,9 +494,10 @@ plain_read(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, PyObject 
     }
     if (r > 0 && ri != Py_None) {
         later = unordered(self, r, v);
-        if (later != 0) {  /* an unordered reader (or unknown): the read-shared table, in Python */
+        if (later != 0) {  /* an unordered reader: a read-shared table from now on */
+            rc = later < 0 ? 0 : become_shared(self, cell, v, e_obj, site, r, ri, shared);
             Py_DECREF(ri);
-            return 0;
+            return rc;
         }
     }
     info = info_for(self, v->ts, site, ri == Py_None ? NULL : ri, shared);
