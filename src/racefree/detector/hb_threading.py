@@ -68,31 +68,30 @@ _orig: dict[str, Any] = {}
 INTERNAL = "_racefree_internal"
 
 
-class Lock:
-    """``threading.Lock`` while a detector records: a raw lock plus its clock and lock-order state."""
+class _TrackedLock:
+    """What ``Lock`` and ``RLock`` share while a detector records: the raw lock, its clock, lock order.
+
+    ``_owned(raw)`` is the raw lock type's "held?" test (``locked`` for a Lock, ``_is_owned``
+    for an RLock): a release by a thread that does not hold the lock reports nothing, and
+    the raw lock raises as it would without the detector.
+    """
 
     __slots__ = ("__weakref__", "_clock", "_lock", "_order_epoch", "_order_node", "_order_site")
+    _owned: Any
     _lock: Any
     _clock: Any
     _order_epoch: int  # bumped when a thread that did not acquire the lock releases it
     _order_node: Any  # (LockOrder, Node) once the lock is in the lock-order graph
     _order_site: Any  # (code, lasti) where the program created the lock
 
-    def __new__(cls) -> Any:
-        if _hooks is None or internal_caller(1):
-            return _allocate_lock()
-        return cls._tracked()
-
-    @classmethod
-    def _tracked(cls) -> Lock:
-        self = object.__new__(cls)
-        self._lock = _allocate_lock()
+    def _init_tracked(self, raw: Any) -> None:
+        self._lock = raw
         self._clock = None
         _order_init(self)
-        return self
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        ok: bool = self._lock.acquire(blocking, timeout)
+        # True, False or (Python RLock, re-entered) 1: "is not False" is bool() without a call
+        ok = self._lock.acquire(blocking, timeout) is not False
         if ok:
             h = _hooks
             if h is not None:
@@ -111,7 +110,7 @@ class Lock:
 
     def release(self) -> None:
         h = _hooks
-        if h is not None and self._lock.locked():
+        if h is not None and self._owned(self._lock):
             h.lock_released(self)
             o = _order
             if o is not None:  # inlined LockOrder.released
@@ -126,7 +125,7 @@ class Lock:
         self._lock.release()
 
     def __enter__(self) -> bool:
-        ok: bool = self._lock.acquire()
+        ok = self._lock.acquire() is not False  # see acquire
         h = _hooks
         if h is not None:
             h.lock_acquired(self)
@@ -144,7 +143,7 @@ class Lock:
 
     def __exit__(self, *exc: object) -> None:
         h = _hooks
-        if h is not None and self._lock.locked():
+        if h is not None and self._owned(self._lock):
             h.lock_released(self)
             o = _order
             if o is not None:  # inlined LockOrder.released
@@ -157,6 +156,27 @@ class Lock:
                 else:
                     o.released(self)
         self._lock.release()
+
+    def _at_fork_reinit(self) -> None:
+        self._lock._at_fork_reinit()
+
+
+class Lock(_TrackedLock):
+    """``threading.Lock`` while a detector records: a raw lock plus its clock and lock-order state."""
+
+    __slots__ = ()
+    _owned = staticmethod(type(_allocate_lock()).locked)
+
+    def __new__(cls) -> Any:
+        if _hooks is None or internal_caller(1):
+            return _allocate_lock()
+        return cls._tracked()
+
+    @classmethod
+    def _tracked(cls) -> Lock:
+        self = object.__new__(cls)
+        self._init_tracked(_allocate_lock())
+        return self
 
     def locked(self) -> bool:
         return bool(self._lock.locked())
@@ -183,25 +203,18 @@ class Lock:
             if o is not None and saved:
                 o.resume(self, saved)
 
-    def _at_fork_reinit(self) -> None:
-        self._lock._at_fork_reinit()
-
-    acquire_lock = acquire
-    release_lock = release
+    acquire_lock = _TrackedLock.acquire
+    release_lock = _TrackedLock.release
 
     def __repr__(self) -> str:
         return f"<racefree tracked {'locked' if self.locked() else 'unlocked'} Lock at {id(self):#x}>"
 
 
-class RLock:
+class RLock(_TrackedLock):
     """``threading.RLock`` while a detector records: a raw reentrant lock, its clock, lock-order state."""
 
-    __slots__ = ("__weakref__", "_clock", "_lock", "_order_epoch", "_order_node", "_order_site")
-    _lock: Any
-    _clock: Any
-    _order_epoch: int  # bumped when a thread that did not acquire the lock releases it
-    _order_node: Any  # (LockOrder, Node) once the lock is in the lock-order graph
-    _order_site: Any  # (code, lasti) where the program created the lock
+    __slots__ = ()
+    _owned = staticmethod(type(_raw_rlock())._is_owned)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if _hooks is None or internal_caller(1):
@@ -211,77 +224,8 @@ class RLock:
     @classmethod
     def _tracked(cls) -> RLock:
         self = object.__new__(cls)
-        self._lock = _raw_rlock()
-        self._clock = None
-        _order_init(self)
+        self._init_tracked(_raw_rlock())
         return self
-
-    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        ok = bool(self._lock.acquire(blocking, timeout))
-        if ok:
-            h = _hooks
-            if h is not None:
-                h.lock_acquired(self)
-                o = _order
-                if o is not None:  # inlined LockOrder.acquired: locks are hot
-                    f = _getframe(1)
-                    try:
-                        held = _held.held
-                    except AttributeError:
-                        held = _held.held = []
-                    if held and blocking and timeout < 0:
-                        o.nested(self, held, f)
-                    held.append((self, self._order_epoch, f, f.f_lasti))
-        return ok
-
-    def release(self) -> None:
-        h = _hooks
-        if h is not None and self._lock._is_owned():
-            h.lock_released(self)
-            o = _order
-            if o is not None:  # inlined LockOrder.released
-                try:
-                    held = _held.held
-                except AttributeError:
-                    held = _held.held = []
-                if held and held[-1][0] is self:
-                    del held[-1]
-                else:
-                    o.released(self)
-        self._lock.release()
-
-    def __enter__(self) -> bool:
-        ok = bool(self._lock.acquire())
-        h = _hooks
-        if h is not None:
-            h.lock_acquired(self)
-            o = _order
-            if o is not None:
-                f = _getframe(1)
-                try:
-                    held = _held.held
-                except AttributeError:
-                    held = _held.held = []
-                if held:
-                    o.nested(self, held, f)
-                held.append((self, self._order_epoch, f, f.f_lasti))
-        return ok
-
-    def __exit__(self, *exc: object) -> None:
-        h = _hooks
-        if h is not None and self._lock._is_owned():
-            h.lock_released(self)
-            o = _order
-            if o is not None:
-                try:
-                    held = _held.held
-                except AttributeError:
-                    held = _held.held = []
-                if held and held[-1][0] is self:
-                    del held[-1]
-                else:
-                    o.released(self)
-        self._lock.release()
 
     # the Condition protocol
     def _release_save(self) -> Any:
@@ -307,9 +251,6 @@ class RLock:
     def _is_owned(self) -> bool:
         return bool(self._lock._is_owned())
 
-    def _at_fork_reinit(self) -> None:
-        self._lock._at_fork_reinit()
-
     def __getattr__(self, name: str) -> Any:  # _recursion_count() and friends
         return getattr(object.__getattribute__(self, "_lock"), name)
 
@@ -317,7 +258,7 @@ class RLock:
         return f"<racefree tracked RLock at {id(self):#x}>"
 
 
-def _order_init(lock: Lock | RLock) -> None:
+def _order_init(lock: _TrackedLock) -> None:
     lock._order_epoch = 0
     lock._order_node = None
     # where the program created the lock, to name it in deadlock reports (cheap: one frame walk)
