@@ -234,7 +234,7 @@ class Shadow:
             try:  # subscripts, not .get: see access.build
                 cell = cells[(id(g), key)]
             except KeyError:
-                cell = cells.setdefault((id(g), key), Cell(GLOBAL, g, key, "", False, False, owner))
+                cell = self._insert((id(g), key), Cell(GLOBAL, g, key, "", False, False, owner), owner)
             else:
                 if cell.owner != owner:
                     cell.shared = True
@@ -244,15 +244,8 @@ class Shadow:
         else:
             k = (id(container), key)
         if kind == GLOBAL:  # a module's namespace: held directly, as its ATTR twin is (above)
-            fresh = Cell(GLOBAL, container, key, "", False, False, owner)
-            cell = cells.setdefault(k, fresh)
-            if cell is fresh:
-                cell.seq = seq = next(self._seq)
-                self.order.append((k, seq))
-            if cell.owner != owner:
-                cell.shared = True
-            if len(cells) > self.history_size or len(self.order) > 2 * self.history_size:
-                self._evict()
+            cell = self._insert(k, Cell(GLOBAL, container, key, "", False, False, owner), owner)
+            self._bound()
             return cell
         off = (kind == ATTR and issubclass(t, _LOCAL_TYPES)) or (
             kind >= ITEM and t in IMMUTABLE
@@ -265,12 +258,7 @@ class Shadow:
         else:
             ref = self._hold(container)
         new = Cell(kind, container, key, text, True, off, owner, ref)
-        cell = cells.setdefault(k, new)
-        if cell is new:
-            cell.seq = seq = next(self._seq)
-            self.order.append((k, seq))
-        if cell.owner != owner:
-            cell.shared = True
+        cell = self._insert(k, new, owner)
         if cell is new and type(ref) is _Hold:
             keys = ref.keys
             if keys is not None:
@@ -281,9 +269,23 @@ class Shadow:
             self._created += 1
             if self._created >= SWEEP_EVERY:
                 self._sweep()
-        if len(cells) > self.history_size or len(self.order) > 2 * self.history_size:
-            self._evict()
+        self._bound()
         return cell
+
+    def _insert(self, k: Hashable, new: Cell, owner: int) -> Cell:
+        """`new` under `k` unless another thread was first: the cell now there, shared if not `owner`'s."""
+        cell = self.cells.setdefault(k, new)
+        if cell is new:
+            cell.seq = seq = next(self._seq)
+            self.order.append((k, seq))
+        if cell.owner != owner:
+            cell.shared = True
+        return cell
+
+    def _bound(self) -> None:
+        """Evict (and compact the eviction queue) once past the history."""
+        if len(self.cells) > self.history_size or len(self.order) > 2 * self.history_size:
+            self._evict()
 
     def _hold(self, container: Any) -> _Hold:
         """The hold of `container` (a new one unless a listed hold still has it)."""
