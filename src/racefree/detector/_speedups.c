@@ -1119,6 +1119,20 @@ record(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObje
     return 0;
 }
 
+/* record() with the location kind given as a C long (the container entry points). */
+static int
+record_kind(Recorder *self, int is_write, long kind, PyObject *container, PyObject *key, PyObject *site)
+{
+    PyObject *k = PyLong_FromLong(kind);
+    int rc;
+    if (k == NULL) {
+        return -1;
+    }
+    rc = record(self, is_write, k, container, key, site);
+    Py_DECREF(k);
+    return rc;
+}
+
 static PyObject *
 Recorder_access(Recorder *self, PyObject *const *args, Py_ssize_t nargs, int is_write)
 {
@@ -1173,14 +1187,7 @@ Recorder_getitem(Recorder *self, PyObject *const *args, Py_ssize_t nargs)
     if (nargs == 3) {
         PyObject *container = args[0];
         if (PyDict_CheckExact(container) && safe_key(args[1])) {
-            PyObject *kind = PyLong_FromLong(self->item_kind);
-            int rc;
-            if (kind == NULL) {
-                return NULL;
-            }
-            rc = record(self, 0, kind, container, args[1], args[2]);
-            Py_DECREF(kind);
-            if (rc < 0) {
+            if (record_kind(self, 0, self->item_kind, container, args[1], args[2]) < 0) {
                 return NULL;
             }
             Py_RETURN_NONE;
@@ -1198,14 +1205,8 @@ Recorder_setitem(Recorder *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs == 3 && PyDict_CheckExact(args[0]) && safe_key(args[1])) {
         PyObject *container = args[0], *key = args[1], *site = args[2];
-        PyObject *kind = PyLong_FromLong(self->item_kind);
-        int rc, present;
-        if (kind == NULL) {
-            return NULL;
-        }
-        rc = record(self, 1, kind, container, key, site);
-        Py_DECREF(kind);
-        if (rc < 0) {
+        int present;
+        if (record_kind(self, 1, self->item_kind, container, key, site) < 0) {
             return NULL;
         }
         present = PyDict_Contains(container, key);
@@ -1213,16 +1214,9 @@ Recorder_setitem(Recorder *self, PyObject *const *args, Py_ssize_t nargs)
             PyErr_Clear();
             present = 0;
         }
-        if (!present) {  /* an insertion writes the key set too */
-            kind = PyLong_FromLong(self->size_kind);
-            if (kind == NULL) {
-                return NULL;
-            }
-            rc = record(self, 1, kind, container, Py_None, site);
-            Py_DECREF(kind);
-            if (rc < 0) {
-                return NULL;
-            }
+        /* an insertion writes the key set too */
+        if (!present && record_kind(self, 1, self->size_kind, container, Py_None, site) < 0) {
+            return NULL;
         }
         Py_RETURN_NONE;
     }
@@ -1241,21 +1235,11 @@ Recorder_call(Recorder *self, PyObject *const *args, Py_ssize_t nargsf, PyObject
         int handled = 0, rc = 0;
         if (owner != NULL && PyDict_CheckExact(owner) && nargs >= 3 && strcmp(name, "get") == 0
             && safe_key(args[2])) {
-            PyObject *kind = PyLong_FromLong(self->item_kind);
-            if (kind == NULL) {
-                return NULL;
-            }
-            rc = record(self, 0, kind, owner, args[2], site);
-            Py_DECREF(kind);
+            rc = record_kind(self, 0, self->item_kind, owner, args[2], site);
             handled = 1;
         }
         else if (owner != NULL && PyList_CheckExact(owner) && strcmp(name, "append") == 0) {
-            PyObject *kind = PyLong_FromLong(self->size_kind);
-            if (kind == NULL) {
-                return NULL;
-            }
-            rc = record(self, 1, kind, owner, Py_None, site);
-            Py_DECREF(kind);
+            rc = record_kind(self, 1, self->size_kind, owner, Py_None, site);
             handled = 1;
         }
         if (handled) {
