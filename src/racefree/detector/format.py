@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from racefree.detector.report import Access, Deadlock, Frame, Race
+from racefree.detector.report import Access, Deadlock, Frame, LockEdge, Race
 
 RULE = "=================="
 
@@ -79,16 +79,23 @@ def format_race(race: Race) -> str:
     lines += _stack(race.current.stack)
     lines += ["", _header(race.previous, race.location, True)]
     lines += _stack(race.previous.stack)
-    seen: set[str] = set()
-    for access in (race.current, race.previous):
-        if access.thread_created_at and access.thread not in seen:
-            seen.add(access.thread)
-            lines += ["", f"Thread {access.thread} created at:"]
-            lines += _stack(access.thread_created_at)
+    lines += _thread_origins((race.current, race.previous))
     if race.count > 1:
         lines += ["", f"Seen {race.count} times."]
     lines.append(RULE)
     return "\n".join(lines)
+
+
+def _thread_origins(sides: Iterable[Access | LockEdge]) -> list[str]:
+    """Where each thread taking part was created, once per thread (the main thread has no entry)."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for side in sides:
+        if side.thread_created_at and side.thread not in seen:
+            seen.add(side.thread)
+            lines += ["", f"Thread {side.thread} created at:"]
+            lines += _stack(side.thread_created_at)
+    return lines
 
 
 def format_deadlock(deadlock: Deadlock) -> str:
@@ -103,12 +110,7 @@ def format_deadlock(deadlock: Deadlock) -> str:
         lines += _stack(edge.acquired_stack)
         lines += ["", f"Lock {edge.held} previously acquired by the same thread at:"]
         lines += _stack(edge.held_stack)
-    seen: set[str] = set()
-    for edge in deadlock.edges:
-        if edge.thread_created_at and edge.thread not in seen:
-            seen.add(edge.thread)
-            lines += ["", f"Thread {edge.thread} created at:"]
-            lines += _stack(edge.thread_created_at)
+    lines += _thread_origins(deadlock.edges)
     if deadlock.count > 1:
         lines += ["", f"Seen {deadlock.count} times."]
     lines.append(RULE)
