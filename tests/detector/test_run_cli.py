@@ -223,7 +223,7 @@ def test_stress_prints_the_seed(tmp_path: Path) -> None:
         ([], "racefree run: error: no program given"),
         (["--mode", "loose", "x.py"], "racefree: error: argument --mode: invalid choice: 'loose'"),
         (["--output", "/no/such/dir/out", "x.py"], "racefree run: error: cannot write --output"),
-        (["--seed", "3", "x.py"], "racefree run: error: --seed only applies with --stress"),
+        (["--seed", "3", "x.py"], "racefree run: error: --seed only applies with --stress or --confirm"),
     ],
     ids=["missing", "syntax", "unknown-option", "missing-module", "dash-m-alone", "nothing", "bad-mode",
          "bad-output", "seed-without-stress"],

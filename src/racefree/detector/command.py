@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,7 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stress", action="store_true",
                         help="perturb scheduling at instrumented accesses so latent races misbehave")
     parser.add_argument("--seed", type=int, metavar="N",
-                        help="the stress mode's random seed (only with --stress)")
+                        help="the random seed of --stress or --confirm (printed, so a run can be replayed)")
+    parser.add_argument("--confirm", action="store_true",
+                        help="after a run that reported races, re-run the program under a directed schedule "
+                             "per race to show the harm it does (a verdict per race)")
+    parser.add_argument("--confirm-attempts", type=int, default=None, metavar="N",
+                        help="directed runs per race before it is called not confirmed (default: 3)")
     parser.add_argument("--no-lock-order", dest="lock_order", action="store_false",
                         help="do not report potential deadlocks (locks taken in inconsistent orders)")
     parser.add_argument("-m", dest="module", nargs=argparse.REMAINDER, metavar="module",
@@ -92,14 +98,47 @@ def render(races: Sequence[Any], fmt: str, mode: str, deadlocks: Sequence[Any] =
     return "".join(blocks) + str(format_summary(list(races), deadlocks=deadlocks)) + "\n"
 
 
+def _confirm(args: argparse.Namespace, program: Program, races: Sequence[Any], elapsed: float) -> None:
+    """Attach a confirmation verdict to each race (``--confirm``): one directed child run per attempt."""
+    from racefree.detector import confirm
+
+    seed = args.seed if args.seed is not None else confirm.new_seed()
+    argv = ["-m", program.target, *program.args] if program.as_module else [program.target, *program.args]
+    child = confirm.child_command(mode=args.mode, include=args.include, exclude=args.exclude, program=argv)
+    replay = " ".join(["racefree", "run", "--confirm", "--seed", str(seed), *_replay_options(args), *argv])
+    attempts = args.confirm_attempts or confirm.DEFAULT_ATTEMPTS
+    sys.stderr.write(f"racefree: confirming {len(races)} race(s) under directed schedules, seed {seed}\n")
+    sys.stderr.flush()
+    verdicts = confirm.confirm_races(races, child, seed=seed, attempts=attempts,
+                                     timeout=confirm.timeout_for(elapsed), replay=replay)
+    for race, verdict in zip(races, verdicts):
+        race.extra["confirmation"] = verdict
+
+
+def _replay_options(args: argparse.Namespace) -> list[str]:
+    out = [] if args.mode == "python" else ["--mode", args.mode]
+    for pat in args.include:
+        out += ["--include", pat]
+    for pat in args.exclude:
+        out += ["--exclude", pat]
+    if args.confirm_attempts:
+        out += ["--confirm-attempts", str(args.confirm_attempts)]
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
-    from racefree.detector import suppressions
+    from racefree.detector import schedule, suppressions
     from racefree.detector.engine import Detector
     from racefree.detector.speedups import BackendError
 
-    if args.seed is not None and not args.stress:
-        raise UsageError("--seed only applies with --stress")
+    if args.seed is not None and not (args.stress or args.confirm):
+        raise UsageError("--seed only applies with --stress or --confirm")
+    if args.confirm_attempts is not None and not args.confirm:
+        raise UsageError("--confirm-attempts only applies with --confirm")
+    if args.confirm_attempts is not None and args.confirm_attempts < 1:
+        raise UsageError("--confirm-attempts must be at least 1")
     program = program_from(args)
+    child = schedule.Child.from_environ()  # this run is a confirming child of `racefree run --confirm`
     if args.output is not None:
         try:
             with open(args.output, "a"):
@@ -116,18 +155,27 @@ def run(args: argparse.Namespace) -> int:
         detector = Detector(args.mode, stress=args.stress, seed=args.seed, lock_order=args.lock_order)
     except BackendError as exc:  # RACEFREE_DETECTOR_BACKEND asks for what is not there
         raise UsageError(str(exc)) from None
+    started = time.monotonic()
     try:
         detector.start()
         if args.stress:
             sys.stderr.write(f"racefree: stress mode, seed {detector.seed}\n")
+        if child is not None:
+            child.start()
+        status = 1
         try:
             status = runner.run(finalize=True)
         finally:
+            if child is not None:
+                child.finish(status)
             detector.stop()
     finally:
         runner.restore()
+    elapsed = time.monotonic() - started
     applied = accepted.apply(detector.races())
     deadlocks, deadlocks_suppressed = accepted.apply_deadlocks(detector.deadlocks())
+    if args.confirm and applied.kept and child is None:
+        _confirm(args, program, applied.kept, elapsed)
     document = render(applied.kept, args.fmt, args.mode, deadlocks)
     if args.output is not None:
         with open(args.output, "w", encoding="utf-8") as f:

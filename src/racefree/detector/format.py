@@ -52,6 +52,7 @@ is pure.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from racefree.detector.report import Access, Deadlock, Frame, LockEdge, Race
 
@@ -82,8 +83,23 @@ def format_race(race: Race) -> str:
     lines += _thread_origins((race.current, race.previous))
     if race.count > 1:
         lines += ["", f"Seen {race.count} times."]
+    lines += _confirmation(race.extra.get("confirmation"))
     lines.append(RULE)
     return "\n".join(lines)
+
+
+def _confirmation(c: Any) -> list[str]:
+    """The verdict of ``--confirm`` (confirm.Confirmation), when there is one."""
+    if c is None:
+        return []
+    if c.status == "confirmed":
+        lines = ["", f"CONFIRMED (attempt {c.attempts}): {c.observed}"]
+    else:
+        lines = ["", f"Not confirmed: {c.observed}"]
+    if c.outcome:
+        lines.append(f"  program under the directed schedule: {c.outcome}")
+    lines.append(f"  replay: {c.replay}")
+    return lines
 
 
 def _thread_origins(sides: Iterable[Access | LockEdge]) -> list[str]:

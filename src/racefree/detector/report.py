@@ -68,13 +68,17 @@ class Race:
         return (self.kind, self.location, sites)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "kind": self.kind,
             "location": self.location,
             "count": self.count,
             "current": self.current.as_dict(),
             "previous": self.previous.as_dict(),
         }
+        confirmation = self.extra.get("confirmation")  # racefree run --confirm only
+        if confirmation is not None:
+            d["confirmation"] = confirmation.as_dict()
+        return d
 
 
 DEADLOCK_KIND = "lock-order-inversion"

@@ -247,6 +247,9 @@ def _result(race: Race, rule_index: int, mode: Mode, uris: _UriMaker) -> dict[st
         "current": {"op": cur.op, "thread": cur.thread, "at": _where(cur)},
         "previous": {"op": prev.op, "thread": prev.thread, "at": _where(prev)},
     }
+    confirmation = race.extra.get("confirmation")
+    if confirmation is not None:
+        result["properties"]["confirmation"] = confirmation.as_dict()
     return result
 
 
