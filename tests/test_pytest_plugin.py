@@ -290,7 +290,8 @@ def test_seed_without_stress_is_a_usage_error(fake: pytest.Pytester) -> None:
     fake.makepyfile(RACY)
     result = run_fake(fake, "--race", "--race-seed", "3")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: racefree: --race-seed only applies with --race-stress"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: racefree: --race-seed only applies with --race-stress or --race-confirm"])
     assert "Traceback" not in result.stderr.str()
 
 
@@ -655,3 +656,43 @@ def test_a_bad_detector_backend_setting_is_a_usage_error(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*racefree: RACEFREE_DETECTOR_BACKEND='fortran': expected one of*"])
     assert "Traceback" not in result.stderr.str()
+
+
+LOST_UPDATE_TEST = """
+    import threading
+
+    class Counter:
+        def __init__(self):
+            self.n = 0
+
+    def bump(c):
+        c.n += 1
+
+    def test_counter():
+        c = Counter()
+        threads = [threading.Thread(target=bump, args=(c,)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert c.n == 2  # the GIL build never loses this one by itself
+"""
+
+
+def test_race_confirm_gives_each_race_a_verdict_from_a_directed_rerun(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_counter=LOST_UPDATE_TEST)
+    result = pytester.runpytest_subprocess("--race", "--race-confirm", "--race-seed", "5")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "CONFIRMED (attempt 1): Counter.n written 1 by" in out, out
+    assert "after both threads read 0" in out
+    assert "replay: pytest test_counter.py::test_counter --race --race-confirm --race-seed 5" in out
+
+
+def test_without_race_confirm_no_verdict_is_given(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(test_counter=LOST_UPDATE_TEST)
+    result = pytester.runpytest_subprocess("--race")
+    result.assert_outcomes(failed=1)
+    assert "CONFIRMED" not in result.stdout.str() and "Not confirmed" not in result.stdout.str()

@@ -93,7 +93,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--race-stress", dest="race_stress", action="store_true", default=False,
                     help="perturb scheduling at instrumented accesses so latent races misbehave")
     group.addoption("--race-seed", dest="race_seed", type=int, default=None, metavar="N",
-                    help="seed for --race-stress (default: random, printed in the header)")
+                    help="seed for --race-stress or --race-confirm (default: random, printed)")
+    group.addoption("--race-confirm", dest="race_confirm", action="store_true", default=False,
+                    help="re-run a test that reported races under a directed schedule per race, to show "
+                         "the harm (a verdict per race)")
     group.addoption("--race-suppressions", dest="race_suppressions", default=None, metavar="FILE",
                     help="accepted races (default: racefree.toml or [tool.racefree] from the rootdir)")
     group.addoption("--race-sarif", dest="race_sarif", default=None, metavar="FILE",
@@ -193,8 +196,14 @@ class _RaceSession:
         opt = config.known_args_namespace if hasattr(config.known_args_namespace, "race") else config.option
         self.config = config
         self.mode = opt.race_mode
-        if opt.race_seed is not None and not opt.race_stress:
-            raise pytest.UsageError("racefree: --race-seed only applies with --race-stress")
+        if opt.race_seed is not None and not (opt.race_stress or opt.race_confirm):
+            raise pytest.UsageError("racefree: --race-seed only applies with --race-stress or --race-confirm")
+        self.confirm = bool(opt.race_confirm)
+        self.confirm_seed = opt.race_seed
+        self.include, self.exclude = list(opt.race_include), list(opt.race_exclude)
+        from racefree.detector.schedule import Child
+
+        self.child = Child.from_environ()  # this session is a confirming child of --race-confirm
         try:
             if opt.race_suppressions is not None:
                 self.suppressions = load_for(opt.race_suppressions, config.invocation_params.dir)
@@ -244,6 +253,8 @@ class _RaceSession:
         self.hook.install()
         self._place_hook_after_pytest()
         self.started = True
+        if self.child is not None:
+            self.child.start()
 
     def stop(self) -> None:
         if not self.started:
@@ -342,10 +353,33 @@ class _RaceSession:
             raise
         races, deadlocks = self._races_of(item), self._deadlocks_of(item)
         if races or deadlocks:
+            self._confirm(item, races)
             pytest.fail(self._failure_text(item, when, races, deadlocks), pytrace=False)
         return result
 
+    def _confirm(self, item: pytest.Item, races: list[Race]) -> None:
+        """``--race-confirm``: a verdict on each race, from re-runs of this test under directed schedules."""
+        if not (self.confirm and races) or self.child is not None:
+            return
+        from racefree.detector import confirm
+
+        if self.confirm_seed is None:
+            self.confirm_seed = confirm.new_seed()
+        seed = self.confirm_seed
+        options = ["--race", "--race-mode", self.mode, "--race-no-lock-order", "-p", "no:cacheprovider",
+                   *(f"--race-include={p}" for p in self.include),
+                   *(f"--race-exclude={p}" for p in self.exclude)]
+        argv = [sys.executable, "-m", "pytest", item.nodeid, "-q", *options]
+        replay = " ".join(["pytest", item.nodeid, "--race", "--race-confirm", "--race-seed", str(seed),
+                           *([] if self.mode == "python" else ["--race-mode", self.mode])])
+        verdicts = confirm.confirm_races(races, argv, seed=seed, replay=replay,
+                                         cwd=str(self.config.rootpath))
+        for race, verdict in zip(races, verdicts):
+            race.extra["confirmation"] = verdict
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.child is not None:
+            self.child.finish(int(session.exitstatus))
         for race in self._take():
             self._defer(race, "detected after the last test")
         self._defer_deadlocks("detected after the last test")
