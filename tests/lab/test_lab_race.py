@@ -64,6 +64,12 @@ def test_lab_ex1_race_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[s
         assert unsafe[mode]["race"] is True and unsafe[mode]["match"] is True
         assert atomic[mode] == {"expected_race": False, "race": False, "found": [], "error": None,
                                 "match": True}
+    # the python-mode pass of the unsafe counter ran with --confirm: the lost increment was made to happen
+    (verdict,) = unsafe["confirmations"]
+    assert verdict["status"] == "confirmed", verdict
+    assert "after both threads read" in verdict["observed"] and "one update is lost" in verdict["observed"]
+    assert atomic["confirmations"] == []
+    assert "UnsafeCounter.value: CONFIRMED: UnsafeCounter.value written" in " ".join(text.split())
     passes = doc["race"]["passes"]
     assert {(p["driver"], p["mode"]) for p in passes} == {
         (d, m) for d in ("unsafe_counter", "atomic_counter") for m in race.MODES}

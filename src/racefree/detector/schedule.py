@@ -36,7 +36,8 @@ WAIT = 0.5  # seconds a thread is held at a gate waiting for the other access
 AFTER = 0.5  # seconds the second thread waits for the first one's access to finish
 MAX_GATES = 6  # held arrivals per run before the scheduler gives up (it then costs nothing more)
 
-_MISSING = object()
+_MISSING = object()  # the value could not be read without running program code
+_ABSENT = object()  # the location holds nothing: an unset attribute or global, a missing key
 _SIMPLE = (int, float, complex, bool, str, bytes, type(None))
 
 
@@ -44,12 +45,19 @@ _SIMPLE = (int, float, complex, bool, str, bytes, type(None))
 
 
 def _show(value: Any) -> str:
+    if value is _ABSENT:
+        return "nothing (not set yet)"
     if value is _MISSING:
-        return "(unset)"
+        return "(unknown)"
     if type(value) in _SIMPLE:
         text = repr(value)
         return text if len(text) <= 60 else text[:57] + "..."
     return f"<{type(value).__name__} object>"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """``a == b`` without calling the program's ``__eq__``."""
+    return a is b or (type(a) is type(b) and type(a) in _SIMPLE and bool(a == b))
 
 
 def _peek(kind: int, container: Any, key: Any) -> Any:
@@ -57,14 +65,14 @@ def _peek(kind: int, container: Any, key: Any) -> Any:
     try:
         if kind == ATTR:
             d = object.__getattribute__(container, "__dict__")
-            return dict.get(d, key, _MISSING) if type(d) is dict else _MISSING
+            return dict.get(d, key, _ABSENT) if type(d) is dict else _MISSING
         if kind == GLOBAL:
-            return dict.get(container, key, _MISSING)
+            return dict.get(container, key, _ABSENT)
         if kind == CELL:
             return container.cell_contents if type(container) is CellType else _MISSING
         if kind == ITEM:
             if type(container) is dict and type(key) in _SIMPLE:
-                return dict.get(container, key, _MISSING)
+                return dict.get(container, key, _ABSENT)
             if type(container) is list and type(key) is int:
                 return list.__getitem__(container, key)
         if kind == SIZE and type(container) in (dict, list, set):
@@ -317,7 +325,7 @@ class _Scheduler:
         now = self.first_value
         value = ""
         if kind == "lost-update":
-            if first.read_value is not _MISSING and first.read_value == second.read_value:
+            if first.read_value is not _MISSING and _same(first.read_value, second.read_value):
                 text = (f"{loc} written {_show(now)} by {first.thread} after both threads read "
                         f"{_show(first.read_value)}; {second.thread} then writes a value computed from "
                         f"the same {_show(second.read_value)}: one update is lost")

@@ -116,6 +116,10 @@ COMPONENTS: tuple[Component, ...] = (
 )
 
 Found = tuple[str, str, int]  # (kind, location, count)
+Verdict = tuple[str, str, str]  # (location, "confirmed" | "not-confirmed", what was observed)
+
+CONFIRM_SEED = 2026  # python-mode passes of racy drivers run with --confirm: fixed, so the lab replays
+CONFIRM_DRIVERS = frozenset(c.driver for c in COMPONENTS if "python" in c.expect)
 
 
 @dataclass(frozen=True)
@@ -131,9 +135,12 @@ class PassOutcome:
     summary: str = ""
     instrumented: tuple[str, ...] = ()
     duration_s: float = 0.0
+    confirmations: tuple[Verdict, ...] = ()  # python-mode passes of racy drivers (--confirm)
 
     def as_dict(self) -> dict[str, Any]:
         return {"driver": self.driver, "mode": self.mode, "modules": list(self.modules),
+                "confirmations": [{"location": loc, "status": st, "observed": obs}
+                                  for loc, st, obs in self.confirmations],
                 "races": [{"kind": k, "location": loc, "count": n} for k, loc, n in self.races],
                 "error": self.error, "returncode": self.returncode, "summary": self.summary,
                 "instrumented": list(self.instrumented), "duration_s": self.duration_s}
@@ -165,6 +172,8 @@ def run_pass(driver: str, modules: tuple[str, ...], mode: str, workdir: str) -> 
            "--suppressions", empty]
     for module in modules:
         cmd += ["--include", module]
+    if mode == "python" and driver in CONFIRM_DRIVERS:
+        cmd += ["--confirm", "--seed", str(CONFIRM_SEED), "--confirm-attempts", "2"]
     cmd += ["-m", DRIVERS_MODULE, driver, str(THREADS), str(OPS)]
     env = dict(os.environ)
     # the racefree the lab runs from, first: the pass must test this very copy
@@ -188,13 +197,16 @@ def run_pass(driver: str, modules: tuple[str, ...], mode: str, workdir: str) -> 
         with open(out, encoding="utf-8") as f:
             document = json.load(f)
         races = _aggregate(document["races"])
+        confirmations = tuple((str(r["location"]), str(r["confirmation"]["status"]),
+                               str(r["confirmation"]["observed"]))
+                              for r in document["races"] if "confirmation" in r)
         line = json.loads(proc.stdout.strip().splitlines()[-1])
         summary, instrumented = str(line["summary"]), tuple(line["instrumented"])
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         return replace(base, error=f"unreadable result ({type(exc).__name__}: {exc}); stderr: "
                        f"{_tail(proc.stderr)}", returncode=proc.returncode, duration_s=took)
     done = replace(base, races=races, returncode=proc.returncode, summary=summary,
-                   instrumented=instrumented, duration_s=took)
+                   instrumented=instrumented, duration_s=took, confirmations=confirmations)
     missing = [m for m in modules if m not in instrumented]
     if missing:
         return replace(done, error=f"not instrumented: {', '.join(missing)} ({_tail(proc.stderr)})")
@@ -210,6 +222,7 @@ class RowVerdict:
     component: Component
     found: dict[str, tuple[Found, ...]] = field(default_factory=dict)
     errors: dict[str, str | None] = field(default_factory=dict)
+    confirmations: tuple[Verdict, ...] = ()  # of its own python-mode races
 
     def mode_ok(self, mode: str) -> bool:
         return self.errors.get(mode) is None and bool(self.found.get(mode)) == (mode in self.component.expect)
@@ -254,6 +267,8 @@ class RowVerdict:
                       "found": [{"kind": k, "location": loc, "count": n}
                                 for k, loc, n in self.found.get(mode, ())],
                       "error": self.errors.get(mode), "match": self.mode_ok(mode)} for mode in MODES},
+            "confirmations": [{"location": loc, "status": st, "observed": obs}
+                              for loc, st, obs in self.confirmations],
             "match": self.ok,
         }
 
@@ -298,7 +313,10 @@ def verdicts(components: Sequence[Component],
                 found[c.key][mode] = tuple(r for r in outcome.races if c.owns(r[1]))
                 left = [r for r in left if not c.owns(r[1])]
             found[extra.key][mode] = tuple(left)
-        rows += [RowVerdict(c, found[c.key], errors[c.key]) for c in mine]
+        confirmed = outcomes[(driver, "python")].confirmations
+        rows += [RowVerdict(c, found[c.key], errors[c.key],
+                            tuple(v for v in confirmed if c.location is not None and c.owns(v[0])))
+                 for c in mine]
         if any(found[extra.key].values()):
             rows.append(RowVerdict(extra, found[extra.key], {}))
     return rows
@@ -341,6 +359,14 @@ def show(report: RaceReport, ui: LabUI) -> None:
              "match" if r.ok else "MISMATCH") for r in report.rows]
     ui.table("Race detector verdicts", ("ex", "component", "Go -race (original)", "racefree strict",
                                         "racefree python", "verdict"), rows, left=6)
+    confirmed = [(r.component, v) for r in report.rows for v in r.confirmations]
+    if confirmed:
+        ui.note("Python-mode races re-run under a directed schedule (racefree run --confirm, seed "
+                f"{CONFIRM_SEED}): the harm the plain run may hide, made to happen")
+        for component, (location, status, observed) in confirmed:
+            word = "CONFIRMED" if status == "confirmed" else "not confirmed"
+            ui.note(f"  {component.exercise} {location}: {word}: {observed}",
+                    "good" if status == "confirmed" else "warn")
     for r in report.failures:
         for problem in r.problems():
             ui.note(f"MISMATCH {r.component.exercise} {r.component.name}: {problem}", "bad")
