@@ -25,12 +25,12 @@ import sys
 from _thread import allocate_lock, get_ident
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import BuiltinFunctionType, CellType
+from types import BuiltinFunctionType, CellType, ModuleType
 from typing import Any
 
 from racefree.detector import runtime
 from racefree.detector.confirm import ENV_OUT, ENV_TARGET, Target, key_name
-from racefree.detector.events import ATTR, CELL, GLOBAL, ITEM, S_FILE, S_LINE, SIZE
+from racefree.detector.events import ATTR, CELL, F_ITERATION, GLOBAL, ITEM, S_FILE, S_FLAGS, S_LINE, SIZE
 
 WAIT = 0.5  # seconds a thread is held at a gate waiting for the other access
 AFTER = 0.5  # seconds the second thread waits for the first one's access to finish
@@ -39,6 +39,16 @@ MAX_GATES = 6  # held arrivals per run before the scheduler gives up (it then co
 _MISSING = object()  # the value could not be read without running program code
 _ABSENT = object()  # the location holds nothing: an unset attribute or global, a missing key
 _SIMPLE = (int, float, complex, bool, str, bytes, type(None))
+_VIEWS = frozenset({"keys", "values", "items"})  # iterated in a ``for``: held like the ``for`` itself
+# callables that consume their one iterable argument the same whatever iterable it is
+_CONSUMERS: frozenset[Any] = frozenset({sorted, sum, min, max, any, all, list, tuple, set, frozenset})
+
+
+def _consumer(func: Any, nargs: int) -> bool:
+    try:
+        return func in _CONSUMERS and (nargs == 1 or func in (sorted, sum))
+    except TypeError:  # an unhashable callable
+        return False
 
 
 # -- reading a location's value without running program code ------------------------------------
@@ -167,6 +177,7 @@ class _Scheduler:
             return it
 
         def call(func: Any, site: tuple[Any, ...], /, *args: Any, **kwargs: Any) -> Any:
+            owner = None
             if type(func) is BuiltinFunctionType:
                 owner = func.__self__
                 if owner is not None and owner is not builtins_module and _tracked(type(owner)):
@@ -175,6 +186,16 @@ class _Scheduler:
                         op = "r" if action in ("r", "len", "it") else "w"
                         key = args[0] if action in ("r", "ins", "del") and args else None
                         ev(site, op, ITEM if key is not None else SIZE, owner, key)
+                else:
+                    if owner is builtins_module and args and _tracked(type(args[0])):
+                        ev(site, "r", SIZE, args[0], None)  # len(d), sorted(d)...: its size
+                    owner = None
+            if site[S_FLAGS] & F_ITERATION and not self.done and (site[S_FILE], site[S_LINE]) in self.sites:
+                # an iteration inside one call: hand the call an iterable that can be held mid-way
+                if owner is not None and func.__name__ in _VIEWS:
+                    return self._iteration(r_call(func, site, *args, **kwargs), owner)
+                if args and _tracked(type(args[0])) and _consumer(func, len(args)):
+                    args = (self._iteration(args[0], args[0]), *args[1:])
             return r_call(func, site, *args, **kwargs)
 
         runtime.install({"read": read, "write": write, "getitem": getitem, "setitem": setitem,
@@ -201,6 +222,8 @@ class _Scheduler:
             self._next_event(tid)
         if self.done or not op or site[S_FILE] not in self.files or not self._matches(kind, key):
             return
+        if kind == ATTR and type(container) is ModuleType:  # a module's attribute is its global
+            kind, container = GLOBAL, container.__dict__
         loc = (id(container), None if kind == SIZE else key)
         want = self.sites.get((site[S_FILE], site[S_LINE]))
         kind_ = self.target.kind
@@ -214,6 +237,9 @@ class _Scheduler:
             if kind_ == "data-race" and want == "read":
                 self._arrive(_Arrival(tid, _thread_name(), "r", loc, kind, container, key))
             return
+        size_loc = (loc[0], None)
+        if kind_ == "check-then-act" and (tid, loc) not in self.guarded and (tid, size_loc) in self.guarded:
+            loc = size_loc  # the check read the size (``len(d) < n``): any write of d is the act
         if want is None:
             # check-then-act: a write at any site after this thread's guard read is the act
             if kind_ != "check-then-act" or (tid, loc) not in self.guarded:
