@@ -41,8 +41,8 @@ def _header(path: Path) -> tuple[bool, list[str]]:
 def _run(path: Path, args: list[str], extra: list[str]) -> tuple[float, list[dict[str, object]]]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp, "r.json")
-        cmd = [sys.executable, "-m", "racefree", "run", "--format", "json", "--output", str(out), *extra, *args,
-               str(path)]
+        cmd = [sys.executable, "-m", "racefree", "run", "--format", "json", "--output", str(out), *extra,
+               *args, str(path)]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(CORPUS), os.environ.get("PYTHONPATH", "")]))
         start = time.perf_counter()
         subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, timeout=600, stdin=subprocess.DEVNULL)
@@ -59,8 +59,8 @@ def main() -> int:
     opts = ap.parse_args()
     programs = [p for p in sorted(CORPUS.glob("race_*.py"))
                 if not opts.patterns or any(pat in p.name for pat in opts.patterns)]
-    print(f"{sys.version.split()[0]} (GIL {'on' if getattr(sys, '_is_gil_enabled', lambda: True)() else 'off'}), "
-          f"seed {opts.seed}, up to {opts.attempts} attempts per race")
+    gil = "on" if getattr(sys, "_is_gil_enabled", lambda: True)() else "off"
+    print(f"{sys.version.split()[0]} (GIL {gil}), seed {opts.seed}, up to {opts.attempts} attempts per race")
     kinds_total: Counter[str] = Counter()
     kinds_confirmed: Counter[str] = Counter()
     attempts: list[int] = []

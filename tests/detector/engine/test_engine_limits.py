@@ -163,14 +163,18 @@ def test_fork_child_can_keep_recording() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded process forked"
             pid = os.fork()
-        if pid == 0:  # child: must not deadlock on the inherited locks
+        if pid == 0:  # child: must not deadlock on the inherited locks, and must go on recording
+            code = 1  # an exception below
             try:
-                sequential_unordered(lambda: write_x(Box()))
+                before = len(d.races())
+                box = Box()
+                sequential_unordered(lambda: write_x(box), lambda: write_x(box))
                 d.release(object())
                 with d.registry.lock:
                     pass
+                code = 0 if len(d.races()) > before else 2  # 2: the child's race went unseen
             finally:
-                os._exit(0)
+                os._exit(code)
         d._lock.release()
         d.registry.lock.release()
         deadline = time.monotonic() + 30
