@@ -34,7 +34,7 @@ _MISSING = object()
 
 def class_name(obj: Any) -> str:
     """The class an object is named by: its own name for a class, else its type's."""
-    return obj.__name__ if issubclass(type(obj), type) else type(obj).__name__  # type: ignore[no-any-return]
+    return str(obj.__name__) if issubclass(type(obj), type) else type(obj).__name__
 
 
 def _lookup(frame: FrameType, name: str) -> Any:

@@ -97,10 +97,10 @@ class Registry:
                 if prev[2] is None or id(existing) not in self.partial:
                     return
                 self.partial.discard(id(existing))  # another key's occurrence, with both stacks
-            existing.current, existing.previous = current, previous
-            if race.read is not None:
-                existing.read, existing.read_of = race.read, race.read_of
-            return
+                existing.current, existing.previous = current, previous
+                if race.read is not None:
+                    existing.read, existing.read_of = race.read, race.read_of
+                return
             self.by_key[key] = race
             self.by_site[fast] = race
             if key_text:

@@ -69,7 +69,9 @@ Captured = tuple[Any, ...]
 EMPTY: Captured = ()
 
 # why a report's stack is not the whole user stack (Access.partial)
-PARTIAL_NOT_RECORDED = "only this line was recorded (the location was not yet shared, or its history was evicted)"
+PARTIAL_NOT_RECORDED = (
+    "only this line was recorded (the location was not yet shared, or its history was evicted)"
+)
 PARTIAL_DEPTH = f"cut at {MAX_DEPTH} frames: the callers further out were not recorded"
 
 
