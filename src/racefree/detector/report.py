@@ -86,7 +86,7 @@ class Race:
         """Identity used to merge repeats: location (container, for items) and the two sites (unordered)."""
         a, b = self.current.site, self.previous.site
         sites = tuple(sorted([(a.file, a.line) if a else ("", 0), (b.file, b.line) if b else ("", 0)]))
-        return (self.kind, self.container or self.location, sites)
+        return (self.kind, f"{self.container}[*]" if self.container else self.location, sites)
 
     def add_key(self, key: str) -> None:
         """Another key of the container raced between the same two sites."""
