@@ -399,6 +399,8 @@ def test_xdist_workers_detect_on_their_own(fake: pytest.Pytester) -> None:
         "*racefree: races reported by a worker at session end*",
         "racefree: race involves a thread started by *::test_leaks, which outlived it",
     ])
+    # the controller's summary: what docs/pytest.md promises, counted over both workers
+    result.stdout.fnmatch_lines(["*- racefree -*", "racefree: Found 4 data race(s)"])
     # one SARIF file with the races of both workers
     results = json.loads((fake.path / "x.sarif").read_text())["runs"][0]["results"]
     assert sorted(r["properties"]["location"] for r in results) == [
@@ -655,3 +657,46 @@ def test_a_bad_detector_backend_setting_is_a_usage_error(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*racefree: RACEFREE_DETECTOR_BACKEND='fortran': expected one of*"])
     assert "Traceback" not in result.stderr.str()
+
+
+# -- a race is reported once per session: say which other tests hit it (issue 9) ----------------------
+
+AGAIN_TESTS = COUNTER_TESTS + """
+
+    def test_unlocked_again():
+        hammer(Counter())
+"""
+
+
+def test_the_summary_names_the_other_tests_that_hit_a_reported_race(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(counter=COUNTER, test_counter=AGAIN_TESTS)
+    result = pytester.runpytest_subprocess("--race", "-p", "no:randomly")
+    result.assert_outcomes(passed=2, failed=1)
+    out = result.stdout.str()
+    failure = out.split("_ test_unlocked _")[1]
+    assert "(a race fails only the first test that hits it: the racefree summary at the end names " in failure
+    result.stdout.fnmatch_lines([
+        "*- racefree -*",
+        "racefree: lost-update on Counter.n at counter.py:9, counter.py:9: reported in "
+        "test_counter.py::test_unlocked; also hit by test_counter.py::test_unlocked_again",
+        "racefree: Found 1 data race(s)",
+    ])
+
+
+def test_xdist_controller_prints_the_summary_of_all_workers(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    pytester.makeini(INI)
+    pytester.makepyfile(counter=COUNTER, test_counter=COUNTER_TESTS,
+                        test_more="from test_counter import hammer, Counter\n\n"
+                                  "def test_more():\n    hammer(Counter())\n")
+    result = pytester.runpytest_subprocess("--race", "-n", "2", "-p", "xdist", "--dist", "loadfile",
+                                           "-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=2)
+    # each worker failed its own racy test; the controller counts the one race once, and names both tests
+    result.stdout.fnmatch_lines([
+        "*- racefree -*",
+        "racefree: lost-update on Counter.n at counter.py:9, counter.py:9: reported in test_*::test_*; "
+        "also hit by test_*::test_*",
+        "racefree: Found 1 data race(s)",
+    ])
