@@ -700,3 +700,15 @@ def test_xdist_controller_prints_the_summary_of_all_workers(pytester: pytest.Pyt
         "also hit by test_*::test_*",
         "racefree: Found 1 data race(s)",
     ])
+
+
+def test_xdist_controller_adds_up_what_the_workers_ignored(fake: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    for name in ("a", "b"):
+        fake.makepyfile(**{f"test_{name}": "import pytest\nfrom racefree_fake_engine import race\n\n"
+                                           f"@pytest.mark.race_ignore\ndef test_{name}():\n"
+                                           f"    race('{name.upper()}.x')\n"})
+    result = run_fake(fake, "--race", "-n", "2", "-p", "xdist", "--dist", "loadfile")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*- racefree -*", "racefree: 2 race(s) ignored by @pytest.mark.race_ignore",
+                                 "racefree: Found 0 data race(s)"])

@@ -195,20 +195,37 @@ def _merged_summary(summaries: list[dict[str, Any]]) -> list[str]:
     races: dict[str, dict[str, Any]] = {}
     deadlocks: set[str] = set()
     unused: list[str] | None = None
+    counts = [0, 0, 0, 0]
     for summary in summaries:
-        lines += summary["lines"]
+        lines += [line for line in summary["plain"] if line not in lines]
+        counts = [a + b for a, b in zip(counts, summary["counts"])]
         # an entry is unused when no worker used it
         unused = summary["unused"] if unused is None else [u for u in unused if u in summary["unused"]]
         deadlocks.update(summary["deadlocks"])
         for race in summary["races"]:
             known = races.setdefault(race["key"], {"title": race["title"], "tests": []})
             known["tests"] += [t for t in race["tests"] if t not in known["tests"]]
+    lines += _count_lines(summaries[0]["shown"], counts)
     lines += unused or []
     lines += _hit_lines([(r["title"], r["tests"]) for r in races.values()])
     found = f"racefree: Found {len(races)} data race(s)"
     if deadlocks:
         found += f" and {len(deadlocks)} potential deadlock(s)"
     return [*lines, found]
+
+
+def _count_lines(shown: str, counts: Sequence[int]) -> list[str]:
+    """How many races and potential deadlocks suppressions accepted and the marker ignored."""
+    from racefree.detector.suppressions import Suppressions
+
+    suppressed, suppressed_deadlocks, ignored, ignored_deadlocks = counts
+    lines = Suppressions([], shown=shown).summary_lines(suppressed, suppressed_deadlocks)
+    if ignored:
+        lines.append(f"racefree: {ignored} race(s) ignored by @pytest.mark.{RACE_IGNORE}")
+    if ignored_deadlocks:
+        n = ignored_deadlocks
+        lines.append(f"racefree: {n} potential deadlock(s) ignored by @pytest.mark.{RACE_IGNORE}")
+    return lines
 
 
 def _hit_lines(races: Sequence[tuple[str, list[str]]]) -> list[str]:
@@ -443,19 +460,17 @@ class _RaceSession:
 
     def _summary_lines(self) -> list[str]:
         """The summary lines about what ran plain, and what was suppressed or ignored."""
+        return self._plain_lines() + _count_lines(self.suppressions.shown, self._counts())
+
+    def _plain_lines(self) -> list[str]:
         lines = [f"racefree: not instrumented (ran plain): {why}" for why in self.uninstrumented]
         early = sorted(n for n, why in self.hook.skipped.items() if why.startswith("imported before"))
         if early:
             lines.append(f"racefree: imported before instrumentation started (ran plain): {', '.join(early)}")
-        unused = self._unused_lines()
-        lines += [line for line in self.suppressions.summary_lines(self.suppressed, self.suppressed_deadlocks)
-                  if line not in unused]
-        if self.ignored:
-            lines.append(f"racefree: {self.ignored} race(s) ignored by @pytest.mark.{RACE_IGNORE}")
-        if self.ignored_deadlocks:
-            n = self.ignored_deadlocks
-            lines.append(f"racefree: {n} potential deadlock(s) ignored by @pytest.mark.{RACE_IGNORE}")
         return lines
+
+    def _counts(self) -> list[int]:
+        return [self.suppressed, self.suppressed_deadlocks, self.ignored, self.ignored_deadlocks]
 
     def _unused_lines(self) -> list[str]:
         """One line per suppression that matched nothing (so far)."""
@@ -471,7 +486,8 @@ class _RaceSession:
         deadlocks = [json.dumps(d.key(), default=str) for d in self.deadlocks]
         seed = [f"racefree: stress seed {self.detector.seed} ({os.environ.get('PYTEST_XDIST_WORKER', '')})"] \
             if self.stress else []
-        return {"lines": self._summary_lines() + seed, "unused": self._unused_lines(), "races": races,
+        return {"plain": self._plain_lines() + seed, "counts": self._counts(),
+                "shown": self.suppressions.shown, "unused": self._unused_lines(), "races": races,
                 "deadlocks": deadlocks}
 
     # -- bookkeeping ---------------------------------------------------------------------------------

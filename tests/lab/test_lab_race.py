@@ -28,8 +28,9 @@ def test_expectations_are_the_issues() -> None:
     def expected(mode: str) -> set[str | None]:
         return {c.location for c in GO_PARTS if mode in c.expect}
 
-    assert expected("strict") == {"UnsafeCounter.value", "dict UnsafeTaskRegistry.tasks", "UnsafeProcessor.tasks_processed",
-                                  "UnsafeProcessor.last_processed", "UnsafeProcessor.errors_occurred"}
+    assert expected("strict") == {"UnsafeCounter.value", "dict UnsafeTaskRegistry.tasks",
+                                  "UnsafeProcessor.tasks_processed", "UnsafeProcessor.last_processed",
+                                  "UnsafeProcessor.errors_occurred"}
     assert expected("python") == {"UnsafeCounter.value", "UnsafeProcessor.tasks_processed",
                                   "UnsafeProcessor.errors_occurred"}
     safe = [c for c in COMPONENTS if c.part == race.SAFE]
