@@ -400,6 +400,8 @@ def test_xdist_workers_detect_on_their_own(fake: pytest.Pytester) -> None:
         "*racefree: races reported by a worker at session end*",
         "racefree: race involves a thread started by *::test_leaks, which outlived it",
     ])
+    # the controller's summary: what docs/pytest.md promises, counted over both workers
+    result.stdout.fnmatch_lines(["*- racefree -*", "racefree: Found 4 data race(s)"])
     # one SARIF file with the races of both workers
     results = json.loads((fake.path / "x.sarif").read_text())["runs"][0]["results"]
     assert sorted(r["properties"]["location"] for r in results) == [
@@ -696,3 +698,58 @@ def test_without_race_confirm_no_verdict_is_given(pytester: pytest.Pytester) -> 
     result = pytester.runpytest_subprocess("--race")
     result.assert_outcomes(failed=1)
     assert "CONFIRMED" not in result.stdout.str() and "Not confirmed" not in result.stdout.str()
+
+
+# -- a race is reported once per session: say which other tests hit it (issue 9) ----------------------
+
+AGAIN_TESTS = COUNTER_TESTS + """
+
+    def test_unlocked_again():
+        hammer(Counter())
+"""
+
+
+def test_the_summary_names_the_other_tests_that_hit_a_reported_race(pytester: pytest.Pytester) -> None:
+    pytester.makeini(INI)
+    pytester.makepyfile(counter=COUNTER, test_counter=AGAIN_TESTS)
+    result = pytester.runpytest_subprocess("--race", "-p", "no:randomly")
+    result.assert_outcomes(passed=2, failed=1)
+    out = result.stdout.str()
+    failure = out.split("_ test_unlocked _")[1]
+    assert "(a race fails only the first test that hits it: the racefree summary at the end names " in failure
+    result.stdout.fnmatch_lines([
+        "*- racefree -*",
+        "racefree: lost-update on Counter.n at counter.py:9, counter.py:9: reported in "
+        "test_counter.py::test_unlocked; also hit by test_counter.py::test_unlocked_again",
+        "racefree: Found 1 data race(s)",
+    ])
+
+
+def test_xdist_controller_prints_the_summary_of_all_workers(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    pytester.makeini(INI)
+    pytester.makepyfile(counter=COUNTER, test_counter=COUNTER_TESTS,
+                        test_more="from test_counter import hammer, Counter\n\n"
+                                  "def test_more():\n    hammer(Counter())\n")
+    result = pytester.runpytest_subprocess("--race", "-n", "2", "-p", "xdist", "--dist", "loadfile",
+                                           "-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=2)
+    # each worker failed its own racy test; the controller counts the one race once, and names both tests
+    result.stdout.fnmatch_lines([
+        "*- racefree -*",
+        "racefree: lost-update on Counter.n at counter.py:9, counter.py:9: reported in test_*::test_*; "
+        "also hit by test_*::test_*",
+        "racefree: Found 1 data race(s)",
+    ])
+
+
+def test_xdist_controller_adds_up_what_the_workers_ignored(fake: pytest.Pytester) -> None:
+    pytest.importorskip("xdist")
+    for name in ("a", "b"):
+        fake.makepyfile(**{f"test_{name}": "import pytest\nfrom racefree_fake_engine import race\n\n"
+                                           f"@pytest.mark.race_ignore\ndef test_{name}():\n"
+                                           f"    race('{name.upper()}.x')\n"})
+    result = run_fake(fake, "--race", "-n", "2", "-p", "xdist", "--dist", "loadfile")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*- racefree -*", "racefree: 2 race(s) ignored by @pytest.mark.race_ignore",
+                                 "racefree: Found 0 data race(s)"])

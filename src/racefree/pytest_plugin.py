@@ -77,6 +77,7 @@ if TYPE_CHECKING:
 RACE_IGNORE = "race_ignore"
 _WORKER_KEY = "racefree_session_end"  # xdist workeroutput: the session-end report text
 _WORKER_SARIF = "racefree_sarif"  # xdist workeroutput: the worker's SARIF log, merged by the controller
+_WORKER_SUMMARY = "racefree_summary"  # xdist workeroutput: what the worker's terminal summary would say
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -155,6 +156,7 @@ class _Controller:
         self.sarif_path = None if sarif_path is None else Path(cwd, sarif_path)
         self.reports: list[str] = []
         self.sarif_logs: list[dict[str, Any]] = []
+        self.summaries: list[dict[str, Any]] = []
 
     def pytest_report_header(self) -> str:
         return f"racefree: race detection on in each xdist worker (mode {self.mode})"
@@ -166,6 +168,8 @@ class _Controller:
             self.reports.append(output[_WORKER_KEY])
         if output.get(_WORKER_SARIF):
             self.sarif_logs.append(json.loads(output[_WORKER_SARIF]))
+        if output.get(_WORKER_SUMMARY):
+            self.summaries.append(json.loads(output[_WORKER_SUMMARY]))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.reports and session.exitstatus == pytest.ExitCode.OK:
@@ -181,6 +185,63 @@ class _Controller:
         for text in self.reports:
             terminalreporter.write_sep("=", "racefree: races reported by a worker at session end", red=True)
             terminalreporter.write_line(text)
+        if not self.summaries:
+            return
+        terminalreporter.write_sep("-", "racefree")
+        for line in _merged_summary(self.summaries):
+            terminalreporter.write_line(line)
+
+
+def _merged_summary(summaries: list[dict[str, Any]]) -> list[str]:
+    """The workers' summaries as one: a race two workers found is one race, hit by the tests of both."""
+    lines: list[str] = []
+    races: dict[str, dict[str, Any]] = {}
+    deadlocks: set[str] = set()
+    unused: list[str] | None = None
+    counts = [0, 0, 0, 0]
+    for summary in summaries:
+        lines += [line for line in summary["plain"] if line not in lines]
+        counts = [a + b for a, b in zip(counts, summary["counts"])]
+        # an entry is unused when no worker used it
+        unused = summary["unused"] if unused is None else [u for u in unused if u in summary["unused"]]
+        deadlocks.update(summary["deadlocks"])
+        for race in summary["races"]:
+            known = races.setdefault(race["key"], {"title": race["title"], "tests": []})
+            known["tests"] += [t for t in race["tests"] if t not in known["tests"]]
+    lines += _count_lines(summaries[0]["shown"], counts)
+    lines += unused or []
+    lines += _hit_lines([(r["title"], r["tests"]) for r in races.values()])
+    found = f"racefree: Found {len(races)} data race(s)"
+    if deadlocks:
+        found += f" and {len(deadlocks)} potential deadlock(s)"
+    return [*lines, found]
+
+
+def _count_lines(shown: str, counts: Sequence[int]) -> list[str]:
+    """How many races and potential deadlocks suppressions accepted and the marker ignored."""
+    from racefree.detector.suppressions import Suppressions
+
+    suppressed, suppressed_deadlocks, ignored, ignored_deadlocks = counts
+    lines = Suppressions([], shown=shown).summary_lines(suppressed, suppressed_deadlocks)
+    if ignored:
+        lines.append(f"racefree: {ignored} race(s) ignored by @pytest.mark.{RACE_IGNORE}")
+    if ignored_deadlocks:
+        n = ignored_deadlocks
+        lines.append(f"racefree: {n} potential deadlock(s) ignored by @pytest.mark.{RACE_IGNORE}")
+    return lines
+
+
+def _hit_lines(races: Sequence[tuple[str, list[str]]]) -> list[str]:
+    """One line per race more than one test hit: the one it failed first, then the others."""
+    return [f"racefree: {title}: reported in {tests[0]}; also hit by {', '.join(tests[1:])}"
+            for title, tests in races if len(tests) > 1]
+
+
+def _title(race: Race) -> str:
+    """``lost-update on Counter.n at app.py:8, app.py:8``: enough to tell races apart in a summary."""
+    sites = ", ".join(f"{os.path.basename(a.site.file)}:{a.site.line}"
+                      for a in (race.current, race.previous) if a.site is not None)
+    return f"{race.kind} on {race.location}" + (f" at {sites}" if sites else "")
 
 
 class _RaceSession:
@@ -237,6 +298,10 @@ class _RaceSession:
         self.finished_tests: dict[tuple[str, str], tuple[str, bool]] = {}  # (file, function) -> same
         self._threads_at_call: set[threading.Thread] = set()
         self._ran_a_test = False
+        # a race is reported once per session: id of a reported Race -> (the detector's Race,
+        # its count when last looked at, the tests that hit it: the first is the one it failed)
+        self.hits: dict[int, tuple[Race, list[int], list[str]]] = {}
+        self._sources: dict[int, Race] = {}  # id of a Race as reported -> the detector's (its count grows)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -348,10 +413,12 @@ class _RaceSession:
             result = yield
         except BaseException:
             races, deadlocks = self._races_of(item), self._deadlocks_of(item)
+            self._note_hits(item.nodeid)
             if races or deadlocks:
                 item.add_report_section(when, "racefree", self._failure_text(item, when, races, deadlocks))
             raise
         races, deadlocks = self._races_of(item), self._deadlocks_of(item)
+        self._note_hits(item.nodeid)
         if races or deadlocks:
             self._confirm(item, races)
             pytest.fail(self._failure_text(item, when, races, deadlocks), pytrace=False)
@@ -377,6 +444,19 @@ class _RaceSession:
         for race, verdict in zip(races, verdicts):
             race.extra["confirmation"] = verdict
 
+    def _note_hits(self, nodeid: str) -> None:
+        """Which reported races this phase hit again (a race fails only the first test that hits it)."""
+        for source, seen, tests in self.hits.values():
+            if source.count > seen[0]:
+                seen[0] = source.count
+                if nodeid not in tests:
+                    tests.append(nodeid)
+
+    def _reported(self, race: Race, blamed: str) -> None:
+        self.reported.append(race)
+        source = self._sources.pop(id(race), race)
+        self.hits[id(race)] = (source, [source.count], [blamed])
+
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.child is not None:
             self.child.finish(int(session.exitstatus))
@@ -389,6 +469,7 @@ class _RaceSession:
         if workeroutput is not None:  # an xdist worker: the controller reports and writes
             if self.session_end or self.session_end_deadlocks:
                 workeroutput[_WORKER_KEY] = self._session_end_text()
+            workeroutput[_WORKER_SUMMARY] = json.dumps(self._summary_for_controller())
             if self.sarif_path:
                 workeroutput[_WORKER_SARIF] = json.dumps(self._sarif())
         elif self.sarif_path:
@@ -396,31 +477,62 @@ class _RaceSession:
             path.write_text(json.dumps(self._sarif(), indent=2) + "\n", encoding="utf-8")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        lines = [f"racefree: not instrumented (ran plain): {why}" for why in self.uninstrumented]
-        early = sorted(n for n, why in self.hook.skipped.items() if why.startswith("imported before"))
-        if early:
-            lines.append(f"racefree: imported before instrumentation started (ran plain): {', '.join(early)}")
-        lines += self.suppressions.summary_lines(self.suppressed, self.suppressed_deadlocks)
-        if self.ignored:
-            lines.append(f"racefree: {self.ignored} race(s) ignored by @pytest.mark.{RACE_IGNORE}")
-        if self.ignored_deadlocks:
-            n = self.ignored_deadlocks
-            lines.append(f"racefree: {n} potential deadlock(s) ignored by @pytest.mark.{RACE_IGNORE}")
         if self.session_end or self.session_end_deadlocks:
             terminalreporter.write_sep("=", "racefree: races not attributed to a running test", red=True)
             terminalreporter.write_line(self._session_end_text())
+        if hasattr(self.config, "workerinput"):
+            return  # an xdist worker: its summary goes to the controller (pytest_sessionfinish)
         from racefree.detector.format import format_summary
 
+        lines = self._summary_lines() + self._unused_lines()
+        lines += _hit_lines([(_title(race), tests) for race, tests in self._hit_list()])
         seed = f" (stress seed {self.detector.seed})" if self.stress else ""
         lines.append(f"racefree: {format_summary(self.reported, deadlocks=self.deadlocks)}{seed}")
         terminalreporter.write_sep("-", "racefree")
         for line in lines:
             terminalreporter.write_line(line)
 
+    def _summary_lines(self) -> list[str]:
+        """The summary lines about what ran plain, and what was suppressed or ignored."""
+        return self._plain_lines() + _count_lines(self.suppressions.shown, self._counts())
+
+    def _plain_lines(self) -> list[str]:
+        lines = [f"racefree: not instrumented (ran plain): {why}" for why in self.uninstrumented]
+        early = sorted(n for n, why in self.hook.skipped.items() if why.startswith("imported before"))
+        if early:
+            lines.append(f"racefree: imported before instrumentation started (ran plain): {', '.join(early)}")
+        return lines
+
+    def _counts(self) -> list[int]:
+        return [self.suppressed, self.suppressed_deadlocks, self.ignored, self.ignored_deadlocks]
+
+    def _unused_lines(self) -> list[str]:
+        """One line per suppression that matched nothing (so far)."""
+        return self.suppressions.summary_lines(0, 0)
+
+    def _hit_list(self) -> list[tuple[Race, list[str]]]:
+        """Each reported race and the tests that hit it, the one it failed first."""
+        return [(race, self.hits[id(race)][2]) for race in self.reported if id(race) in self.hits]
+
+    def _summary_for_controller(self) -> dict[str, Any]:
+        races = [{"key": json.dumps(race.key(), default=str), "title": _title(race), "tests": tests}
+                 for race, tests in self._hit_list()]
+        deadlocks = [json.dumps(d.key(), default=str) for d in self.deadlocks]
+        seed = [f"racefree: stress seed {self.detector.seed} ({os.environ.get('PYTEST_XDIST_WORKER', '')})"] \
+            if self.stress else []
+        return {"plain": self._plain_lines() + seed, "counts": self._counts(),
+                "shown": self.suppressions.shown, "unused": self._unused_lines(), "races": races,
+                "deadlocks": deadlocks}
+
     # -- bookkeeping ---------------------------------------------------------------------------------
 
     def _take(self) -> list[Race]:
-        races = [_without_pytest_frames(race) for race in self.detector.take_new_races()]
+        races = []
+        self._sources = {}  # what _take returns is reported (or dropped) before the next _take
+        for race in self.detector.take_new_races():
+            shown = _without_pytest_frames(race)
+            self._sources[id(shown)] = race
+            races.append(shown)
         if not races or not self.suppressions.entries:
             return races
         kept, suppressed = self.suppressions.apply(races)
@@ -439,7 +551,7 @@ class _RaceSession:
                 self.ignored += 1
             else:
                 own.append(race)
-                self.reported.append(race)
+                self._reported(race, item.nodeid)
         return own
 
     def _take_deadlocks(self) -> list[Deadlock]:
@@ -485,7 +597,7 @@ class _RaceSession:
             self.ignored += 1  # a thread of a test marked race_ignore
             return
         self.session_end.append((race, why))
-        self.reported.append(race)
+        self._reported(race, "the session-end report")
 
     def _failure_text(
         self, item: pytest.Item, when: str, races: list[Race], deadlocks: Sequence[Deadlock] = ()
@@ -498,7 +610,9 @@ class _RaceSession:
         what = " and ".join(w for w, present in found if present)
         head = f"racefree: {what} detected during {when} of {item.nodeid} (mode {self.mode}{seed})"
         hint = (f"(accept it in racefree.toml, or mark the test @pytest.mark.{RACE_IGNORE})")
-        return "\n".join([head, "", *blocks, format_summary(races, deadlocks=deadlocks), hint])
+        once = ("(a race fails only the first test that hits it: the racefree summary at the end names "
+                "the other tests that hit it)") if races else ""
+        return "\n".join([head, "", *blocks, format_summary(races, deadlocks=deadlocks), hint, once]).rstrip()
 
     def _session_end_text(self) -> str:
         from racefree.detector.format import format_deadlock, format_race, format_summary

@@ -255,6 +255,13 @@ def check_shape(race: dict[str, Any], mode: str, user_files: set[Path]) -> list[
         bad.append(f"a race needs a write on one side, got {ops}")
     if race.get("current", {}).get("thread") == race.get("previous", {}).get("thread"):
         bad.append(f"both accesses from the same thread {race['current'].get('thread')!r}")
+    if race.get("kind") == "lost-update":  # the three accesses: the read, and the write made from it
+        read = race.get("read") or {}
+        side = race.get(race.get("read_by", ""), {})
+        if read.get("op") != "read" or not read.get("stack"):
+            bad.append(f"a lost update without its read: {read!r}")
+        elif side.get("op") != "write" or side.get("thread") != read.get("thread"):
+            bad.append(f"the read ({read.get('thread')!r}) is not the thread of the write made from it")
     return bad
 
 
@@ -380,7 +387,7 @@ def test_spec_parser_rejects_bad_headers(tmp_path: Path) -> None:
 # report is the same text whichever thread came second (names normalized below).
 GOLDEN = CORPUS / "golden"
 GOLDEN_CASES = [("race_attr_augassign", "python"), ("race_nested_helper", "python"),
-                ("race_list_append", "strict")]
+                ("race_list_append", "strict"), ("race_cta_many_keys", "python")]
 
 
 def normalize_text(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +166,29 @@ def test_count_is_reported(tmp_path: Path) -> None:
     result = _result(to_sarif([_race(tmp_path, count=7)], "python", "0.1.0", base=tmp_path))
     assert result["occurrenceCount"] == 7
     assert "(7 times)" in result["message"]["text"]
+
+
+def test_read_keys_and_partial_stacks(tmp_path: Path, validator: jsonschema.Draft4Validator) -> None:
+    race = _race(tmp_path, location="dict counts[*]")
+    race.container, race.keys, race.key_sample = "dict counts", 7, ("'a'", "'b'", "'c'", "'d'", "'e'")
+    race.previous = replace(race.previous, op="write", partial="cut at 24 frames")
+    race.read = Access("read", "Thread-2 (work)", (Frame(str(tmp_path / "pkg" / "counter.py"), 10, "bump"),))
+    doc = to_sarif([race], "python", "0.1.0", base=tmp_path)
+    validator.validate(doc)
+    result = _result(doc)
+    assert "(7 keys of dict counts: 'a', 'b', 'c', 'd', 'e', ...)" in result["message"]["text"]
+    assert "[its read by thread Thread-2 (work)](4)" in result["message"]["text"]
+    read = next(loc for loc in result["relatedLocations"] if loc["id"] == 4)
+    assert read["physicalLocation"]["region"]["startLine"] == 10
+    assert len(result["stacks"]) == 3 and result["stacks"][2]["message"]["text"].startswith("read of the")
+    props = result["properties"]
+    assert (props["keys"], props["keySample"]) == (7, ["'a'", "'b'", "'c'", "'d'", "'e'"])
+    assert props["read"] == {"thread": "Thread-2 (work)", "at": f"{tmp_path / 'pkg' / 'counter.py'}:10",
+                             "by": "current"}
+    assert props["partialStacks"] == {"previous": "cut at 24 frames"}
+    # the same pair of sites on other keys of the container is the same race for code scanning
+    one_key = _race(tmp_path, location="dict counts['z']")
+    one_key.container = "dict counts"
+    one_key.previous = replace(one_key.previous, op="write")
+    assert (_result(to_sarif([one_key], "python", "0.1.0", base=tmp_path))["partialFingerprints"]
+            == result["partialFingerprints"])

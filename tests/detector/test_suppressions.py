@@ -206,3 +206,24 @@ def test_front_door_exports() -> None:
 
     assert {"SuppressionError", "Suppressions", "load_for", "to_sarif"} <= set(front.__all__)
     assert front.load_for is load_for and front.Suppressions is Suppressions
+
+
+def _group(root: Path, keys: tuple[str, ...], count: int) -> Race:
+    race = _race(root, "set seen[*]", "check-then-act")
+    race.container, race.keys, race.key_sample = "set seen", count, keys
+    return race
+
+
+def test_a_race_on_many_keys_is_accepted_by_its_container_pattern(tmp_path: Path) -> None:
+    from racefree.detector.suppressions import Suppression
+
+    by_container = Suppressions([Suppression("fine", location="set seen[*]")])
+    assert by_container.apply([_group(tmp_path, ("0", "1"), 200)]).kept == []
+    assert by_container.apply([_race(tmp_path, "set seen[3]")]).kept == []  # one key: today's location
+    # a pattern naming keys accepts the group only when every key is listed and matches
+    keys = Suppressions([Suppression("fine", location="set seen['?']")])
+    assert keys.apply([_group(tmp_path, ("'a'", "'b'", "'c'"), 3)]).kept == []
+    assert len(keys.apply([_group(tmp_path, ("'a'", "'bb'", "'c'"), 3)]).kept) == 1
+    many = _group(tmp_path, ("'a'", "'b'", "'c'", "'d'", "'e'"), 200)
+    assert keys.apply([many]).kept == [many]
+    assert Suppressions([Suppression("fine", location="set other*")]).apply([many]).kept == [many]

@@ -28,8 +28,9 @@ def test_expectations_are_the_issues() -> None:
     def expected(mode: str) -> set[str | None]:
         return {c.location for c in GO_PARTS if mode in c.expect}
 
-    assert expected("strict") == {"UnsafeCounter.value", "dict self.tasks", "UnsafeProcessor.tasks_processed",
-                                  "UnsafeProcessor.last_processed", "UnsafeProcessor.errors_occurred"}
+    assert expected("strict") == {"UnsafeCounter.value", "dict UnsafeTaskRegistry.tasks",
+                                  "UnsafeProcessor.tasks_processed", "UnsafeProcessor.last_processed",
+                                  "UnsafeProcessor.errors_occurred"}
     assert expected("python") == {"UnsafeCounter.value", "UnsafeProcessor.tasks_processed",
                                   "UnsafeProcessor.errors_occurred"}
     safe = [c for c in COMPONENTS if c.part == race.SAFE]
@@ -187,7 +188,7 @@ def test_drivers_reject_bad_arguments(capsys: pytest.CaptureFixture[str]) -> Non
 
 def test_table_shows_every_column_and_cells_are_not_markup() -> None:
     c = next(c for c in COMPONENTS if c.driver == "type_counter")
-    found = (("lost-update", "dict self.counts['db_update']", 4),)
+    found = (("lost-update", "dict UnsafeTypeCounter.counts['db_update']", 4),)
     outcomes = {(c.driver, m): PassOutcome(c.driver, m, c.modules, races=found if m == "python" else ())
                 for m in race.MODES}
     report = RaceReport(tuple(verdicts([c], outcomes)), tuple(outcomes.values()))
@@ -203,4 +204,4 @@ def test_table_shows_every_column_and_cells_are_not_markup() -> None:
     leak = {(safe.driver, m): PassOutcome(safe.driver, m, safe.modules, races=found) for m in race.MODES}
     row = verdicts([safe], leak)[0]
     # a safe row names the location too: it owns every race of its pass
-    assert row.cell("python") == "race: lost-update dict self.counts['db_update']"
+    assert row.cell("python") == "race: lost-update dict UnsafeTypeCounter.counts['db_update']"

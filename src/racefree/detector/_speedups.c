@@ -65,7 +65,7 @@ typedef struct {
     PyObject *internal_error;   /* () -> None: count a detector failure (Detector.internal_error) */
     PyObject *stripes;       /* list of the detector's private RLocks, by cell */
     PyObject *capture;       /* () -> the caller's stack (stacks.capture_outside_site) */
-    long shift, iteration_flag, file_index, func_index;
+    long shift, iteration_flag, file_index, func_index, line_index;
     long long mask;
 } Recorder;
 
@@ -551,7 +551,19 @@ same_function(Recorder *self, PyObject *a, PyObject *b)
     if (eq <= 0) {
         return eq;
     }
-    return PyObject_RichCompareBool(PyTuple_GET_ITEM(a, self->file_index), PyTuple_GET_ITEM(b, self->file_index), Py_EQ);
+    eq = PyObject_RichCompareBool(PyTuple_GET_ITEM(a, self->file_index), PyTuple_GET_ITEM(b, self->file_index), Py_EQ);
+    if (eq <= 0) {
+        return eq;
+    }
+    /* statements.feeds: a read on a later line feeds the write only within one statement,
+     * which Python decides (-1: punt) */
+    if (self->line_index < 0 || PyTuple_GET_SIZE(a) <= self->line_index || PyTuple_GET_SIZE(b) <= self->line_index
+        || !PyLong_CheckExact(PyTuple_GET_ITEM(a, self->line_index))
+        || !PyLong_CheckExact(PyTuple_GET_ITEM(b, self->line_index))) {
+        return -1;
+    }
+    return PyLong_AsLongLong(PyTuple_GET_ITEM(a, self->line_index))
+           <= PyLong_AsLongLong(PyTuple_GET_ITEM(b, self->line_index)) ? 1 : -1;
 }
 
 static int
@@ -559,7 +571,7 @@ python_write(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, long lo
 {
     long long ckind, r = 0;
     int rmw = 0, ok, bad, rc;
-    PyObject *wi, *info, *mi;
+    PyObject *wi, *info, *mi, *read = NULL;
     if (slot_ll(CELL_GET(self, cell, kind), &ckind) <= 0) {
         return -1;
     }
@@ -580,7 +592,12 @@ python_write(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, long lo
                 }
                 rmw = same_function(self, PyTuple_GET_ITEM(ri, 1), site);
             }
-            Py_DECREF(ri);
+            if (rmw > 0) {
+                read = ri;  /* kept with the read-modify-write's info (cell.mi) */
+            }
+            else {
+                Py_DECREF(ri);
+            }
             if (rmw < 0) {
                 PyErr_Clear();
                 return 0;
@@ -589,6 +606,7 @@ python_write(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, long lo
     }
     wi = CELL_GET(self, cell, wi);
     if (wi == NULL) {
+        Py_XDECREF(read);
         return -1;
     }
     /* a lost update: this read-modify-write against the last write, or any write against
@@ -598,6 +616,7 @@ python_write(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, long lo
         mi = CELL_GET(self, cell, mi);
         if (mi == NULL) {
             Py_DECREF(wi);
+            Py_XDECREF(read);
             return -1;
         }
         bad = unordered_slot(self, CELL_GET(self, cell, m), mi, v);
@@ -605,6 +624,7 @@ python_write(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, long lo
     }
     if (bad != 0) {
         Py_DECREF(wi);
+        Py_XDECREF(read);
         return 0;
     }
     /* guard reads or iterations of other threads to check: Python */
@@ -614,16 +634,30 @@ python_write(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, long lo
     }
     if (ok != 0) {
         Py_DECREF(wi);
+        Py_XDECREF(read);
         return ok < 0 ? -1 : 0;
     }
     info = info_for(self, v->ts, site, wi == Py_None ? NULL : wi, shared);
     Py_DECREF(wi);
     if (info == NULL) {
+        Py_XDECREF(read);
         return -1;
     }
+    mi = NULL;
+    if (rmw) {  /* (ts, site, stack, read): access.python_write_slow's cell.mi */
+        mi = PyTuple_GET_SIZE(info) >= 3 ? PyTuple_Pack(4, PyTuple_GET_ITEM(info, 0), PyTuple_GET_ITEM(info, 1),
+                                                        PyTuple_GET_ITEM(info, 2), read) : NULL;
+        if (mi == NULL) {
+            Py_DECREF(info);
+            Py_XDECREF(read);
+            return -1;
+        }
+    }
+    Py_XDECREF(read);
     rc = CELL_SET(self, cell, w, e_obj) < 0 || CELL_SET(self, cell, wi, info) < 0
-         || (rmw && (CELL_SET(self, cell, m, e_obj) < 0 || CELL_SET(self, cell, mi, info) < 0));
+         || (rmw && (CELL_SET(self, cell, m, e_obj) < 0 || CELL_SET(self, cell, mi, mi) < 0));
     Py_DECREF(info);
+    Py_XDECREF(mi);
     return rc ? -1 : 1;
 }
 
@@ -1332,19 +1366,19 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"cells", "tls", "thread_state", "read_miss", "write_miss", "getitem", "setitem",
                              "call", "perturb", "python_mode", "item_kind", "size_kind", "guard_flag",
                              "flags_index", "cell_type", "ts_type", "hold_type", "stripes", "capture", "shift",
-                             "iteration_flag", "file_index", "func_index", "internal_error", NULL};
+                             "iteration_flag", "file_index", "func_index", "internal_error", "line_index", NULL};
     PyObject *cells, *tls, *ts_fn, *rmiss, *wmiss, *gi, *si, *call, *perturb, *cell_type, *ts_type;
     PyObject *hold_type = Py_None, *stripes = Py_None, *capture = Py_None;
-    long shift = 24, iteration_flag = 0, file_index = 0, func_index = 0;
+    long shift = 24, iteration_flag = 0, file_index = 0, func_index = 0, line_index = -1;
     PyObject *internal_error = Py_None;
     int python_mode;
     long item_kind, size_kind, guard_flag, flags_index;
     Recorder *self;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOOOOOOpllllO!O!|OOOllllO:Recorder", kwlist, &PyDict_Type, &cells,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOOOOOOpllllO!O!|OOOllllOl:Recorder", kwlist, &PyDict_Type, &cells,
                                      &tls, &ts_fn, &rmiss, &wmiss, &gi, &si, &call, &perturb, &python_mode,
                                      &item_kind, &size_kind, &guard_flag, &flags_index, &PyType_Type,
                                      &cell_type, &PyType_Type, &ts_type, &hold_type, &stripes, &capture, &shift,
-                                     &iteration_flag, &file_index, &func_index, &internal_error)) {
+                                     &iteration_flag, &file_index, &func_index, &internal_error, &line_index)) {
         return NULL;
     }
     if (stripes != Py_None && (!PyList_CheckExact(stripes) || !PyCallable_Check(capture))) {
@@ -1384,6 +1418,7 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->iteration_flag = iteration_flag;
     self->file_index = file_index;
     self->func_index = func_index;
+    self->line_index = line_index;
     self->internal_error = Py_NewRef(internal_error);
     self->descrs = PyList_New(0);
     if (self->descrs == NULL

@@ -16,8 +16,11 @@ every such pair with at least one write, as kind ``data-race``.  ``python``
 reports only what loses data although each bytecode is atomic:
 
 * ``lost-update`` -- a thread read L and then writes L at the same epoch (no
-  acquire or release of its own in between), the read in the same function as
-  the write, and another thread's write of L is unordered with it.  Reported:
+  acquire or release of its own in between), the read part of the same
+  read-modify-write as the write (:func:`statements.feeds`: same function, and
+  not after it in the source unless in the same statement: a read reached only
+  through a loop's next iteration feeds nothing), and another thread's write of
+  L is unordered with it.  Reported:
   ``self.n += 1``; ``d[k] = d.get(k, 0) + 1``; ``v = o.x; ...; o.x = v + 1``,
   each from two threads.  Not reported: ``o.x = 1`` from two threads (blind
   writes), a getter's read followed later by a blind store elsewhere, SIZE
@@ -45,9 +48,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from racefree.detector import stacks
+from racefree.detector import stacks, statements
 from racefree.detector.clocks import MASK, SHARED, SHIFT, ThreadState
-from racefree.detector.events import F_GUARD, F_ITERATION, S_FILE, S_FUNC, SIZE
+from racefree.detector.events import F_GUARD, F_ITERATION, SIZE
 from racefree.detector.shadow import Cell, Info
 
 if TYPE_CHECKING:
@@ -319,16 +322,17 @@ def build(det: Detector) -> Recorders:
                     except KeyError:
                         pass
             if read_info is not None:
-                rsite = read_info[1]
-                rmw = rsite is site or (rsite[S_FUNC] == site[S_FUNC] and rsite[S_FILE] == site[S_FILE])
+                rmw = statements.feeds(read_info[1], site)
         w, wi = cell.w, cell.wi
         info = info_for(cell, ts, site, wi)
         if rmw and w and wi is not None and unordered(w, ts):
-            report("lost-update", cell, info, "write", wi, "write")
+            report("lost-update", cell, info, "write", wi, "write", read_info, "current")
         else:
             m, mi = cell.m, cell.mi
             if m and mi is not None and unordered(m, ts):
-                report("lost-update", cell, info, "write", mi, "write")
+                # mi: the read-modify-write's info, and its read (see below)
+                report("lost-update", cell, info, "write", mi, "write", mi[3] if len(mi) > 3 else None,
+                       "previous")
         if cell.g:
             for gi in others(cell.g, ts):
                 report("check-then-act", cell, info, "write", gi, "read")
@@ -339,7 +343,7 @@ def build(det: Detector) -> Recorders:
         cell.wi = info
         if rmw:
             cell.m = e
-            cell.mi = info
+            cell.mi = (*info[:3], read_info)
 
     def python_read(kind: int, container: Any, key: Any, site: tuple[Any, ...]) -> None:
         try:

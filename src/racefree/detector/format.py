@@ -20,6 +20,30 @@ One block per distinct race::
     Seen 41 times.
     ==================
 
+A python-mode lost update whose read is known shows three accesses, in the
+order they race: the read, the other thread's write, and the write computed
+from the read::
+
+    ==================
+    WARNING: DATA RACE (lost-update)
+    Read at Counter.n by thread Thread-2 (worker):
+      incr() /path/file.py:12
+      run() /path/file.py:20
+
+    Write at Counter.n by thread Thread-1 (worker), not ordered with that read:
+      incr() /path/file.py:12
+
+    Write at Counter.n by thread Thread-2 (worker), of a value computed from its read (it can
+    overwrite the write of thread Thread-1 (worker)):
+      incr() /path/file.py:12
+      run() /path/file.py:20
+    ...
+
+A race on several keys of one container between the same two code sites is one
+block, whose location ends in ``[*]``, after a line ``On 200 keys of set seen:
+0, 1, 2, 3, 4, ...``.  A stack that is not the whole user stack ends with a
+``[partial stack: why]`` line.
+
 The kind is omitted for a strict-mode ``data-race`` (exactly Go's header); a
 thread with no creation stack (the main thread, or one the detector did not see
 start) has no "created at" section; "Seen N times" appears when N > 1.
@@ -63,9 +87,11 @@ def _frame(f: Frame) -> str:
     return f"  {f.function}() {f.file}:{f.line}"
 
 
-def _stack(frames: Iterable[Frame]) -> list[str]:
-    lines = [_frame(f) for f in frames]
-    return lines or ["  <no user frames>"]
+def _stack(frames: Iterable[Frame], partial: str | None = None) -> list[str]:
+    lines = [_frame(f) for f in frames] or ["  <no user frames>"]
+    if partial is not None:
+        lines.append(f"  [partial stack: {partial}]")
+    return lines
 
 
 def _header(access: Access, location: str, previous: bool) -> str:
@@ -73,14 +99,35 @@ def _header(access: Access, location: str, previous: bool) -> str:
     return f"{op} at {location} by thread {access.thread}:"
 
 
+def _keys_line(race: Race) -> list[str]:
+    if race.keys <= 1:
+        return []
+    sample = ", ".join(race.key_sample)
+    more = ", ..." if race.keys > len(race.key_sample) else ""
+    return [f"On {race.keys} keys of {race.container}: {sample}{more}"]
+
+
 def format_race(race: Race) -> str:
     """The report block of one race (no trailing newline)."""
     title = "WARNING: DATA RACE" if race.kind == "data-race" else f"WARNING: DATA RACE ({race.kind})"
-    lines = [RULE, title, _header(race.current, race.location, False)]
-    lines += _stack(race.current.stack)
-    lines += ["", _header(race.previous, race.location, True)]
-    lines += _stack(race.previous.stack)
-    lines += _thread_origins((race.current, race.previous))
+    lines = [RULE, title, *_keys_line(race)]
+    sides = race.sides()
+    if sides is not None:  # a lost update whose read is known: read, other write, write from the read
+        read, other, write = sides
+        lines.append(f"Read at {race.location} by thread {read.thread}:")
+        lines += _stack(read.stack, read.partial)
+        lines += ["", f"Write at {race.location} by thread {other.thread}, not ordered with that read:"]
+        lines += _stack(other.stack, other.partial)
+        lines += ["", f"Write at {race.location} by thread {write.thread}, of a value computed from its read"
+                      f" (it can overwrite the write of thread {other.thread}):"]
+        lines += _stack(write.stack, write.partial)
+        lines += _thread_origins((write, other))
+    else:
+        lines.append(_header(race.current, race.location, False))
+        lines += _stack(race.current.stack, race.current.partial)
+        lines += ["", _header(race.previous, race.location, True)]
+        lines += _stack(race.previous.stack, race.previous.partial)
+        lines += _thread_origins((race.current, race.previous))
     if race.count > 1:
         lines += ["", f"Seen {race.count} times."]
     lines += _confirmation(race.extra.get("confirmation"))

@@ -1,7 +1,10 @@
 """Race reports: the data model every output format is made from.
 
 A :class:`Race` is one *distinct* race: a location and a pair of code sites,
-with the number of times that pair was seen unordered.  A :class:`Deadlock` is
+with the number of times that pair was seen unordered.  Races on several keys
+of one container (dict keys, list indexes, set members) between the same pair
+of code sites are one Race: ``location`` is then ``<container>[*]`` and
+``keys`` counts the keys, ``key_sample`` shows the first few.  A :class:`Deadlock` is
 one potential deadlock: a cycle in the lock-order graph (see
 :mod:`racefree.detector.lockorder`).  Formats (text, JSON, SARIF) and
 suppressions are functions of this model only.
@@ -18,6 +21,7 @@ Op = Literal["read", "write"]
 Mode = Literal["python", "strict"]
 
 JSON_VERSION = 1
+KEY_SAMPLE = 5  # keys of a grouped race kept (and shown) besides their count
 
 
 @dataclass(frozen=True)
@@ -41,18 +45,30 @@ class Access:
     stack: tuple[Frame, ...]
     # where the accessing thread was started (innermost first); empty for the main thread
     thread_created_at: tuple[Frame, ...] = ()
+    # why `stack` is not the whole user stack (None when it is): see stacks.PARTIAL_*
+    partial: str | None = None
 
     @property
     def site(self) -> Frame | None:
         return self.stack[0] if self.stack else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"op": self.op, "thread": self.thread, "stack": [f.as_dict() for f in self.stack]}
+        return {"op": self.op, "thread": self.thread, "stack": [f.as_dict() for f in self.stack],
+                "stack_partial": self.partial}
 
 
 @dataclass
 class Race:
-    """A distinct race: (location, pair of code sites), with how often it was seen."""
+    """A distinct race: (location, pair of code sites), with how often it was seen.
+
+    ``container``: for a race on container items, the container's name
+    (``set seen``), so that the same pair of sites on other keys joins this race;
+    ``keys`` is then how many distinct keys raced and ``key_sample`` the first
+    :data:`KEY_SAMPLE` of them (``repr`` text).  ``read``: for a python-mode
+    lost update, the read the read-modify-write's value came from, made by the
+    thread of ``read_of`` (``"current"`` or ``"previous"``); the other thread's
+    write came between that read and that write, or could have.
+    """
 
     kind: Kind
     location: str
@@ -60,25 +76,50 @@ class Race:
     previous: Access
     count: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    container: str = ""
+    keys: int = 1
+    key_sample: tuple[str, ...] = ()
+    read: Access | None = None
+    read_of: Literal["current", "previous"] = "current"
 
     def key(self) -> tuple[object, ...]:
-        """Identity used to merge repeats: location and the two sites (unordered)."""
+        """Identity used to merge repeats: location (container, for items) and the two sites (unordered)."""
         a, b = self.current.site, self.previous.site
         sites = tuple(sorted([(a.file, a.line) if a else ("", 0), (b.file, b.line) if b else ("", 0)]))
-        return (self.kind, self.location, sites)
+        return (self.kind, f"{self.container}[*]" if self.container else self.location, sites)
+
+    def add_key(self, key: str) -> None:
+        """Another key of the container raced between the same two sites."""
+        self.keys += 1
+        if len(self.key_sample) < KEY_SAMPLE:
+            self.key_sample += (key,)
+        self.location = f"{self.container}[*]"
+
+    def sides(self) -> tuple[Access, Access, Access] | None:
+        """(read, other thread's write, write from that read) of a lost update whose read is known."""
+        if self.read is None:
+            return None
+        if self.read_of == "current":
+            return (self.read, self.previous, self.current)
+        return (self.read, self.current, self.previous)
 
     def as_dict(self) -> dict[str, Any]:
-        d = {
+        doc = {
             "kind": self.kind,
             "location": self.location,
             "count": self.count,
             "current": self.current.as_dict(),
             "previous": self.previous.as_dict(),
+            "keys": self.keys,
+            "key_sample": list(self.key_sample),
+            "read": self.read.as_dict() if self.read is not None else None,
         }
+        if self.read is not None:
+            doc["read_by"] = self.read_of
         confirmation = self.extra.get("confirmation")  # racefree run --confirm only
         if confirmation is not None:
-            d["confirmation"] = confirmation.as_dict()
-        return d
+            doc["confirmation"] = confirmation.as_dict()
+        return doc
 
 
 DEADLOCK_KIND = "lock-order-inversion"

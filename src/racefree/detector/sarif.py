@@ -3,19 +3,23 @@
 One SARIF ``result`` per distinct :class:`~racefree.detector.report.Race`:
 
 * ``locations[0]`` is the *current* access (the one during which the race was
-  found), ``relatedLocations`` hold the *previous* access (id 1) and, when
-  known, where each of the two threads was created (ids 2 and 3); the result's
+  found), ``relatedLocations`` hold the *previous* access (id 1), when known,
+  where each of the two threads was created (ids 2 and 3) and, for a lost
+  update, the read its read-modify-write started with (id 4); the result's
   message links to them with SARIF's ``[text](id)`` syntax;
-* ``stacks`` carry both accesses' user stacks, innermost frame first, exactly
-  as the text report prints them;
+* ``stacks`` carry the accesses' user stacks (the read's last), innermost frame
+  first, exactly as the text report prints them; ``properties.partialStacks``
+  says which of them are partial, and why;
+* a race on several keys of one container says how many and which in its
+  message and in ``properties.keys``/``keySample``;
 * ``ruleId`` is the race kind (``data-race``, ``lost-update``,
   ``check-then-act``, ``iteration``); ``tool.driver.rules`` always lists all
   four, in that order, then ``lock-order-inversion``, so ``ruleIndex`` is
   stable between runs;
-* ``partialFingerprints["raceKey/v1"]`` hashes the kind, the location and the
-  two code sites (relative paths, unordered) so that a code-scanning service
-  recognises the same race from one run to the next even when lines around it
-  move in other files.
+* ``partialFingerprints["raceKey/v1"]`` hashes the kind, the location (the
+  container's, ``<container>[*]``, for items) and the two code sites (relative
+  paths, unordered) so that a code-scanning service recognises the same race
+  from one run to the next even when lines around it move in other files.
 
 One result per potential deadlock (:class:`~racefree.detector.report.Deadlock`),
 rule ``lock-order-inversion``: ``locations[0]`` is the acquisition that closed
@@ -211,10 +215,18 @@ def _where(access: Access) -> str:
 
 def _result(race: Race, rule_index: int, mode: Mode, uris: _UriMaker) -> dict[str, Any]:
     cur, prev = race.current, race.previous
+    keys = ""
+    if race.keys > 1:
+        more = ", ..." if race.keys > len(race.key_sample) else ""
+        keys = f" ({race.keys} keys of {race.container}: {', '.join(race.key_sample)}{more})"
+    read = ""
+    if race.read is not None and race.read.site is not None:
+        read = f", computed from [its read by thread {race.read.thread}](4)"
     text = (
-        f"{_title(race.kind)} on {race.location}: {_describe(cur)} races with the "
+        f"{_title(race.kind)} on {race.location}{keys}: {_describe(cur)} races with the "
         f"[previous {prev.op} by thread {prev.thread}](1)"
         + (f" ({race.count} times)" if race.count > 1 else "")
+        + read
         + "."
     )
     result: dict[str, Any] = {
@@ -232,12 +244,21 @@ def _result(race: Race, rule_index: int, mode: Mode, uris: _UriMaker) -> dict[st
             related.append(
                 uris.location(access.thread_created_at[0], f"thread {access.thread} created here", id_)
             )
+    if race.read is not None and race.read.site is not None:
+        read_of = cur if race.read_of == "current" else prev
+        related.append(uris.location(race.read.site, f"read by thread {race.read.thread}, which the "
+                                     f"{read_of.op} by that thread was computed from", 4))
     if related:
         result["relatedLocations"] = related
-    stacks = [_stack(access, label, uris) for access, label in ((cur, "current"), (prev, "previous"))]
+    sides = [(cur, "current"), (prev, "previous")]
+    if race.read is not None:
+        sides.append((race.read, "read of the read-modify-write"))
+    stacks = [_stack(access, label, uris) for access, label in sides]
     result["stacks"] = [s for s in stacks if s is not None]
+    # a race on container items is one race whatever keys it hit: the container names it
+    where = f"{race.container}[*]" if race.container else race.location
     key = "|".join(
-        [race.kind, race.location, *sorted([uris.site_key(cur.site), uris.site_key(prev.site)])]
+        [race.kind, where, *sorted([uris.site_key(cur.site), uris.site_key(prev.site)])]
     )
     result["partialFingerprints"] = {"raceKey/v1": hashlib.sha256(key.encode()).hexdigest()}
     result["occurrenceCount"] = race.count
@@ -246,7 +267,15 @@ def _result(race: Race, rule_index: int, mode: Mode, uris: _UriMaker) -> dict[st
         "mode": mode,
         "current": {"op": cur.op, "thread": cur.thread, "at": _where(cur)},
         "previous": {"op": prev.op, "thread": prev.thread, "at": _where(prev)},
+        "keys": race.keys,
+        "keySample": list(race.key_sample),
     }
+    if race.read is not None:
+        result["properties"]["read"] = {"thread": race.read.thread, "at": _where(race.read),
+                                        "by": race.read_of}
+    for access, label in sides:
+        if access.partial is not None:
+            result["properties"].setdefault("partialStacks", {})[label] = access.partial
     confirmation = race.extra.get("confirmation")
     if confirmation is not None:
         result["properties"]["confirmation"] = confirmation.as_dict()

@@ -336,8 +336,8 @@ class _Scheduler:
         if kind == "check-then-act" and {a.role, b.role} == {"act", "w"}:
             return (a, b) if a.role == "w" else (b, a)
         if kind == "data-race":
-            # alternate with the attempt (its parity, shifted by the seed): both orders get tried
-            a_first = (self.target.attempt + self.rng.randrange(2)) % 2 == 0
+            # alternate with the attempt (its parity, shifted by the race's seed): both orders get tried
+            a_first = (self.target.attempt + self.target.seed) % 2 == 0
             if {a.role, b.role} == {"r", "w"}:
                 r, w = (a, b) if a.role == "r" else (b, a)
                 return (r, w) if a_first else (w, r)

@@ -96,7 +96,8 @@ class Cell:
 
     ``w``/``wi``: epoch and info of the last write; ``r``/``ri``: of the last read,
     or ``r == SHARED`` and ``rs`` a dict tid -> (epoch, info) of unordered reads;
-    ``m``/``mi``: the last read-modify-write; ``g``: tid -> (epoch, info) of guard
+    ``m``/``mi``: the last read-modify-write (``mi`` ends with the info of its read, a
+    4th item); ``g``: tid -> (epoch, info) of guard
     reads (check-then-act); ``it``: tid -> (epoch, info) of iterations.
     """
 

@@ -8,6 +8,10 @@ thread machinery of the standard library (``threading``, ``queue``,
 ``concurrent.futures``, ``runpy``), of racefree's command line and pytest
 plugin, and of pytest itself never appear in reports.
 
+A stack the walk cut at ``MAX_DEPTH`` frames ends with the pair ``(None, 0)``;
+:func:`frames_and_gap` says when a report's stack is partial, and why
+(``PARTIAL_*``).
+
 This module holds no shared state besides the constant filter set.
 """
 
@@ -64,6 +68,12 @@ def _refresh_hidden_dirs() -> None:
 Captured = tuple[Any, ...]
 EMPTY: Captured = ()
 
+# why a report's stack is not the whole user stack (Access.partial)
+PARTIAL_NOT_RECORDED = (
+    "only this line was recorded (the location was not yet shared, or its history was evicted)"
+)
+PARTIAL_DEPTH = f"cut at {MAX_DEPTH} frames: the callers further out were not recorded"
+
 
 def hidden(filename: str) -> bool:
     """Whether frames of `filename` are left out of reports."""
@@ -79,7 +89,18 @@ def capture(frame: FrameType | None) -> Captured:
         out.append(frame.f_lasti)
         frame = frame.f_back
         n += 1
+    if frame is not None:  # cut: say so (frames_and_gap)
+        out.append(None)
+        out.append(0)
     return tuple(out)
+
+
+def instrumented_frame() -> FrameType | None:
+    """The frame of the instrumented code that called into the detector (the access site's frame)."""
+    f: FrameType | None = _getframe(1)
+    while f is not None and f.f_code.co_filename.startswith(_DETECTOR_DIR):
+        f = f.f_back
+    return f
 
 
 def capture_outside_site() -> Captured:
@@ -110,16 +131,32 @@ def _line(code: CodeType, lasti: int) -> int:
 
 def frames(captured: Captured) -> tuple[Frame, ...]:
     """The captured stack as report frames, detector and thread machinery removed."""
+    return frames_and_gap(captured)[0]
+
+
+def frames_and_gap(captured: Captured) -> tuple[tuple[Frame, ...], str | None]:
+    """:func:`frames`, and why they are not the whole user stack (None when they are).
+
+    A stack cut at ``MAX_DEPTH`` is partial only when its outermost recorded
+    frame is the program's: past a test runner's frames, nothing of the
+    program's was lost.
+    """
     _refresh_hidden_dirs()
     out = []
+    gap: str | None = None
+    last_hidden = False
     for i in range(0, len(captured), 2):
         code = captured[i]
+        if code is None:
+            gap = None if last_hidden else PARTIAL_DEPTH
+            break
         if code.co_filename in _HARNESS_FILES:
             break
-        if hidden(code.co_filename):
+        last_hidden = hidden(code.co_filename)
+        if last_hidden:
             continue
         out.append(Frame(code.co_filename, _line(code, captured[i + 1]), code.co_name))
-    return tuple(out)
+    return tuple(out), gap
 
 
 def site_frame(site: tuple[Any, ...]) -> Frame:

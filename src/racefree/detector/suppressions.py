@@ -17,7 +17,11 @@ Matching (all given fields must match; ``reason`` and at least one of
 ``location``/``site`` are required):
 
 * ``location`` is matched against the whole location string of the report
-  (``Counter.n``, ``global total``, ``dict registry['cfg']``);
+  (``Counter.n``, ``global total``, ``dict registry['cfg']``); a race on several
+  keys of one container is one report whose location is ``dict registry[*]``,
+  so ``dict registry[*]`` (or ``dict registry*``) accepts it whatever the keys;
+  a pattern naming keys accepts it only when it matches every key the report
+  lists (all of them, when there are at most five);
 * ``site`` is ``PATH:LINE`` or ``PATH:FUNCTION``; it matches when the
   innermost frame of *either* access (the two code sites of the race) has that
   path and that line, or that function.  PATH is matched against the frame's
@@ -107,12 +111,22 @@ class Suppression:
     def matches(self, race: Race) -> bool:
         if self.kind is not None and race.kind != self.kind:
             return False
-        if self.location is not None and not _glob(self.location).fullmatch(race.location):
+        if self.location is not None and not self._location_matches(race):
             return False
         if self.site is not None:
             sites = [race.current.site, race.previous.site]
             return any(s is not None and self._site_matches(s) for s in sites)
         return True
+
+    def _location_matches(self, race: Race) -> bool:
+        """The race's location, or, for a race on several keys all of which it lists, every key's."""
+        assert self.location is not None
+        pattern = _glob(self.location)
+        if pattern.fullmatch(race.location):
+            return True
+        if race.keys > 1 and race.keys == len(race.key_sample):
+            return all(pattern.fullmatch(f"{race.container}[{k}]") for k in race.key_sample)
+        return False
 
     def matches_deadlock(self, deadlock: Deadlock) -> bool:
         if self.kind != DEADLOCK_KIND:

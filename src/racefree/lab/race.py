@@ -99,7 +99,7 @@ COMPONENTS: tuple[Component, ...] = (
     Component("ex3", "LockedConfigurationManager", SAFE, NOT_IN_GO, "config_locked",
               ("racefree.lab.config_managers",)),
     Component("ex3", "UnsafeTaskRegistry.tasks (dict)", UNSAFE, "DATA RACE: map tr.tasks", "unsafe_registry",
-              _UNSAFE_MOD, "dict self.tasks", ("strict",)),
+              _UNSAFE_MOD, "dict UnsafeTaskRegistry.tasks", ("strict",)),
     Component("ex3", "TaskRegistry", SAFE, "no race", "safe_registry", ("racefree.automation.registry",)),
     Component("ex3", "UnsafeProcessor.tasks_processed", UNSAFE, "DATA RACE: TasksProcessed",
               "unsafe_processor", _UNSAFE_MOD, "UnsafeProcessor.tasks_processed", BOTH),
@@ -110,9 +110,9 @@ COMPONENTS: tuple[Component, ...] = (
     Component("ex3", "SafeProcessor", SAFE, "no race", "safe_processor", ("racefree.automation.processor",)),
     # Python-only pitfalls exercise 3 shows: races in Python's own terms too
     Component("ex3", "UnsafeTypeCounter.counts", PYTHON_ONLY, NOT_IN_GO, "type_counter",
-              ("racefree.lab.pitfalls",), "dict self.counts", BOTH),
+              ("racefree.lab.pitfalls",), "dict UnsafeTypeCounter.counts", BOTH),
     Component("ex3", "UnsafeTaskRegistry.all() listing", PYTHON_ONLY, NOT_IN_GO, "registry_listing",
-              _UNSAFE_MOD, "dict self.tasks", BOTH),
+              _UNSAFE_MOD, "dict UnsafeTaskRegistry.tasks", BOTH),
 )
 
 Found = tuple[str, str, int]  # (kind, location, count)

@@ -5,7 +5,7 @@
 the read-modify-writes: the blind inserts of distinct keys and the blind timestamp
 writes are atomic in CPython.
 """
-# expect-locations strict: data-race dict self.tasks
+# expect-locations strict: data-race dict UnsafeTaskRegistry.tasks
 # expect-locations strict: data-race ProcessorStats.tasks_processed; data-race ProcessorStats.errors_occurred
 # expect-locations strict: data-race ProcessorStats.last_processed
 # expect-locations python: lost-update ProcessorStats.tasks_processed

@@ -1,6 +1,6 @@
 """Exercise 3's unsafe parts driven over the lab's code (``UnsafeTaskRegistry``, ``UnsafeProcessor``)."""
 # args: --include racefree.lab.unsafe
-# expect-locations strict: data-race dict self.tasks
+# expect-locations strict: data-race dict UnsafeTaskRegistry.tasks
 # expect-locations strict: data-race UnsafeProcessor.tasks_processed
 # expect-locations strict: data-race UnsafeProcessor.errors_occurred
 # expect-locations strict: data-race UnsafeProcessor.last_processed
