@@ -301,8 +301,10 @@ def build(det: Detector) -> Recorders:
 
     def python_write_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> None:
         # a read-modify-write: this thread read the location at this epoch (no synchronization
-        # since), in the same function as this write (a read elsewhere, say a getter called
-        # before a blind store, does not feed the stored value)
+        # since), in the same function as this write, or in a function whose caller then went on
+        # to this write (``save(s, load(s) + 1)``, a property's getter then its setter: see
+        # stacks.flows_into); a getter called in one loop iteration before a blind store in the
+        # next, or a write with no read of its own since its last synchronization, is not one
         rmw = False
         if cell.kind != SIZE:
             r = cell.r
@@ -321,6 +323,8 @@ def build(det: Detector) -> Recorders:
             if read_info is not None:
                 rsite = read_info[1]
                 rmw = rsite is site or (rsite[S_FUNC] == site[S_FUNC] and rsite[S_FILE] == site[S_FILE])
+                if not rmw and read_info[2] is not None:
+                    rmw = stacks.flows_into(read_info[2], capture())
         w, wi = cell.w, cell.wi
         info = info_for(cell, ts, site, wi)
         if rmw and w and wi is not None and unordered(w, ts):

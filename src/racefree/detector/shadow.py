@@ -47,6 +47,7 @@ from itertools import islice
 from types import ModuleType
 from typing import Any
 
+from racefree.detector.descriptors import is_accessor
 from racefree.detector.events import ATTR, CELL, GLOBAL, ITEM, S_TEXT, SIZE
 
 _allocate_lock = _thread.allocate_lock
@@ -247,7 +248,7 @@ class Shadow:
             cell = self._insert(k, Cell(GLOBAL, container, key, "", False, False, owner), owner)
             self._bound()
             return cell
-        off = (kind == ATTR and issubclass(t, _LOCAL_TYPES)) or (
+        off = (kind == ATTR and (issubclass(t, _LOCAL_TYPES) or is_accessor(t, key))) or (
             kind >= ITEM and t in IMMUTABLE
         )
         text = str(site[S_TEXT]) if kind >= ITEM else ""

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import concurrent.futures._base as _futures_base
 import concurrent.futures.thread as _futures_thread
+import dis
+import functools
 import os
 import queue
 import runpy
@@ -94,6 +96,40 @@ def capture_outside_site() -> Captured:
     if f is not None:
         f = f.f_back
     return capture(f)
+
+
+def flows_into(read: Captured, write: Captured) -> bool:
+    """Whether a read captured as `read` (its callers) can feed a write captured as `write`.
+
+    Both stacks are compared from their outermost frame: where they first differ,
+    the read must sit in the same statement of the common caller (one stack ends
+    there: ``save(s, load(s) + 1)``, ``o.count = o.count + 1`` through a property)
+    or in code of that caller the write comes after (its instruction offset is
+    lower: ``v = load(s)`` then ``save(s, v + 1)``).  A read in a later statement
+    than the write's call (the previous loop iteration's ``get_stats()`` before
+    this iteration's ``process()``) feeds nothing, nor does a read under another
+    caller, nor a call whose result the caller drops (``probe.peek()``).
+    """
+    i, j = len(read) - 2, len(write) - 2
+    while i >= 0 and j >= 0 and read[i] is write[j] and read[i + 1] == write[j + 1]:
+        i -= 2
+        j -= 2
+    if i < 0:
+        return True  # read in the common frame itself: as a read and a write in one function
+    if _discarded(read[i], read[i + 1]):
+        return False  # ``probe.peek()`` as a statement: what it read goes nowhere
+    return j < 0 or (read[i] is write[j] and read[i + 1] < write[j + 1])
+
+
+@functools.lru_cache(maxsize=512)
+def _discarded(code: CodeType, lasti: int) -> bool:
+    """Whether the instruction at `lasti` (a call, an attribute load) is followed by ``POP_TOP``."""
+    after = False
+    for ins in dis.get_instructions(code):
+        if after:
+            return ins.opname == "POP_TOP"
+        after = ins.offset == lasti
+    return False
 
 
 def capture_user(depth: int) -> Captured:
