@@ -124,11 +124,9 @@ def flows_into(read: Captured, write: Captured) -> bool:
 @functools.lru_cache(maxsize=512)
 def _discarded(code: CodeType, lasti: int) -> bool:
     """Whether the instruction at `lasti` (a call, an attribute load) is followed by ``POP_TOP``."""
-    after = False
-    for ins in dis.get_instructions(code):
-        if after:
+    for ins in dis.get_instructions(code):  # (3.11's lasti points into the call's inline caches)
+        if ins.offset > lasti:
             return ins.opname == "POP_TOP"
-        after = ins.offset == lasti
     return False
 
 

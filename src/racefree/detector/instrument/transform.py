@@ -66,6 +66,9 @@ def _located(stmts: list[ast.stmt], like: ast.AST) -> list[ast.stmt]:
 class Rewriter(ExpressionRewriter):
     """Rewrites a whole module (see the module docstring)."""
 
+    # the original statements after the one being rewritten, in its block (see guards)
+    _rest: Sequence[ast.stmt] = ()
+
     # --- targets -------------------------------------------------------------------
     def _needs(self, target: ast.expr) -> bool:
         if isinstance(target, (ast.Attribute, ast.Subscript)):
@@ -296,14 +299,14 @@ class Rewriter(ExpressionRewriter):
         return [_expr(record), ast.Delete(targets=[sub])]
 
     # --- control flow ---------------------------------------------------------------
-    def _test(self, node: ast.If | ast.While) -> None:
+    def _test(self, node: ast.If | ast.While, rest: Sequence[ast.stmt] = ()) -> None:
         saved = self.guard
-        self.guard = saved | guards.guarded_locations(node)
+        self.guard = saved | guards.guarded_locations(node, rest)
         node.test = self.visit_truth(node.test)
         self.guard = saved
 
     def visit_If(self, node: ast.If) -> ast.If:
-        self._test(node)
+        self._test(node, self._rest)
         node.body = self._stmts(node.body)
         node.orelse = self._stmts(node.orelse)
         return node
@@ -358,7 +361,10 @@ class Rewriter(ExpressionRewriter):
     visit_With = visit_AsyncWith = _with
 
     def _try(self, node: ast.Try | ast.TryStar) -> ast.stmt:
+        saved = self.guard
+        self.guard = saved | guards.try_guarded_locations(node, self._rest)
         node.body = self._stmts(node.body)
+        self.guard = saved
         for handler in node.handlers:
             if handler.type is not None:
                 handler.type = self.visit(handler.type)
@@ -383,10 +389,21 @@ class Rewriter(ExpressionRewriter):
     def _stmts(self, stmts: Sequence[ast.stmt]) -> list[ast.stmt]:
         """Rewrite a statement list; each statement drops the references its temporaries hold."""
         out: list[ast.stmt] = []
-        for s in stmts:
+        for k, s in enumerate(stmts):
             mark = self._counter
             outer, self._pending = self._pending, []
+            self._rest = stmts[k + 1:]
+            saved_guard = self.guard
+            if k + 1 < len(stmts) and isinstance(s, (ast.Assign, ast.AnnAssign)):
+                # `v = d.get(k)` then `if v is None:`: the assignment's reads are the check
+                tested = guards.names_tested(stmts[k + 1])
+                if any(isinstance(t, ast.Name) and t.id in tested
+                       for t in (s.targets if isinstance(s, ast.Assign) else [s.target])):
+                    nxt = stmts[k + 1]
+                    assert isinstance(nxt, (ast.If, ast.While))
+                    self.guard = saved_guard | guards.guarded_locations(nxt, stmts[k + 2:])
             r = self.visit(s)
+            self.guard = saved_guard
             temps, self._pending = self._pending, outer
             new = r if isinstance(r, list) else [] if r is None else [r]
             if temps and self.temps_ok and not isinstance(s, _EXITS):
@@ -413,12 +430,12 @@ class Rewriter(ExpressionRewriter):
         kw = [d for d in node.args.kw_defaults if d is not None]
         new_kw = iter(self._decorations(kw))
         node.args.kw_defaults = [next(new_kw) if d is not None else None for d in node.args.kw_defaults]
-        saved = (self.scope, self.temps_ok)
-        self.scope, self.temps_ok = self.analysis.scope_of(node), True
+        saved = (self.scope, self.temps_ok, self.guard)
+        self.scope, self.temps_ok, self.guard = self.analysis.scope_of(node), True, frozenset()
         scope_id = id(self.scope)
         node.body = self._stmts(node.body)
         cells = sorted(self.cell_needs.pop(scope_id, ()))
-        self.scope, self.temps_ok = saved
+        self.scope, self.temps_ok, self.guard = saved
         if cells:
             # one call per invocation; closure order is co_freevars order, which is sorted
             fetch = call(self.rt("cells"), [ast.Lambda(args=_no_args(), body=ast.Tuple(
