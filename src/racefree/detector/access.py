@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from racefree.detector import stacks
 from racefree.detector.clocks import MASK, SHARED, SHIFT, ThreadState
-from racefree.detector.events import F_GUARD, F_ITERATION, S_FILE, S_FUNC, SIZE
+from racefree.detector.events import ELEMENTS, F_GUARD, F_ITERATION, ITEM, S_FILE, S_FUNC, SIZE
 from racefree.detector.shadow import Cell, Info
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ def build(det: Detector) -> Recorders:
     def strict_write_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> None:
         info = info_for(cell, ts, site, cell.wi)
         w, wi = cell.w, cell.wi
-        if w and wi is not None and unordered(w, ts):
+        if w and wi is not None and unordered(w, ts) and cell.key is not ELEMENTS:
             report("data-race", cell, info, "write", wi, "write")
         r = cell.r
         if r == SHARED:
@@ -285,6 +285,8 @@ def build(det: Detector) -> Recorders:
 
     def strict_iterated(container: Any, site: tuple[Any, ...]) -> None:
         strict_read(SIZE, container, None, site)
+        if issubclass(type(container), list):  # and every element (events.ELEMENTS)
+            strict_read(ITEM, container, ELEMENTS, site)
 
     # ---------------------------------------------------------------- python
 

@@ -48,7 +48,7 @@ from types import ModuleType
 from typing import Any
 
 from racefree.detector.descriptors import is_accessor
-from racefree.detector.events import ATTR, CELL, GLOBAL, ITEM, S_TEXT, SIZE
+from racefree.detector.events import ATTR, CELL, ELEMENTS, GLOBAL, ITEM, S_TEXT, SIZE
 
 _allocate_lock = _thread.allocate_lock
 _getrefcount = sys.getrefcount
@@ -175,6 +175,8 @@ def safe_repr(key: Any) -> str:
         return "(" + ", ".join(safe_repr(k) for k in key) + ("," if len(key) == 1 else "") + ")"
     if t is Ident:
         return f"<{type(key.obj).__name__}>"
+    if key is ELEMENTS:
+        return "*"
     return f"<{t.__name__}>"
 
 

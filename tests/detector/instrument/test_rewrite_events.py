@@ -94,17 +94,30 @@ CASES: dict[str, tuple[str, list[str]]] = {
         """,
         ["setitem 'k'@4", "getitem 'k'@5", "getitem 'k'@6+A", "setitem 'k'@6+A", "delitem 'k'@7"],
     ),
-    "slices read and write the whole container": (
+    "slices read the whole container; slice stores write the elements they change": (
         """
         def t():
             a = [1, 2, 3]
             b = a[1:]
             a[:1] = [9]
             del a[2:]
+            a[1:1] = iter([7])
+            a[::2] = "xy"
             return a, b
         result = t()
         """,
-        ["read size None@4+I", "write size None@5", "write size None@6"],
+        ["read size None@4+I", "setitem 0@5", "setitem 2@6", "write size None@6", "call iter@7+I",
+         "setitem 1@7", "setitem 2@7", "write size None@7", "setitem 0@8", "setitem 2@8"],
+    ),
+    "module-level slice stores and deletes": (
+        """
+        a = [1, 2, 3]
+        a[0:2] = [5]
+        del a[:]
+        result = a
+        """,
+        ["setitem 0@3", "setitem 1@3", "setitem 2@3", "write size None@3", "setitem 0@4", "setitem 1@4",
+         "write size None@4"],
     ),
     "in and not in": (
         """

@@ -107,13 +107,12 @@ class Rewriter(ExpressionRewriter):
             ]
         if isinstance(target, ast.Subscript):
             site = self.site(target, 0, guards.text(target.value))
+            if isinstance(target.slice, ast.Slice):
+                base = self.visit(target.value)
+                return [_expr(self._slice_helper("store_slice", target, base, value, site))]
             pair = self.dup(self.visit(target.value))
             assert pair is not None
             first, again = pair
-            if isinstance(target.slice, ast.Slice):
-                record = call(self.rt("write"), [const(events.SIZE), first, const(None), site])
-                sub = ast.Subscript(value=again, slice=self.visit(target.slice), ctx=ast.Store())
-                return [_expr(record), _assign(sub, value)]
             kpair = self.dup(self.visit(target.slice))
             assert kpair is not None
             kfirst, kagain = kpair
@@ -138,6 +137,17 @@ class Rewriter(ExpressionRewriter):
                 stmts += self._assign_to(inner, name(t))
             return stmts
         return [_assign(target, value)]
+
+    def _slice_helper(self, helper: str, target: ast.Subscript, base: ast.expr, value: ast.expr | None,
+                      site: ast.expr) -> ast.expr:
+        """``support.store_slice``/``del_slice`` for `target`, a subscript with a slice (`base`: its
+        container, rewritten already); arguments in Python's order: the value, the container,
+        the slice's bounds."""
+        sl = target.slice
+        assert isinstance(sl, ast.Slice)
+        parts = [self.visit(p) if p is not None else const(None) for p in (sl.lower, sl.upper, sl.step)]
+        stored = [value] if value is not None else []
+        return call(self.support(helper), [self.rt("setitem"), self.rt("write"), *stored, base, *parts, site])
 
     def _cheap(self, value: ast.expr) -> bool:
         return isinstance(value, (ast.Constant, ast.Name))
@@ -172,6 +182,10 @@ class Rewriter(ExpressionRewriter):
                 site = self.site(target, 0, guards.text(target.value))
                 args = [self.rt("setitem"), value, self.visit(target.value), self.visit(target.slice), site]
                 return [_expr(call(self.support("store_item"), args))]
+            if isinstance(target, ast.Subscript):
+                site = self.site(target, 0, guards.text(target.value))
+                base = self.visit(target.value)
+                return [_expr(self._slice_helper("store_slice", target, base, value, site))]
         node.value = value
         names = [n for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
         return [node, *(s for n in names for s in self._name_write(n))]
@@ -282,13 +296,7 @@ class Rewriter(ExpressionRewriter):
             attr = ast.Attribute(value=pair[1], attr=target.attr, ctx=ast.Del())
             return [_expr(record), ast.Delete(targets=[attr])]
         if isinstance(target.slice, ast.Slice):
-            pair = self.dup(base)
-            sl = self.visit(target.slice)
-            if pair is None:  # no temporaries here: delete unrecorded rather than evaluate twice
-                return [ast.Delete(targets=[ast.Subscript(value=base, slice=sl, ctx=ast.Del())])]
-            record = call(self.rt("write"), [const(events.SIZE), pair[0], const(None), site])
-            sub = ast.Subscript(value=pair[1], slice=sl, ctx=ast.Del())
-            return [_expr(record), ast.Delete(targets=[sub])]
+            return [_expr(self._slice_helper("del_slice", target, base, None, site))]
         pair = self.dup(base)
         item = self.visit(target.slice)
         kpair = self.dup(item) if pair is not None else None
