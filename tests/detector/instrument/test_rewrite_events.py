@@ -81,6 +81,41 @@ CASES: dict[str, tuple[str, list[str]]] = {
         ["cells count", "write cell 'count'@3", "read cell 'count'@7+A",
          "write cell 'count'@7+A", "read cell 'count'@9"],
     ),
+    "globals rebound by module code and read by a function; constants and defs are not": (
+        """
+        import os
+        done = False
+        LIMIT = 3
+        def helper(): return LIMIT
+        def poll():
+            return done, LIMIT, helper(), os.sep
+        for i in range(2):
+            pass
+        def uses_i(): return i
+        done = True
+        result = poll(), uses_i()
+        """,
+        ["write global 'done'@3", "write global 'i'@8", "write global 'i'@8", "write global 'done'@11",
+         "read global 'done'@7", "read attr 'sep'@7", "read global 'i'@10"],
+    ),
+    "closure cells rebound by their function and read by an inner one, without nonlocal": (
+        """
+        def outer():
+            fixed = 1
+            late = 0
+            fns = []
+            for v in range(2):
+                fns.append(lambda: (v, fixed, late))
+            late = 2
+            total = sum(x * fixed for x in range(2))
+            total = total + 1
+            return [f() for f in fns], total
+        result = outer()
+        """,
+        ["cells late,v", "write cell 'late'@4", "write cell 'v'@6", "call append@7", "write cell 'v'@6",
+         "call append@7", "write cell 'late'@8", "call sum@9+I", "iterate@11+I",
+         "read cell 'v'@7", "read cell 'late'@7", "read cell 'v'@7", "read cell 'late'@7"],
+    ),
     "subscripts: getitem, setitem, delitem, augmented": (
         """
         def t():
