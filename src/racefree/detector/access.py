@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from racefree.detector import stacks
 from racefree.detector.clocks import MASK, SHARED, SHIFT, ThreadState
-from racefree.detector.events import ELEMENTS, F_GUARD, F_ITERATION, ITEM, S_FILE, S_FUNC, SIZE
+from racefree.detector.events import ELEMENTS, F_GUARD, F_ITERATION, ITEM, S_FILE, S_FUNC, S_LINE, SIZE
 from racefree.detector.shadow import Cell, Info
 
 if TYPE_CHECKING:
@@ -326,7 +326,7 @@ def build(det: Detector) -> Recorders:
                 rsite = read_info[1]
                 rmw = rsite is site or (rsite[S_FUNC] == site[S_FUNC] and rsite[S_FILE] == site[S_FILE])
                 if not rmw and read_info[2] is not None:
-                    rmw = stacks.flows_into(read_info[2], capture())
+                    rmw = stacks.flows_into(read_info[2], rsite[S_LINE], capture(), site[S_LINE])
         w, wi = cell.w, cell.wi
         info = info_for(cell, ts, site, wi)
         if rmw and w and wi is not None and unordered(w, ts):

@@ -98,27 +98,30 @@ def capture_outside_site() -> Captured:
     return capture(f)
 
 
-def flows_into(read: Captured, write: Captured) -> bool:
-    """Whether a read captured as `read` (its callers) can feed a write captured as `write`.
+def flows_into(read: Captured, read_line: int, write: Captured, write_line: int) -> bool:
+    """Whether a read (its callers captured as `read`, at `read_line`) can feed a write (`write`,
+    `write_line`) of the same thread.
 
-    Both stacks are compared from their outermost frame: where they first differ,
-    the read must sit in the same statement of the common caller (one stack ends
-    there: ``save(s, load(s) + 1)``, ``o.count = o.count + 1`` through a property)
-    or in code of that caller the write comes after (its instruction offset is
-    lower: ``v = load(s)`` then ``save(s, v + 1)``).  A read in a later statement
-    than the write's call (the previous loop iteration's ``get_stats()`` before
-    this iteration's ``process()``) feeds nothing, nor does a read under another
-    caller, nor a call whose result the caller drops (``probe.peek()``).
+    Both stacks are compared from their outermost frame.  Where they first differ
+    is the common caller: the read must come from code of it that runs before the
+    write's (a lower instruction offset, or an earlier line where only one side has
+    an offset: ``v = load(s)`` then ``save(s, v + 1)``; ``o.count = o.count + 1``
+    through a property), and that code must not drop the result (``probe.peek()``
+    as a statement reads nothing the caller uses).  A read in a later statement
+    than the write's (the previous loop iteration's ``get_stats()`` before this
+    iteration's ``process()``) feeds nothing, nor does a read under another caller.
     """
     i, j = len(read) - 2, len(write) - 2
     while i >= 0 and j >= 0 and read[i] is write[j] and read[i + 1] == write[j + 1]:
         i -= 2
         j -= 2
-    if i < 0:
-        return True  # read in the common frame itself: as a read and a write in one function
+    if i < 0:  # read in the common frame itself, which then called into the write
+        return j < 0 or read_line <= _line(write[j], write[j + 1])
     if _discarded(read[i], read[i + 1]):
-        return False  # ``probe.peek()`` as a statement: what it read goes nowhere
-    return j < 0 or (read[i] is write[j] and read[i + 1] < write[j + 1])
+        return False
+    if j < 0:  # the common frame called into the read, then wrote itself
+        return _line(read[i], read[i + 1]) <= write_line
+    return read[i] is write[j] and read[i + 1] < write[j + 1]
 
 
 @functools.lru_cache(maxsize=512)

@@ -382,6 +382,11 @@ def test_load_then_save_in_two_functions_is_a_lost_update(mode: str) -> None:
     expect(mode, src, [("lost-update", "Stats.n")], [("data-race", "Stats.n")])
     src = SPLIT.format(body="save(stats, load(stats) + 1)")
     expect(mode, src, [("lost-update", "Stats.n")], [("data-race", "Stats.n")])
+    # one half in the common function itself
+    src = SPLIT.format(body="v = load(stats)\n    stats.n = v + 1")
+    expect(mode, src, [("lost-update", "Stats.n")], [("data-race", "Stats.n")])
+    src = SPLIT.format(body="v = stats.n\n    save(stats, v + 1)")
+    expect(mode, src, [("lost-update", "Stats.n")], [("data-race", "Stats.n")])
 
 
 @BOTH
@@ -393,7 +398,9 @@ def test_property_getter_then_setter_is_a_lost_update_of_its_field(mode: str) ->
 def test_blind_writes_across_functions_stay_unreported() -> None:
     # the value read is dropped, or read after the write's call in the previous round: blind
     for body in ("load(stats)\n    save(stats, 5)",
-                 "for i in range(2):\n        save(stats, i)\n        v = load(stats)"):
+                 "for i in range(2):\n        save(stats, i)\n        v = load(stats)",
+                 "for i in range(2):\n        stats.n = i\n        v = load(stats)",
+                 "for i in range(2):\n        save(stats, i)\n        v = stats.n"):
         assert run("python", SPLIT.format(body=body)) == []
         assert run("strict", SPLIT.format(body=body)) == [("data-race", "Stats.n")]
 
