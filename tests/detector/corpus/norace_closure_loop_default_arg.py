@@ -13,7 +13,7 @@ def spawn(items):
     latest = None
     threads = []
     for v in items:
-        t = threading.Thread(target=lambda v=v: seen.append((v, latest)), name=f"T{v}")
+        t = threading.Thread(target=lambda v=v: seen.append((v, latest)), name=f"T{v}")  # noqa: B023
         t.start()
         t.join()
         threads.append(t)

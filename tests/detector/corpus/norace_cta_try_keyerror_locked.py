@@ -1,4 +1,4 @@
-"""TestNoRaceCheckThenActTryKeyErrorLocked: the same lookup-or-fill, whole under a lock; and getattr-based lazy init under one."""
+"""TestNoRaceCheckThenActTryKeyErrorLocked: lookup-or-fill under a lock, and getattr lazy init under one."""
 # expect: none
 import threading
 

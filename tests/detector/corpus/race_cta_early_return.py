@@ -1,4 +1,4 @@
-"""TestRaceCheckThenActEarlyReturn: ``if self._client is not None: return self._client``, then the write after the ``if``.
+"""TestRaceCheckThenActEarlyReturn: ``if self._client is not None: return self._client``, then a write.
 
 The rest of the function is the check's other branch. Whichever thread checks second
 races with the first one's write, whether or not it saw None.

@@ -1,4 +1,4 @@
-"""TestRaceCheckThenActTryKeyError: ``try: return d[k]`` / ``except KeyError: d[k] = make()`` from two threads."""
+"""TestRaceCheckThenActTryKeyError: ``try: return d[k]`` / ``except KeyError: d[k] = make()``, two threads."""
 # expect python: check-then-act dict cache['cfg'] @ look,fill
 # allow python: lost-update dict cache['cfg'] @ fill,fill
 # expect strict: data-race dict cache['cfg'] @ look,fill

@@ -1,4 +1,4 @@
-"""TestRaceLostUpdateProperty: ``o.count = o.count + 1`` through a property: the getter's read feeds the setter's write.
+"""TestRaceLostUpdateProperty: ``o.count = o.count + 1`` through a property (getter's read, setter's write).
 
 The location is the field the accessors touch (``Meter._count``), not the property.
 """

@@ -1,4 +1,4 @@
-"""TestRaceLostUpdateSplitFunctions: ``v = load(stats)`` then ``save(stats, v + 1)``: the RMW spans two functions."""
+"""TestRaceLostUpdateSplitFunctions: ``v = load(stats)`` then ``save(stats, v + 1)`` (an RMW split in two)."""
 # expect python: lost-update Stats.hits @ save,save
 # expect strict: data-race Stats.hits @ save,save
 # allow strict: data-race Stats.hits @ load,save

@@ -1,4 +1,4 @@
-"""TestRaceSliceStoreDuringIteration: ``del a[i:j]`` and ``a[i:j] = ...`` change a list's size under an iteration.
+"""TestRaceSliceStoreDuringIteration: ``del a[i:j]`` (or ``a[i:j] = ...``) resizes a list under an iteration.
 
 The iteration may skip elements. In strict mode the deletion also writes the elements it
 shifts (``list items[*]``).

@@ -9,6 +9,7 @@ strict-mode race only.
 # expect strict: data-race closure v @ bind,use
 import threading
 
+
 def report(value):
     return value * 2
 
@@ -16,7 +17,7 @@ def report(value):
 def spawn(items):
     threads = []
     for v in items:  # [bind]
-        t = threading.Thread(target=lambda: report(v), name=f"T{v}")  # [use]
+        t = threading.Thread(target=lambda: report(v), name=f"T{v}")  # noqa: B023  # [use]
         t.start()
         threads.append(t)
     for t in threads:
