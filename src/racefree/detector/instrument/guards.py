@@ -21,8 +21,8 @@ as a guard like the others.
 
 The test also guards what follows it when a branch leaves the block
 (``if self.client is not None: return self.client`` then ``self.client = make()``;
-``return``, ``raise``, ``continue``, ``break``): the rest of the block is that
-check's other branch.  A ``try`` body's reads guard the writes of its handlers of
+``return``, ``raise``, ``continue``, ``break``): the rest of the block, up to a
+statement that calls ``.acquire()``, is that check's other branch.  A ``try`` body's reads guard the writes of its handlers of
 ``KeyError``, ``AttributeError``, ``IndexError`` or ``LookupError`` (``try: return
 d[k]`` / ``except KeyError: d[k] = make()``), and of the code after the ``try``
 when its body always leaves.  ``getattr(o, "x", None)`` and ``hasattr(o, "x")``
@@ -222,9 +222,21 @@ def guarded_locations(node: ast.If | ast.While | ast.IfExp, rest: Sequence[ast.s
     if isinstance(node, ast.If):
         branches: list[ast.stmt] = [*node.body, *node.orelse]
         if rest and (always_exits(node.body) or always_exits(node.orelse)):
-            branches += rest
+            branches += _until_acquire(rest)
         return written_locations(branches)
     return written_locations([node.body, node.orelse])
+
+
+def _until_acquire(rest: Sequence[ast.stmt]) -> list[ast.stmt]:
+    """The statements of `rest` before the first that calls some ``.acquire()``: what follows is
+    synchronized like a ``with`` block (double-checked locking with explicit acquire/release)."""
+    out: list[ast.stmt] = []
+    for stmt in rest:
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "acquire"
+               for n in ast.walk(stmt)):
+            break
+        out.append(stmt)
+    return out
 
 
 def _catches_lookup(handler: ast.ExceptHandler) -> bool:
@@ -241,7 +253,7 @@ def try_guarded_locations(node: ast.Try | ast.TryStar, rest: Sequence[ast.stmt] 
         return frozenset()
     nodes: list[ast.stmt] = [s for h in handlers for s in h.body]
     if rest and always_exits(node.body):
-        nodes += rest
+        nodes += _until_acquire(rest)
     return written_locations(nodes)
 
 
