@@ -327,6 +327,13 @@ def build(det: Detector) -> Recorders:
                 rmw = rsite is site or (rsite[S_FUNC] == site[S_FUNC] and rsite[S_FILE] == site[S_FILE])
                 if not rmw and read_info[2] is not None:
                     rmw = stacks.flows_into(read_info[2], rsite[S_LINE], capture(), site[S_LINE])
+                if not rmw:
+                    # judged: the read fed no write. Python mode uses reads for nothing else, so
+                    # drop it: the next writes of this epoch take the fast path instead of asking again
+                    if r == SHARED and cell.rs is not None:
+                        cell.rs.pop(ts.tid, None)
+                    else:
+                        cell.r, cell.ri = 0, None
         w, wi = cell.w, cell.wi
         info = info_for(cell, ts, site, wi)
         if rmw and w and wi is not None and unordered(w, ts):
