@@ -470,3 +470,31 @@ def test_a_property_whose_accessors_lock_is_clean(mode: str) -> None:
 def test_slots_stay_locations(mode: str) -> None:
     expect(mode, PROPERTY.format(slot="job.plain += 1"), [("lost-update", "Job.plain")],
            [("data-race", "Job.plain")])
+
+
+def test_which_attributes_are_accessor_calls() -> None:
+    from racefree.detector.descriptors import is_accessor
+
+    class Desc:
+        def __get__(self, obj: Any, tp: Any = None) -> int:
+            return 1
+
+        def __set__(self, obj: Any, value: Any) -> None:
+            pass
+
+    class Base:
+        __slots__ = ("slot",)
+        prop = property(lambda self: 1)
+        desc = Desc()
+        cls_value = 3
+
+        def method(self) -> None:
+            pass
+
+    class Child(Base):
+        pass
+
+    assert is_accessor(Child, "prop") and is_accessor(Child, "desc")
+    assert not is_accessor(Child, "slot")  # __slots__ members are the storage itself
+    assert not is_accessor(Child, "method") and not is_accessor(Child, "cls_value")
+    assert not is_accessor(Child, "missing") and not is_accessor(Child, 3)  # type: ignore[arg-type]
