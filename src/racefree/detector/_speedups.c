@@ -591,6 +591,9 @@ python_write(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, long lo
                     return 0;
                 }
                 rmw = same_function(self, PyTuple_GET_ITEM(ri, 1), site);
+                if (rmw == 0) {
+                    rmw = -1;  /* read in another function: Python decides whether it fed this write */
+                }
             }
             if (rmw > 0) {
                 read = ri;  /* kept with the read-modify-write's info (cell.mi) */

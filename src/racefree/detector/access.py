@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from racefree.detector import stacks, statements
 from racefree.detector.clocks import MASK, SHARED, SHIFT, ThreadState
-from racefree.detector.events import F_GUARD, F_ITERATION, SIZE
+from racefree.detector.events import ELEMENTS, F_GUARD, F_ITERATION, ITEM, S_FILE, S_FUNC, S_LINE, SIZE
 from racefree.detector.shadow import Cell, Info
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ def build(det: Detector) -> Recorders:
     def strict_write_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> None:
         info = info_for(cell, ts, site, cell.wi)
         w, wi = cell.w, cell.wi
-        if w and wi is not None and unordered(w, ts):
+        if w and wi is not None and unordered(w, ts) and cell.key is not ELEMENTS:
             report("data-race", cell, info, "write", wi, "write")
         r = cell.r
         if r == SHARED:
@@ -288,6 +288,8 @@ def build(det: Detector) -> Recorders:
 
     def strict_iterated(container: Any, site: tuple[Any, ...]) -> None:
         strict_read(SIZE, container, None, site)
+        if issubclass(type(container), list):  # and every element (events.ELEMENTS)
+            strict_read(ITEM, container, ELEMENTS, site)
 
     # ---------------------------------------------------------------- python
 
@@ -304,8 +306,10 @@ def build(det: Detector) -> Recorders:
 
     def python_write_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> None:
         # a read-modify-write: this thread read the location at this epoch (no synchronization
-        # since), in the same function as this write (a read elsewhere, say a getter called
-        # before a blind store, does not feed the stored value)
+        # since), in the same function as this write, or in a function whose caller then went on
+        # to this write (``save(s, load(s) + 1)``, a property's getter then its setter: see
+        # stacks.flows_into); a getter called in one loop iteration before a blind store in the
+        # next, or a write with no read of its own since its last synchronization, is not one
         rmw = False
         if cell.kind != SIZE:
             r = cell.r
@@ -322,7 +326,19 @@ def build(det: Detector) -> Recorders:
                     except KeyError:
                         pass
             if read_info is not None:
-                rmw = statements.feeds(read_info[1], site)
+                rsite = read_info[1]
+                if rsite is site or (rsite[S_FUNC] == site[S_FUNC] and rsite[S_FILE] == site[S_FILE]):
+                    rmw = statements.feeds(rsite, site)  # an earlier line, or the same statement
+                elif read_info[2] is not None:
+                    rmw = stacks.flows_into(read_info[2], rsite[S_LINE], capture(), site[S_LINE])
+                if not rmw:
+                    # judged: the read fed no write. Python mode uses reads for nothing else, so
+                    # drop it: the next writes of this epoch take the fast path instead of asking again
+                    if r == SHARED and cell.rs is not None:
+                        cell.rs.pop(ts.tid, None)
+                    else:
+                        cell.r, cell.ri = 0, None
+                    read_info = None
         w, wi = cell.w, cell.wi
         info = info_for(cell, ts, site, wi)
         if rmw and w and wi is not None and unordered(w, ts):

@@ -33,7 +33,7 @@ from itertools import islice
 from types import BuiltinFunctionType, MethodDescriptorType, MethodType, WrapperDescriptorType
 from typing import Any
 
-from racefree.detector.events import ITEM, SIZE, SYNCHRONIZED_ATTR
+from racefree.detector.events import ELEMENTS, ITEM, SIZE, SYNCHRONIZED_ATTR
 from racefree.detector.shadow import IMMUTABLE, Ident
 
 Site = tuple[Any, ...]
@@ -146,8 +146,11 @@ def build(
     read: Callable[[int, Any, Any, Site], None],
     write: Callable[[int, Any, Any, Site], None],
     iterated: Callable[[Any, Site], None],
+    *,
+    strict: bool = False,
 ) -> dict[str, Callable[..., Any]]:
-    """The container functions of the runtime API for one detector."""
+    """The container functions of the runtime API for one detector (`strict`: a list element
+    store also writes the list's ELEMENTS, which strict iterations read)."""
     # type checks only: isinstance() may consult a user-defined __class__
     def iterate_one(x: Any, site: Site) -> None:
         if _tracked(type(x)):
@@ -310,6 +313,8 @@ def build(
             if type(key) is int and key < 0:
                 key += len(container)
             write(ITEM, container, _loc(key), site)
+            if strict:
+                write(ITEM, container, ELEMENTS, site)
             return
         write(ITEM, container, _loc(key), site)
         if tp is dict or issubclass(tp, TRACKED):

@@ -25,6 +25,7 @@ Invariants (true with and without the GIL):
 from __future__ import annotations
 
 import _thread
+import functools
 import itertools
 import os
 import random
@@ -187,7 +188,8 @@ class Detector:
             _active = self
             try:
                 self.thread_state()
-                functions = speedups.accelerate(self, access.build(self), containers.build)
+                build = functools.partial(containers.build, strict=self.mode == "strict")
+                functions = speedups.accelerate(self, access.build(self), build)
                 for module in (hb_threading, hb_queue, hb_futures):
                     self._patches.append((module, module.install(self)))
                 self._previous_listener = _hb.attach(self)

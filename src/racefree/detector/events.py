@@ -45,6 +45,22 @@ SIZE: Final = 4
 
 KIND_NAMES: Final = ("attr", "global", "cell", "item", "size")
 
+
+class _Elements:
+    """The type of :data:`ELEMENTS` (one instance, compared by identity)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "*"
+
+
+ELEMENTS: Final = _Elements()
+"""The key of ITEM(list, ELEMENTS), shown as ``list s[*]``: in strict mode every element store of
+a list also writes it and every iteration of the list reads it, so iterating a list races with a
+concurrent ``s[3] = 3``.  Writes of it never race each other (they are stores of different
+elements, or of one element whose own ITEM location reports that race)."""
+
 # site tuple fields
 S_FILE: Final = 0
 S_LINE: Final = 1

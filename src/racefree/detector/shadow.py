@@ -47,7 +47,8 @@ from itertools import islice
 from types import ModuleType
 from typing import Any
 
-from racefree.detector.events import ATTR, CELL, GLOBAL, ITEM, S_TEXT, SIZE
+from racefree.detector.descriptors import is_accessor
+from racefree.detector.events import ATTR, CELL, ELEMENTS, GLOBAL, ITEM, S_TEXT, SIZE
 
 _allocate_lock = _thread.allocate_lock
 _getrefcount = sys.getrefcount
@@ -175,6 +176,8 @@ def safe_repr(key: Any) -> str:
         return "(" + ", ".join(safe_repr(k) for k in key) + ("," if len(key) == 1 else "") + ")"
     if t is Ident:
         return f"<{type(key.obj).__name__}>"
+    if key is ELEMENTS:
+        return "*"
     return f"<{t.__name__}>"
 
 
@@ -248,7 +251,7 @@ class Shadow:
             cell = self._insert(k, Cell(GLOBAL, container, key, "", False, False, owner), owner)
             self._bound()
             return cell
-        off = (kind == ATTR and issubclass(t, _LOCAL_TYPES)) or (
+        off = (kind == ATTR and (issubclass(t, _LOCAL_TYPES) or is_accessor(t, key))) or (
             kind >= ITEM and t in IMMUTABLE
         )
         text = str(site[S_TEXT]) if kind >= ITEM else ""

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import concurrent.futures._base as _futures_base
 import concurrent.futures.thread as _futures_thread
+import dis
+import functools
 import os
 import queue
 import runpy
@@ -115,6 +117,41 @@ def capture_outside_site() -> Captured:
     if f is not None:
         f = f.f_back
     return capture(f)
+
+
+def flows_into(read: Captured, read_line: int, write: Captured, write_line: int) -> bool:
+    """Whether a read (its callers captured as `read`, at `read_line`) can feed a write (`write`,
+    `write_line`) of the same thread.
+
+    Both stacks are compared from their outermost frame.  Where they first differ
+    is the common caller: the read must come from code of it that runs before the
+    write's (a lower instruction offset, or an earlier line where only one side has
+    an offset: ``v = load(s)`` then ``save(s, v + 1)``; ``o.count = o.count + 1``
+    through a property), and that code must not drop the result (``probe.peek()``
+    as a statement reads nothing the caller uses).  A read in a later statement
+    than the write's (the previous loop iteration's ``get_stats()`` before this
+    iteration's ``process()``) feeds nothing, nor does a read under another caller.
+    """
+    i, j = len(read) - 2, len(write) - 2
+    while i >= 0 and j >= 0 and read[i] is write[j] and read[i + 1] == write[j + 1]:
+        i -= 2
+        j -= 2
+    if i < 0:  # read in the common frame itself, which then called into the write
+        return j < 0 or read_line <= _line(write[j], write[j + 1])
+    if _discarded(read[i], read[i + 1]):
+        return False
+    if j < 0:  # the common frame called into the read, then wrote itself
+        return _line(read[i], read[i + 1]) <= write_line
+    return read[i] is write[j] and read[i + 1] < write[j + 1]
+
+
+@functools.lru_cache(maxsize=512)
+def _discarded(code: CodeType, lasti: int) -> bool:
+    """Whether the instruction at `lasti` (a call, an attribute load) is followed by ``POP_TOP``."""
+    for ins in dis.get_instructions(code):  # (3.11's lasti points into the call's inline caches)
+        if ins.offset > lasti:
+            return ins.opname == "POP_TOP"
+    return False
 
 
 def capture_user(depth: int) -> Captured:

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from racefree.detector import Detector, speedups
 from racefree.detector import runtime as rf
-from racefree.detector.events import ATTR, F_AUGMENTED, F_GUARD, ITEM, SIZE
+from racefree.detector.events import ATTR, CELL, F_AUGMENTED, F_GUARD, GLOBAL, ITEM, SIZE
+from racefree.detector.instrument import support
 
 pytestmark = pytest.mark.skipif(speedups._load()[0] is None, reason="C fast path not built")
 
@@ -33,6 +34,38 @@ class Obj:
         self.b = 0
 
 
+class Prop:
+    """An attribute behind a property: the accessor's own field is the location."""
+
+    def __init__(self) -> None:
+        self._v = 0
+
+    @property
+    def v(self) -> int:
+        rf.read(ATTR, self, "_v", site(90, "Prop.v"))
+        return self._v
+
+    @v.setter
+    def v(self, value: int) -> None:
+        rf.write(ATTR, self, "_v", site(91, "Prop.v"))
+        self._v = value
+
+
+def _cell() -> Any:
+    x = 0
+    return (lambda: x).__closure__[0]  # type: ignore[index]
+
+
+def load_a(obj: Obj) -> int:
+    rf.read(ATTR, obj, "a", site(95, "load_a"))
+    return obj.a
+
+
+def save_a(obj: Obj, value: int) -> None:
+    rf.write(ATTR, obj, "a", site(96, "save_a"))
+    obj.a = value
+
+
 class World:
     """The shared state of one run, created inside the detector."""
 
@@ -41,10 +74,14 @@ class World:
         self.d: dict[str, int] = {"k0": 0}
         self.lst = [0, 0]
         self.lock = threading.Lock()
+        self.prop = Prop()
+        self.cell = _cell()
+        self.g: dict[str, Any] = {"v": 0}  # a module's globals
 
 
 # one step: (thread index, operation name, operand, site line)
-OPS = ("read", "write", "rmw", "guard", "dget", "dset", "ddel", "lget", "lappend", "iter", "locked_rmw")
+OPS = ("read", "write", "rmw", "guard", "dget", "dset", "ddel", "lget", "lappend", "iter", "locked_rmw",
+       "lset", "liter", "slice", "cell", "glob", "xrmw", "peek", "prop")
 steps = st.lists(
     st.tuples(st.integers(0, 2), st.sampled_from(OPS), st.integers(0, 3), st.integers(1, 3)),
     min_size=1, max_size=24,
@@ -83,6 +120,26 @@ def do(world: World, op: str, arg: int, line: int) -> None:
     elif op == "iter":
         for _ in rf.iterate(world.d, s):
             pass
+    elif op == "lset":  # an element store: ITEM, and in strict mode the list's ELEMENTS
+        rf.setitem(world.lst, arg % 2, s)
+    elif op == "liter":
+        for _ in rf.iterate(world.lst, s):
+            pass
+    elif op == "slice":  # same size (elements only) or growing (elements and size)
+        support.store_slice(rf.setitem, rf.write, [arg] * (1 + arg % 2), world.lst, 0, 1, None, s)
+        del world.lst[2:]
+    elif op == "cell":
+        (rf.read if arg % 2 else rf.write)(CELL, world.cell, "x", s)
+    elif op == "glob":
+        (rf.read if arg % 2 else rf.write)(GLOBAL, world.g, "v", s)
+    elif op == "xrmw":  # a read-modify-write split across two functions
+        v = load_a(world.objs[0])
+        save_a(world.objs[0], v + 1)
+    elif op == "peek":  # a read whose value is dropped, then a blind store
+        load_a(world.objs[0])
+        save_a(world.objs[0], arg)
+    elif op == "prop":
+        world.prop.v = world.prop.v + 1
     elif op == "locked_rmw":
         with world.lock:
             rs = site(line, "locked")

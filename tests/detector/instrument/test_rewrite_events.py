@@ -81,6 +81,41 @@ CASES: dict[str, tuple[str, list[str]]] = {
         ["cells count", "write cell 'count'@3", "read cell 'count'@7+A",
          "write cell 'count'@7+A", "read cell 'count'@9"],
     ),
+    "globals rebound by module code and read by a function; constants and defs are not": (
+        """
+        import os
+        done = False
+        LIMIT = 3
+        def helper(): return LIMIT
+        def poll():
+            return done, LIMIT, helper(), os.sep
+        for i in range(2):
+            pass
+        def uses_i(): return i
+        done = True
+        result = poll(), uses_i()
+        """,
+        ["write global 'done'@3", "write global 'i'@8", "write global 'i'@8", "write global 'done'@11",
+         "read global 'done'@7", "read attr 'sep'@7", "read global 'i'@10"],
+    ),
+    "closure cells rebound by their function and read by an inner one, without nonlocal": (
+        """
+        def outer():
+            fixed = 1
+            late = 0
+            fns = []
+            for v in range(2):
+                fns.append(lambda: (v, fixed, late))
+            late = 2
+            total = sum(x * fixed for x in range(2))
+            total = total + 1
+            return [f() for f in fns], total
+        result = outer()
+        """,
+        ["cells late,v", "write cell 'late'@4", "write cell 'v'@6", "call append@7", "write cell 'v'@6",
+         "call append@7", "write cell 'late'@8", "call sum@9+I", "iterate@11+I",
+         "read cell 'v'@7", "read cell 'late'@7", "read cell 'v'@7", "read cell 'late'@7"],
+    ),
     "subscripts: getitem, setitem, delitem, augmented": (
         """
         def t():
@@ -94,17 +129,30 @@ CASES: dict[str, tuple[str, list[str]]] = {
         """,
         ["setitem 'k'@4", "getitem 'k'@5", "getitem 'k'@6+A", "setitem 'k'@6+A", "delitem 'k'@7"],
     ),
-    "slices read and write the whole container": (
+    "slices read the whole container; slice stores write the elements they change": (
         """
         def t():
             a = [1, 2, 3]
             b = a[1:]
             a[:1] = [9]
             del a[2:]
+            a[1:1] = iter([7])
+            a[::2] = "xy"
             return a, b
         result = t()
         """,
-        ["read size None@4+I", "write size None@5", "write size None@6"],
+        ["read size None@4+I", "setitem 0@5", "setitem 2@6", "write size None@6", "call iter@7+I",
+         "setitem 1@7", "setitem 2@7", "write size None@7", "setitem 0@8", "setitem 2@8"],
+    ),
+    "module-level slice stores and deletes": (
+        """
+        a = [1, 2, 3]
+        a[0:2] = [5]
+        del a[:]
+        result = a
+        """,
+        ["setitem 0@3", "setitem 1@3", "setitem 2@3", "write size None@3", "setitem 0@4", "setitem 1@4",
+         "write size None@4"],
     ),
     "in and not in": (
         """

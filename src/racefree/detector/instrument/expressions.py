@@ -322,7 +322,7 @@ class ExpressionRewriter(ast.NodeTransformer):
         )
         if plain:
             return self.children(node)
-        site = self.site(node, 0, guards.text(node.args[0]))
+        site = self.site(node, self.guard_flag(node) if op == "read" else 0, guards.text(node.args[0]))
         binds: list[ast.expr] = []
         temps: list[str] = []
         for arg in node.args:

@@ -19,6 +19,18 @@ A container tested for its truth (``while self.queue:``, ``if not d:``) whose
 branches change it gets an extra SIZE read at the test (its emptiness), marked
 as a guard like the others.
 
+The test also guards what follows it when a branch leaves the block
+(``if self.client is not None: return self.client`` then ``self.client = make()``;
+``return``, ``raise``, ``continue``, ``break``): the rest of the block, up to a
+statement that calls ``.acquire()``, is that check's other branch.  A ``try`` body's
+reads guard the writes of its handlers of
+``KeyError``, ``AttributeError``, ``IndexError`` or ``LookupError`` (``try: return
+d[k]`` / ``except KeyError: d[k] = make()``), and of the code after the ``try``
+when its body always leaves.  ``getattr(o, "x", None)`` and ``hasattr(o, "x")``
+read ``o.x``; ``setattr(o, "x", v)`` writes it.  A name assigned just before the
+test (``v = d.get(k)`` then ``if v is None:``) carries the check: that
+assignment's reads guard as if they were in the test.
+
 The analysis is syntactic and local: a write made by a function the body calls
 (``if self.x is None: self._init()``) is not seen, and ``assert`` has no body to
 guard.  A check inside the lock of double-checked locking guards the write in
@@ -31,7 +43,7 @@ engine decides at run time whether another thread's write made the check stale.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 Loc = tuple[str, str]
 
@@ -86,6 +98,15 @@ def read_location(node: ast.AST) -> Loc | None:
             return ("container", text(func.value))
         if isinstance(func, ast.Name) and func.id in TRACKED_BUILTINS and node.args:
             return ("container", text(node.args[0]))
+        if isinstance(func, ast.Name) and func.id in ("getattr", "hasattr"):
+            return _named_attr(node)
+    return None
+
+
+def _named_attr(node: ast.Call) -> Loc | None:
+    """``getattr(o, "x", ...)`` / ``setattr(o, "x", v)``: the location ``o.x``."""
+    if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+        return ("attr", f"{text(node.args[0])}.{node.args[1].value}")
     return None
 
 
@@ -163,6 +184,10 @@ class _WriteCollector(ast.NodeVisitor):
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in MUTATING_METHODS:
             self.locs.add(("container", text(func.value)))
+        if isinstance(func, ast.Name) and func.id in ("setattr", "delattr"):
+            loc = _named_attr(node)
+            if loc is not None:
+                self.locs.add(loc)
         self.generic_visit(node)
 
 
@@ -174,10 +199,67 @@ def written_locations(nodes: Iterable[ast.AST]) -> frozenset[Loc]:
     return frozenset(collector.locs)
 
 
-def guarded_locations(node: ast.If | ast.While | ast.IfExp) -> frozenset[Loc]:
-    """What the test of `node` guards: the locations its branches write unsynchronized."""
+EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+LOOKUP_ERRORS = frozenset({"KeyError", "AttributeError", "IndexError", "LookupError"})
+
+
+def always_exits(body: Sequence[ast.stmt]) -> bool:
+    """Whether control never falls off the end of `body` (it returns, raises, breaks or continues)."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, EXITS):
+        return True
+    if isinstance(last, ast.If):
+        return always_exits(last.body) and always_exits(last.orelse)
+    return False
+
+
+def guarded_locations(node: ast.If | ast.While | ast.IfExp, rest: Sequence[ast.stmt] = ()) -> frozenset[Loc]:
+    """What the test of `node` guards: the locations its branches write unsynchronized (and the
+    statements after an ``if`` one of whose branches leaves the block: `rest`)."""
     if isinstance(node, ast.While):
         return written_locations(node.body)
     if isinstance(node, ast.If):
-        return written_locations([*node.body, *node.orelse])
+        branches: list[ast.stmt] = [*node.body, *node.orelse]
+        if rest and (always_exits(node.body) or always_exits(node.orelse)):
+            branches += _until_acquire(rest)
+        return written_locations(branches)
     return written_locations([node.body, node.orelse])
+
+
+def _until_acquire(rest: Sequence[ast.stmt]) -> list[ast.stmt]:
+    """The statements of `rest` before the first that calls some ``.acquire()``: what follows is
+    synchronized like a ``with`` block (double-checked locking with explicit acquire/release)."""
+    out: list[ast.stmt] = []
+    for stmt in rest:
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "acquire"
+               for n in ast.walk(stmt)):
+            break
+        out.append(stmt)
+    return out
+
+
+def _catches_lookup(handler: ast.ExceptHandler) -> bool:
+    t = handler.type
+    names = t.elts if isinstance(t, ast.Tuple) else [t] if t is not None else []
+    return any(isinstance(n, ast.Name) and n.id in LOOKUP_ERRORS for n in names)
+
+
+def try_guarded_locations(node: ast.Try | ast.TryStar, rest: Sequence[ast.stmt] = ()) -> frozenset[Loc]:
+    """What the reads of a ``try`` body guard: the writes of its lookup-error handlers (and of
+    `rest`, the statements after the ``try``, when the body always leaves)."""
+    handlers = [h for h in node.handlers if _catches_lookup(h)]
+    if not handlers:
+        return frozenset()
+    nodes: list[ast.stmt] = [s for h in handlers for s in h.body]
+    if rest and always_exits(node.body):
+        nodes += _until_acquire(rest)
+    return written_locations(nodes)
+
+
+def names_tested(node: ast.stmt) -> frozenset[str]:
+    """The names the test of an ``if``/``while`` statement reads (empty for other statements)."""
+    if not isinstance(node, (ast.If, ast.While)):
+        return frozenset()
+    return frozenset(n.id for n in ast.walk(node.test) if isinstance(n, ast.Name))

@@ -2,11 +2,17 @@
 
 Only two kinds of *names* can be shared between threads (locals cannot):
 
-* a module global that some function of the module rebinds (``global x``) —
-  names that are never declared ``global`` are read-only after import, so
+* a module global that some function of the module rebinds (``global x``), or
+  that module-level code rebinds (assigned twice, in a loop, ``+=``: a script's
+  ``done = True``) while some function or lambda of the module reads it —
+  names bound once (constants, defs, imports) are read-only after import, so
   tracking them would only cost time;
-* a closure cell that some inner function rebinds (``nonlocal x``), tracked in
-  the defining function and in every inner scope that refers to it.
+* a closure cell that some inner function rebinds (``nonlocal x``), or that
+  the defining function rebinds (twice, in a loop, ``+=``) while an inner
+  function or lambda reads it (the late-binding loop variable of
+  ``Thread(target=lambda: use(v))``), tracked in the defining function and in
+  every inner scope that refers to it.  Comprehensions do not count as readers:
+  they run where they are written.
 
 :func:`analyze` walks a module once and answers, for a name used in a scope,
 ``("global", None)``, ``("cell", defining_scope)`` or ``("local", scope)``, with
@@ -41,6 +47,12 @@ class Scope:
     imported_modules: set[str] = field(default_factory=set)
     # names bound any other way (assignments, defs, `from x import y`, ...)
     bound_otherwise: set[str] = field(default_factory=set)
+    # names bound by value (assignment, for/with/except target, walrus, del, parameter: not def,
+    # class or import), and those of them bound again (a second site, a loop, `+=`)
+    assigned: set[str] = field(default_factory=set)
+    rebound: set[str] = field(default_factory=set)
+    # names loaded in this scope
+    loads: set[str] = field(default_factory=set)
 
     @property
     def is_function(self) -> bool:
@@ -119,6 +131,7 @@ class _Collector(ast.NodeVisitor):
         self.module = Scope("module", "<module>", None, "<module>")
         self.scopes: dict[int, Scope] = {}
         self.current = self.module
+        self.loops = 0  # loops of the current scope around the node being visited
 
     # --- helpers -------------------------------------------------------------
     def _child(self, node: ast.AST, kind: ScopeKind, name: str) -> Scope:
@@ -140,11 +153,24 @@ class _Collector(ast.NodeVisitor):
         target.bound.add(name)
         (target.imported_modules if module_import else target.bound_otherwise).add(name)
 
+    def _assigned(self, name: str, scope: Scope | None = None, *, again: bool = False) -> None:
+        target = scope or self.current
+        if again or self.loops or name in target.assigned:
+            target.rebound.add(name)
+        target.assigned.add(name)
+
     def _in(self, scope: Scope, nodes: list[ast.AST]) -> None:
-        saved, self.current = self.current, scope
+        saved, self.current = (self.current, self.loops), scope
+        self.loops = 0
         for n in nodes:
             self.visit(n)
-        self.current = saved
+        self.current, self.loops = saved
+
+    def _loop(self, nodes: list[ast.AST]) -> None:
+        self.loops += 1
+        for n in nodes:
+            self.visit(n)
+        self.loops -= 1
 
     def _visit_all(self, nodes: list[ast.expr] | list[ast.expr | None]) -> None:
         for n in nodes:
@@ -168,6 +194,7 @@ class _Collector(ast.NodeVisitor):
             if arg is not None:
                 scope.bound.add(arg.arg)
                 scope.bound_otherwise.add(arg.arg)
+                scope.assigned.add(arg.arg)
         body: list[ast.AST] = [node.body] if isinstance(node, ast.Lambda) else list(node.body)
         self._in(scope, body)
 
@@ -207,6 +234,9 @@ class _Collector(ast.NodeVisitor):
     def visit_Name(self, node: ast.Name) -> None:
         if isinstance(node.ctx, (ast.Store, ast.Del)):
             self._bind(node.id)
+            self._assigned(node.id)
+        else:
+            self.current.loads.add(node.id)
 
     def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
         self.visit(node.value)
@@ -214,6 +244,20 @@ class _Collector(ast.NodeVisitor):
         while scope.kind == "comprehension" and scope.parent is not None:
             scope = scope.parent
         self._bind(node.target.id, scope)
+        self._assigned(node.target.id, scope, again=self.current.kind == "comprehension")
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self._loop([node.target, *node.body])
+        for n in node.orelse:
+            self.visit(n)
+
+    visit_AsyncFor = visit_For
+
+    def visit_While(self, node: ast.While) -> None:
+        self._loop([node.test, *node.body])
+        for n in node.orelse:
+            self.visit(n)
 
     def visit_Global(self, node: ast.Global) -> None:
         self.current.declared_global.update(node.names)
@@ -237,6 +281,7 @@ class _Collector(ast.NodeVisitor):
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
         if node.name:
             self._bind(node.name)
+            self._assigned(node.name)
         self.generic_visit(node)
 
     def visit_MatchAs(self, node: ast.MatchAs) -> None:
@@ -270,6 +315,23 @@ def analyze(tree: ast.Module) -> Analysis:
         for name in scope.declared_nonlocal:
             where, owner = analysis._resolve_free(scope.parent, name)
             if where != "global" and owner is not None:
+                cells.add((id(owner), name))
+    # ... or when a function or lambda reads a name that its module or enclosing function
+    # rebinds without any declaration (resolved before any cell is tracked: "local" + owner)
+    module_rebound = collector.module.rebound
+    for scope in scopes.values():
+        if not scope.is_function:
+            continue
+        for name in scope.loads:
+            if name in scope.bound and name not in scope.declared_global \
+                    and name not in scope.declared_nonlocal:
+                continue
+            where, owner = analysis.resolve(scope, name)
+            if where == "global":
+                if name in module_rebound:
+                    tracked_globals.add(name)
+            elif owner is not None and owner is not scope and owner.kind == "function" \
+                    and name in owner.rebound:
                 cells.add((id(owner), name))
     analysis.tracked_cells = cells
     return analysis

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from racefree.detector.events import ATTR, SIZE
@@ -64,6 +65,63 @@ def load_slice(read: Recorder, obj: Any, key: slice, site: tuple[Any, ...]) -> A
     """``obj[a:b]``: reads the whole container (SIZE, as an iteration)."""
     read(SIZE, obj, None, site)
     return obj[key]
+
+
+SLICE_ITEMS = 32  # elements of one slice store or delete recorded one by one
+
+
+def _slice_writes(
+    setitem: Recorder, write: Recorder, obj: list[Any], key: slice, new: int | None, site: tuple[Any, ...]
+) -> None:
+    """Record what ``obj[key] = <new items>`` (`new` None: ``del obj[key]``) changes in a list: the
+    elements it replaces or shifts (the first SLICE_ITEMS of them, each as ``obj[i] = ...``), and
+    its size when that changes."""
+    n = len(obj)
+    idx = range(*key.indices(n))
+    added = new or 0
+    if key.step not in (None, 1):  # an extended slice: exactly its elements
+        changed, resized = idx, new is None and len(idx) > 0
+    elif len(idx) == added:
+        changed, resized = idx, False
+    else:  # everything from the slice's start on moves
+        changed, resized = range(idx.start, max(n, n - len(idx) + added)), True
+    for i in islice(changed, SLICE_ITEMS):
+        setitem(obj, i, site)
+    if resized:
+        write(SIZE, obj, None, site)
+
+
+def store_slice(
+    setitem: Recorder, write: Recorder, value: Any, obj: Any, lower: Any, upper: Any, step: Any,
+    site: tuple[Any, ...],
+) -> None:
+    """``obj[lower:upper:step] = value`` (value evaluated first, as Python does): on a list, writes
+    of the elements it changes, and of its size when that changes; on anything else, its size."""
+    key = slice(lower, upper, step)
+    if issubclass(type(obj), list):
+        if not hasattr(type(value), "__len__"):
+            value = list(value)  # what list's slice assignment does with an iterator anyway
+        try:
+            n = len(value)
+        except Exception:
+            n = None
+        if n is not None:
+            _slice_writes(setitem, write, obj, key, n, site)
+    else:
+        write(SIZE, obj, None, site)
+    obj[key] = value
+
+
+def del_slice(
+    setitem: Recorder, write: Recorder, obj: Any, lower: Any, upper: Any, step: Any, site: tuple[Any, ...]
+) -> None:
+    """``del obj[lower:upper:step]``: as :func:`store_slice` with nothing stored."""
+    key = slice(lower, upper, step)
+    if issubclass(type(obj), list):
+        _slice_writes(setitem, write, obj, key, None, site)
+    else:
+        write(SIZE, obj, None, site)
+    del obj[key]
 
 
 def truth_size(read: Recorder, container: Any, site: tuple[Any, ...]) -> Any:

@@ -66,6 +66,9 @@ def _located(stmts: list[ast.stmt], like: ast.AST) -> list[ast.stmt]:
 class Rewriter(ExpressionRewriter):
     """Rewrites a whole module (see the module docstring)."""
 
+    # the original statements after the one being rewritten, in its block (see guards)
+    _rest: Sequence[ast.stmt] = ()
+
     # --- targets -------------------------------------------------------------------
     def _needs(self, target: ast.expr) -> bool:
         if isinstance(target, (ast.Attribute, ast.Subscript)):
@@ -104,13 +107,12 @@ class Rewriter(ExpressionRewriter):
             ]
         if isinstance(target, ast.Subscript):
             site = self.site(target, 0, guards.text(target.value))
+            if isinstance(target.slice, ast.Slice):
+                base = self.visit(target.value)
+                return [_expr(self._slice_helper("store_slice", target, base, value, site))]
             pair = self.dup(self.visit(target.value))
             assert pair is not None
             first, again = pair
-            if isinstance(target.slice, ast.Slice):
-                record = call(self.rt("write"), [const(events.SIZE), first, const(None), site])
-                sub = ast.Subscript(value=again, slice=self.visit(target.slice), ctx=ast.Store())
-                return [_expr(record), _assign(sub, value)]
             kpair = self.dup(self.visit(target.slice))
             assert kpair is not None
             kfirst, kagain = kpair
@@ -135,6 +137,17 @@ class Rewriter(ExpressionRewriter):
                 stmts += self._assign_to(inner, name(t))
             return stmts
         return [_assign(target, value)]
+
+    def _slice_helper(self, helper: str, target: ast.Subscript, base: ast.expr, value: ast.expr | None,
+                      site: ast.expr) -> ast.expr:
+        """``support.store_slice``/``del_slice`` for `target`, a subscript with a slice (`base`: its
+        container, rewritten already); arguments in Python's order: the value, the container,
+        the slice's bounds."""
+        sl = target.slice
+        assert isinstance(sl, ast.Slice)
+        parts = [self.visit(p) if p is not None else const(None) for p in (sl.lower, sl.upper, sl.step)]
+        stored = [value] if value is not None else []
+        return call(self.support(helper), [self.rt("setitem"), self.rt("write"), *stored, base, *parts, site])
 
     def _cheap(self, value: ast.expr) -> bool:
         return isinstance(value, (ast.Constant, ast.Name))
@@ -169,6 +182,10 @@ class Rewriter(ExpressionRewriter):
                 site = self.site(target, 0, guards.text(target.value))
                 args = [self.rt("setitem"), value, self.visit(target.value), self.visit(target.slice), site]
                 return [_expr(call(self.support("store_item"), args))]
+            if isinstance(target, ast.Subscript):
+                site = self.site(target, 0, guards.text(target.value))
+                base = self.visit(target.value)
+                return [_expr(self._slice_helper("store_slice", target, base, value, site))]
         node.value = value
         names = [n for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)]
         return [node, *(s for n in names for s in self._name_write(n))]
@@ -279,13 +296,7 @@ class Rewriter(ExpressionRewriter):
             attr = ast.Attribute(value=pair[1], attr=target.attr, ctx=ast.Del())
             return [_expr(record), ast.Delete(targets=[attr])]
         if isinstance(target.slice, ast.Slice):
-            pair = self.dup(base)
-            sl = self.visit(target.slice)
-            if pair is None:  # no temporaries here: delete unrecorded rather than evaluate twice
-                return [ast.Delete(targets=[ast.Subscript(value=base, slice=sl, ctx=ast.Del())])]
-            record = call(self.rt("write"), [const(events.SIZE), pair[0], const(None), site])
-            sub = ast.Subscript(value=pair[1], slice=sl, ctx=ast.Del())
-            return [_expr(record), ast.Delete(targets=[sub])]
+            return [_expr(self._slice_helper("del_slice", target, base, None, site))]
         pair = self.dup(base)
         item = self.visit(target.slice)
         kpair = self.dup(item) if pair is not None else None
@@ -296,14 +307,14 @@ class Rewriter(ExpressionRewriter):
         return [_expr(record), ast.Delete(targets=[sub])]
 
     # --- control flow ---------------------------------------------------------------
-    def _test(self, node: ast.If | ast.While) -> None:
+    def _test(self, node: ast.If | ast.While, rest: Sequence[ast.stmt] = ()) -> None:
         saved = self.guard
-        self.guard = saved | guards.guarded_locations(node)
+        self.guard = saved | guards.guarded_locations(node, rest)
         node.test = self.visit_truth(node.test)
         self.guard = saved
 
     def visit_If(self, node: ast.If) -> ast.If:
-        self._test(node)
+        self._test(node, self._rest)
         node.body = self._stmts(node.body)
         node.orelse = self._stmts(node.orelse)
         return node
@@ -358,7 +369,10 @@ class Rewriter(ExpressionRewriter):
     visit_With = visit_AsyncWith = _with
 
     def _try(self, node: ast.Try | ast.TryStar) -> ast.stmt:
+        saved = self.guard
+        self.guard = saved | guards.try_guarded_locations(node, self._rest)
         node.body = self._stmts(node.body)
+        self.guard = saved
         for handler in node.handlers:
             if handler.type is not None:
                 handler.type = self.visit(handler.type)
@@ -383,10 +397,21 @@ class Rewriter(ExpressionRewriter):
     def _stmts(self, stmts: Sequence[ast.stmt]) -> list[ast.stmt]:
         """Rewrite a statement list; each statement drops the references its temporaries hold."""
         out: list[ast.stmt] = []
-        for s in stmts:
+        for k, s in enumerate(stmts):
             mark = self._counter
             outer, self._pending = self._pending, []
+            self._rest = stmts[k + 1:]
+            saved_guard = self.guard
+            if k + 1 < len(stmts) and isinstance(s, (ast.Assign, ast.AnnAssign)):
+                # `v = d.get(k)` then `if v is None:`: the assignment's reads are the check
+                tested = guards.names_tested(stmts[k + 1])
+                if any(isinstance(t, ast.Name) and t.id in tested
+                       for t in (s.targets if isinstance(s, ast.Assign) else [s.target])):
+                    nxt = stmts[k + 1]
+                    assert isinstance(nxt, (ast.If, ast.While))
+                    self.guard = saved_guard | guards.guarded_locations(nxt, stmts[k + 2:])
             r = self.visit(s)
+            self.guard = saved_guard
             temps, self._pending = self._pending, outer
             new = r if isinstance(r, list) else [] if r is None else [r]
             if temps and self.temps_ok and not isinstance(s, _EXITS):
@@ -413,12 +438,12 @@ class Rewriter(ExpressionRewriter):
         kw = [d for d in node.args.kw_defaults if d is not None]
         new_kw = iter(self._decorations(kw))
         node.args.kw_defaults = [next(new_kw) if d is not None else None for d in node.args.kw_defaults]
-        saved = (self.scope, self.temps_ok)
-        self.scope, self.temps_ok = self.analysis.scope_of(node), True
+        saved = (self.scope, self.temps_ok, self.guard)
+        self.scope, self.temps_ok, self.guard = self.analysis.scope_of(node), True, frozenset()
         scope_id = id(self.scope)
         node.body = self._stmts(node.body)
         cells = sorted(self.cell_needs.pop(scope_id, ()))
-        self.scope, self.temps_ok = saved
+        self.scope, self.temps_ok, self.guard = saved
         if cells:
             # one call per invocation; closure order is co_freevars order, which is sorted
             fetch = call(self.rt("cells"), [ast.Lambda(args=_no_args(), body=ast.Tuple(
