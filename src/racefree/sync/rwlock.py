@@ -250,6 +250,10 @@ class _GILRWLock(RWLock):
 
     __slots__ = ()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._read_guard = _GILReadGuard(self)
+
     def acquire_read(self, blocking: bool = True, timeout: float = -1) -> bool:
         me = _get_ident()
         readers = self._readers
@@ -259,6 +263,11 @@ class _GILRWLock(RWLock):
             if hb is not None:
                 hb.acquire((self, "write"))
             return True
+        return self._read_claimed(me, blocking, timeout)
+
+    def _read_claimed(self, me: int, blocking: bool, timeout: float) -> bool:
+        """The provisional share is in and a writer holds or claims: keep it (re-entrant) or queue."""
+        readers = self._readers
         lock = self._lock
         lock.acquire()
         if self._writer != me and readers.count(me) > 1:
@@ -290,6 +299,40 @@ class _GILRWLock(RWLock):
             with self._lock:
                 if self._draining:
                     self._drained.notify()
+
+
+class _GILReadGuard(_ReadGuard):
+    """``with rw.read():`` for :class:`_GILRWLock`, with its fast paths inlined (one frame less each way)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        rw: _GILRWLock = self._lock  # type: ignore[assignment]  # (no cast(): a call costs)
+        me = _get_ident()
+        rw._readers.append(me)  # provisional, as in _GILRWLock.acquire_read
+        if rw._writer is None:
+            hb = _hb.listener
+            if hb is not None:
+                hb.acquire((rw, "write"))
+        else:
+            rw._read_claimed(me, True, -1)
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        rw: _GILRWLock = self._lock  # type: ignore[assignment]
+        if _hb.listener is not None:
+            rw.release_read()  # the checks and the report live there
+            return
+        readers = rw._readers
+        try:
+            readers.remove(_get_ident())
+        except ValueError:
+            raise LockNotHeldError(_NOT_A_READER) from None
+        if rw._writer is not None and not readers:  # looked at after the remove, as in release_read
+            with rw._lock:
+                if rw._draining:
+                    rw._drained.notify()
 
 
 # Imported last: the free-threaded implementation subclasses RWLock (the package
