@@ -233,7 +233,7 @@ def test_a_writer_that_times_out_unblocks_the_readers_queued_behind_it(make_rw: 
     queued_reader = threading.Event()
 
     def writer() -> None:
-        writer_result.append(rw.acquire_write(timeout=0.2))
+        writer_result.append(rw.acquire_write(timeout=1.0))  # long enough to be seen waiting under load
 
     def reader() -> None:
         with rw.read():
