@@ -1,4 +1,4 @@
-"""The optional C fast paths (``racefree.sync._fastread``): same contract as the Python bases.
+"""The optional C fast paths (``racefree.sync._fastread``): same contract as the Python code they replace.
 
 The contract suites below run in-process on whichever base is in use (the C one
 when the extension is built), and once more in a subprocess with
@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 from sync_helpers import RecordingListener, run_threads
 
-from racefree.sync import ShardedCounter, Snapshot, _fast, _hb
+from racefree.sync import RWLock, ShardedCounter, Snapshot, _fast, _hb
 from racefree.sync.counter import _PyCounterCells
+from racefree.sync.rwlock import _gil_enabled
 from racefree.sync.snapshot import READ_PATH, _PyPublishedValue
 
 HERE = Path(__file__).parent
@@ -33,6 +34,8 @@ def test_the_bases_are_the_ones_the_loader_chose() -> None:
         assert READ_PATH == "C (racefree.sync._fastread)"
         assert Snapshot.__mro__[1].__name__ == "PublishedValue"
         assert ShardedCounter.__mro__[1].__name__ == "CounterCells"
+        guard = "GILReadGuard" if _gil_enabled() else "ShardedReadGuard"
+        assert type(RWLock().read()).__name__ == guard
     else:
         assert Snapshot.__mro__[1] is _PyPublishedValue
         assert ShardedCounter.__mro__[1] is _PyCounterCells
@@ -55,7 +58,7 @@ def test_the_python_bases_can_be_forced_and_pass_the_contract_suites() -> None:
     code = "from racefree.sync.snapshot import READ_PATH; print(READ_PATH)"
     said = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert said.stdout == "python (forced by RACEFREE_SYNC_FASTREAD=0)\n"
-    names = ("test_contract_snapshot_counter.py", "test_fastread.py", "test_hb.py")
+    names = ("test_contract_snapshot_counter.py", "test_fastread.py", "test_hb.py", "test_rwlock.py")
     suites = [str(HERE / name) for name in names]
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:randomly", "-p", "no:cacheprovider", *suites,

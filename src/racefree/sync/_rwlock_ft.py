@@ -11,7 +11,7 @@ import time
 from types import TracebackType
 from typing import Any, cast
 
-from racefree.sync import _backend, _hb
+from racefree.sync import _backend, _fast, _hb
 from racefree.sync._rwlock_wait import NOT_A_READER as _NOT_A_READER
 from racefree.sync._rwlock_wait import _Waiter
 from racefree.sync.errors import LockNotHeldError
@@ -104,7 +104,8 @@ class _ShardedRWLock(RWLock):
         self._cells: dict[int, Any] = {}  # guarded by _lock
         self._flagged = False  # guarded by _lock
         self._pending = self._Cell(0)
-        self._read_guard = _ShardedReadGuard(self)
+        fast = _fast.FASTREAD  # the same steps in C when built: no Python frame per with-block
+        self._read_guard = _ShardedReadGuard(self) if fast is None else fast.ShardedReadGuard(self)
 
     def _new_cell(self) -> Any:
         me = _get_ident()

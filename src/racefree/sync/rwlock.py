@@ -32,7 +32,7 @@ import threading
 from dataclasses import dataclass
 from types import TracebackType
 
-from racefree.sync import _hb
+from racefree.sync import _fast, _hb
 from racefree.sync._rwlock_wait import NOT_A_READER as _NOT_A_READER
 from racefree.sync._rwlock_wait import _RWLockCore
 from racefree.sync.errors import LockNotHeldError
@@ -252,7 +252,8 @@ class _GILRWLock(RWLock):
 
     def __init__(self) -> None:
         super().__init__()
-        self._read_guard = _GILReadGuard(self)
+        fast = _fast.FASTREAD  # the same steps in C when built: no Python frame per with-block
+        self._read_guard = _GILReadGuard(self) if fast is None else fast.GILReadGuard(self)
 
     def acquire_read(self, blocking: bool = True, timeout: float = -1) -> bool:
         me = _get_ident()
@@ -296,9 +297,13 @@ class _GILRWLock(RWLock):
         except ValueError:
             raise LockNotHeldError(_NOT_A_READER) from None
         if self._writer is not None and not readers:
-            with self._lock:
-                if self._draining:
-                    self._drained.notify()
+            self._wake_drained()
+
+    def _wake_drained(self) -> None:
+        """The last reader left while a writer holds or claims: wake it if it waits for the drain."""
+        with self._lock:
+            if self._draining:
+                self._drained.notify()
 
 
 class _GILReadGuard(_ReadGuard):
@@ -330,9 +335,7 @@ class _GILReadGuard(_ReadGuard):
         except ValueError:
             raise LockNotHeldError(_NOT_A_READER) from None
         if rw._writer is not None and not readers:  # looked at after the remove, as in release_read
-            with rw._lock:
-                if rw._draining:
-                    rw._drained.notify()
+            rw._wake_drained()
 
 
 # Imported last: the free-threaded implementation subclasses RWLock (the package
