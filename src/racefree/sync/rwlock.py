@@ -137,13 +137,17 @@ class RWLock(_RWLockCore):
     own and is woken already admitted, so a writer's release does not send a
     crowd of readers through one lock.  Writers pay for the readers' fast
     path: claiming and releasing visit one cell per thread that ever read this
-    lock.
+    lock.  ``with rw.read():`` runs those steps in C when the optional
+    ``racefree.sync._fastread`` is built (see :mod:`racefree.sync._fast`).
 
     When not to use it: for short critical sections with few readers a plain
     ``threading.Lock`` is cheaper; when writes are frequent, each write makes
     every reader that arrives while it claims or holds block once; for
     read-mostly data that is replaced wholesale,
-    :class:`~racefree.sync.Snapshot` lets readers take no lock at all.
+    :class:`~racefree.sync.Snapshot` lets readers take no lock at all.  On a
+    free-threaded build, what the readers do inside matters too: ``dict.get``
+    (unlike ``d[key]``) takes the dict's own lock, so readers that share a
+    read section still queue on it.
     """
 
     __slots__ = ("_read_guard", "_write_guard")
