@@ -27,7 +27,6 @@ from typing import Any
 
 from racefree.automation.config import ConfigStore
 from racefree.bench.harness import Case
-from racefree.lab.config_managers import ConfigurationManager, LockedConfigurationManager
 from racefree.sync import Snapshot
 
 __all__ = ["CONFIG_THREADS", "config_cases", "is_writer", "snapshot_cases"]
@@ -95,6 +94,9 @@ def _config_work(shared: Any, index: int) -> Callable[[int], None]:
 
 def config_cases() -> list[Case]:
     """Exercise 3's implementations and the unsynchronized floor."""
+    # Imported here: building the CLI parser lists the suites and must not import the lab.
+    from racefree.lab.config_managers import ConfigurationManager, LockedConfigurationManager
+
     return [
         Case("ConfigStore", "racefree", lambda: ConfigStore(INITIAL), _config_work,
              note="copy-on-write Snapshot, reads take no lock"),
