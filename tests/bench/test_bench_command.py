@@ -61,7 +61,10 @@ def test_every_ratio_is_ns_over_the_baseline_at_the_same_thread_count(
 def test_json_judges_every_target(tiny_run: tuple[int, dict[str, Any]]) -> None:
     _, data = tiny_run
     targets = {t["key"]: t for t in data["targets"]}
-    assert set(targets) == {"atomic-int", "map-read-heavy", "rwlock-read", "sharded-scaling"}
+    assert set(targets) == {
+        "atomic-int", "map-read-heavy", "rwlock-read", "sharded-scaling", "config-store", "config-rwlock",
+        "snapshot-get",
+    }
     for t in targets.values():
         assert t["status"] in ("PASS", "MISS", "N/A")
         assert t["value"] is not None  # 1, 2 and 8 threads measured: every target has its input
@@ -76,6 +79,12 @@ def test_core_rows_are_always_present(tiny_run: tuple[int, dict[str, Any]]) -> N
     assert {"ShardedCounter.add", "ShardedCounter.handle().add", "Lock+int", "itertools.count"} <= set(
         counter
     )
+    config = data["suites"]["config"]
+    assert config["threads"] == [2, 8, 50]  # the lab's shape: many more threads than CPUs at 50
+    assert [r["name"] for r in config["rows"]] == [
+        "ConfigStore", "RWLock + dict", "Lock + dict", "dict (unsynchronized)"
+    ]
+    assert [r["name"] for r in data["suites"]["snapshot"]["rows"]] == ["Snapshot.get()", "plain attribute"]
     mapping = {r["name"] for r in data["suites"]["map"]["rows"]}
     assert {"ConcurrentMap", "dict (unsynchronized)", "Lock + dict", "copy-on-write dict"} <= mapping
 

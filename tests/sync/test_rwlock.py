@@ -233,7 +233,7 @@ def test_a_writer_that_times_out_unblocks_the_readers_queued_behind_it(make_rw: 
     queued_reader = threading.Event()
 
     def writer() -> None:
-        writer_result.append(rw.acquire_write(timeout=0.2))
+        writer_result.append(rw.acquire_write(timeout=1.0))  # long enough to be seen waiting under load
 
     def reader() -> None:
         with rw.read():
@@ -279,6 +279,43 @@ def test_release_read_without_holding_raises(make_rw: type[RWLock]) -> None:
     with pytest.raises(LockNotHeldError) as info:
         rw.release_read()
     assert str(info.value) == "release_read(): the calling thread holds no read share of this RWLock"
+
+
+def test_leaving_a_read_block_not_entered_raises(make_rw: type[RWLock]) -> None:
+    """The ``with rw.read():`` guard's exit (inlined on some implementations) checks like release_read."""
+    rw = make_rw()
+    with pytest.raises(LockNotHeldError) as info:
+        rw.read().__exit__(None, None, None)
+    assert str(info.value) == "release_read(): the calling thread holds no read share of this RWLock"
+    assert rw.statistics().readers == 0 and rw.acquire_write(timeout=LONG)
+
+
+def test_the_last_reader_leaving_its_with_block_wakes_the_draining_writer(make_rw: type[RWLock]) -> None:
+    """A writer that claimed while readers were inside ``with rw.read():`` gets in as the last one leaves."""
+    rw = make_rw()
+    entered = threading.Barrier(3, timeout=LONG)
+    leave = threading.Event()
+    got: list[float] = []
+
+    def reader() -> None:
+        with rw.read():
+            entered.wait()
+            leave.wait(LONG)
+
+    def writer() -> None:
+        got.append(rw.acquire_write(timeout=LONG) and time.monotonic())
+        rw.release_write()
+
+    readers = [start(reader), start(reader)]
+    entered.wait()
+    w = start(writer)
+    wait_until(lambda: rw.statistics().waiting_writers == 1)  # claimed, draining the two readers
+    left = time.monotonic()
+    leave.set()
+    for t in (*readers, w):
+        t.join(LONG)
+    assert len(got) == 1 and got[0] and got[0] - left < LONG / 2
+    assert rw.statistics() == RWLockStatistics(readers=0, writer=None, waiting_readers=0, waiting_writers=0)
 
 
 def test_release_write_without_holding_raises(make_rw: type[RWLock]) -> None:

@@ -5,7 +5,10 @@ Invariants (true with and without the GIL):
 * ``_current`` (a :class:`racefree.sync.Snapshot`) holds a dict that is never
   mutated once published: a writer builds a changed copy and publishes it
   whole.  Readers get the current dict with one attribute load — no lock, so
-  reads never serialize behind each other or behind a writer.
+  reads never serialize behind each other or behind a writer.  A reader looks
+  a key up by subscript, never ``dict.get``: on a free-threaded build
+  ``dict.get`` takes the dict's internal lock (a critical section), and every
+  reader of the one published dict would queue on it.
 * The snapshot's own writer lock serializes ``set``/``delete`` (each is one
   :meth:`~racefree.sync.Snapshot.update`), so no write is lost.
 * ``_reads`` and ``_writes`` are :class:`racefree.sync.ShardedCounter`
@@ -62,9 +65,6 @@ class ConfigStore:
         self._reads = ShardedCounter()
         self._writes = ShardedCounter()
 
-    def _version(self) -> dict[str, str]:
-        return self._current.get()
-
     @overload
     def get(self, key: str) -> str | None: ...
     @overload
@@ -72,13 +72,16 @@ class ConfigStore:
 
     def get(self, key: str, default: str | None = None) -> str | None:
         """The value of `key`, or `default` when absent.  Never blocks."""
-        value = self._version().get(key, default)
+        try:
+            value: str | None = self._current.get()[key]
+        except KeyError:
+            value = default
         self._reads.add(1)
         return value
 
     def get_all(self) -> dict[str, str]:
         """A fresh copy of the whole configuration, from one version.  Never blocks."""
-        copy = dict(self._version())
+        copy = dict(self._current.get())
         self._reads.add(1)
         return copy
 
@@ -94,7 +97,11 @@ class ConfigStore:
         def without(old: dict[str, str]) -> dict[str, str]:
             nonlocal present  # runs under the snapshot's writer lock
             present = key in old
-            return {k: v for k, v in old.items() if k != key} if present else old
+            if not present:
+                return old
+            new = dict(old)  # one C-level copy, then one removal
+            del new[key]
+            return new
 
         self._current.update(without)
         self._writes.add(1)
@@ -105,10 +112,10 @@ class ConfigStore:
         return ConfigStats(reads=self._reads.value(), writes=self._writes.value())
 
     def __len__(self) -> int:
-        return len(self._version())
+        return len(self._current.get())
 
     def __contains__(self, key: object) -> bool:
-        return key in self._version()
+        return key in self._current.get()
 
     def __repr__(self) -> str:
         s = self.stats()

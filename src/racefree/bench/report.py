@@ -50,7 +50,9 @@ def _value(t: TargetResult) -> str:
 def _targets_table(targets: tuple[TargetResult, ...]) -> Any:
     from rich.table import Table
 
-    table = Table(title="Targets (issue 2) - one run on a shared machine: noisy", title_justify="left")
+    table = Table(
+        title="Targets (issues 2 and 11) - one run on a shared machine: noisy", title_justify="left"
+    )
     for col in ("target", "measured", "limit", "verdict", "detail"):
         table.add_column(col)
     for t in targets:

@@ -17,6 +17,7 @@ from typing import Any
 
 from racefree.bench import peers
 from racefree.bench.harness import Case
+from racefree.bench.readmostly import CONFIG_THREADS, config_cases, snapshot_cases
 from racefree.sync import AtomicInt, ConcurrentMap, RWLock, ShardedCounter, _backend, backend_info
 
 __all__ = ["KEYS", "READ_SHARE", "SUITES", "Suite"]
@@ -396,6 +397,25 @@ SUITES: dict[str, Suite] = {
         title="Uncontended lock round-trip (one thread: acquire + release)",
         baseline="threading.Lock acquire+release",
         build_cases=_rwlock_cases,
+        fixed_threads=(1,),
+    ),
+    "config": Suite(
+        key="config",
+        title="Read-mostly configuration (exercise 3): every 10th thread writes, the rest read",
+        baseline="Lock + dict",
+        build_cases=config_cases,
+        fixed_threads=CONFIG_THREADS,
+        ops_scale=0.5,
+        notes=(
+            "many more threads than CPUs at 50: the lab's shape (50 readers, 5 writers)",
+            "a writer makes one write per ten reader operations, over at most 100 keys of its own",
+        ),
+    ),
+    "snapshot": Suite(
+        key="snapshot",
+        title="Uncontended read of a published value (one thread)",
+        baseline="plain attribute",
+        build_cases=snapshot_cases,
         fixed_threads=(1,),
     ),
 }

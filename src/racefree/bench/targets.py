@@ -1,4 +1,4 @@
-"""The performance targets of issue 2, and how each is judged from a run's suites.
+"""The performance targets of issues 2 and 11, and how each is judged from a run's suites.
 
 A target is ``PASS`` or ``MISS`` when this run measured what it needs on a
 build it applies to; otherwise ``N/A`` with the reason (the value is still
@@ -101,6 +101,32 @@ def _sharded_scaling(suites: Mapping[str, SuiteResult], build: BuildInfo) -> tup
     return speedup, detail, True
 
 
+CONFIG_AT = 50  # the lab's shape: 50 readers and 5 writers on a few CPUs
+
+
+def _config_speedup(name: str) -> Evaluator:
+    """``name``'s speed-up over the plain-lock manager at 50 threads in the config suite (both builds)."""
+
+    def evaluate(suites: Mapping[str, SuiteResult], build: BuildInfo) -> tuple[float | None, str, bool]:
+        suite = suites.get("config")
+        row = suite.row(name) if suite else None
+        if row is None or CONFIG_AT not in row.ratio:
+            return None, "config suite not run", True
+        parts = ", ".join(f"{t}T {1 / row.ratio[t]:.2f}x" for t in sorted(row.ratio))
+        return 1 / row.ratio[CONFIG_AT], f"vs Lock + dict: {parts}", True
+
+    return evaluate
+
+
+def _snapshot_get(suites: Mapping[str, SuiteResult], build: BuildInfo) -> tuple[float | None, str, bool]:
+    suite = suites.get("snapshot")
+    row = suite.row("Snapshot.get()") if suite else None
+    if row is None or 1 not in row.ratio:
+        return None, "snapshot suite not run", True
+    base = row.ns_per_op[1] / row.ratio[1]
+    return row.ratio[1], f"{row.ns_per_op[1]:.1f} ns vs attribute {base:.1f} ns", True
+
+
 TARGETS: tuple[Target, ...] = (
     Target("atomic-int", "AtomicInt.increment vs Lock+int", 0.35, "<=", "x", _atomic_vs_lock),
     Target("map-read-heavy", "ConcurrentMap vs unsynchronized dict, 8 threads", 2.0, "<=", "x", _map_vs_dict),
@@ -108,6 +134,15 @@ TARGETS: tuple[Target, ...] = (
     Target(
         "sharded-scaling", "ShardedCounter speed-up 1 -> 2 threads (handle)", 1.8, ">=", "x", _sharded_scaling
     ),
+    Target(
+        "config-store", "ConfigStore speed-up over Lock + dict, 50 threads", 1.5, ">=", "x",
+        _config_speedup("ConfigStore"),
+    ),
+    Target(
+        "config-rwlock", "RWLock + dict speed-up over Lock + dict, 50 threads", 1.0, ">=", "x",
+        _config_speedup("RWLock + dict"),
+    ),
+    Target("snapshot-get", "Snapshot.get() vs a plain attribute, uncontended", 1.2, "<=", "x", _snapshot_get),
 )
 
 

@@ -11,7 +11,7 @@ import time
 from types import TracebackType
 from typing import Any, cast
 
-from racefree.sync import _backend, _hb
+from racefree.sync import _backend, _fast, _hb
 from racefree.sync._rwlock_wait import NOT_A_READER as _NOT_A_READER
 from racefree.sync._rwlock_wait import _Waiter
 from racefree.sync.errors import LockNotHeldError
@@ -104,7 +104,8 @@ class _ShardedRWLock(RWLock):
         self._cells: dict[int, Any] = {}  # guarded by _lock
         self._flagged = False  # guarded by _lock
         self._pending = self._Cell(0)
-        self._read_guard = _ShardedReadGuard(self)
+        fast = _fast.FASTREAD  # the same steps in C when built: no Python frame per with-block
+        self._read_guard = _ShardedReadGuard(self) if fast is None else fast.ShardedReadGuard(self)
 
     def _new_cell(self) -> Any:
         me = _get_ident()
@@ -224,11 +225,15 @@ class _ShardedRWLock(RWLock):
                 raise LockNotHeldError(_NOT_A_READER)
             hb.release((self, "read"))  # before a writer can see the release
         value = add(-_SHARE)
-        if value < _SHARE:
+        if value < 0 or (value & _MARK and value < _SHARE):  # see _last_share_out
             self._last_share_out(add, value)
 
     def _last_share_out(self, add: Any, value: int) -> None:
-        """The calling thread's cell was left at ``value`` by a release: its last share went (or none was)."""
+        """A release left the calling thread's cell at ``value``: no share was held, or a writer marked it.
+
+        Called only then (``value < 0``, or the last share went from a marked
+        cell): a release that leaves an unmarked cell makes no further call.
+        """
         if value < 0:  # none: undo (a cell without shares is never marked)
             add(_SHARE)
             raise LockNotHeldError(_NOT_A_READER)
@@ -274,7 +279,7 @@ class _ShardedReadGuard(_ReadGuard):
                 raise LockNotHeldError(_NOT_A_READER)
             hb.release((rw, "read"))
         value = add(-_SHARE)
-        if value < _SHARE:
+        if value < 0 or (value & _MARK and value < _SHARE):  # see _last_share_out
             rw._last_share_out(add, value)
 
 

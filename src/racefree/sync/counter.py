@@ -7,6 +7,9 @@ Invariants (true with and without the GIL):
   one list item is a reference load, atomic on both builds).
 * ``_local.cell`` is the calling thread's cell (a ``threading.local`` lookup
   touches only per-thread state, so it scales on a free-threaded build).
+  ``_local`` and :meth:`ShardedCounter.add` live in the base class: the C
+  ``CounterCells`` of :mod:`racefree.sync._fastread` when it is built, else
+  :class:`_PyCounterCells`, the same steps in Python (see :mod:`racefree.sync._fast`).
 * ``_cells`` maps a thread ident to its cell; ``_lock`` guards every access to
   it.  A cell outlives its thread, so its count stays in the total; the OS
   reuses an ident only after that thread has ended, and a new thread with a
@@ -18,13 +21,45 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from racefree.sync import _hb
+from racefree.sync import _fast, _hb
 from racefree.sync.errors import WrongThreadError
 
 __all__ = ["ShardedCounter", "ShardedCounterHandle", "ShardedCounterStatistics"]
 
 _get_ident = threading.get_ident
+
+
+class _PyCounterCells:
+    """The pure-Python base of :class:`ShardedCounter`: the contract of ``_fastread.CounterCells``."""
+
+    __slots__ = ("_local",)
+
+    _local: Any
+
+    def add(self, n: int = 1) -> None:
+        """Add ``n`` (may be negative) to the calling thread's cell."""
+        if _hb.listener is not None:
+            self._add_reporting(n)  # the release comes before the write
+            return
+        try:
+            cell = self._local.cell
+        except AttributeError:
+            cell = self._new_cell()
+        cell[0] += n
+
+    def _add_reporting(self, n: int) -> None:
+        raise NotImplementedError
+
+    def _new_cell(self) -> list[int]:
+        raise NotImplementedError
+
+
+if TYPE_CHECKING:  # the checker sees the Python base; both have the same members
+    _Base = _PyCounterCells
+else:
+    _Base = _PyCounterCells if _fast.FASTREAD is None else _fast.FASTREAD.CounterCells
 
 
 @dataclass(frozen=True)
@@ -35,7 +70,7 @@ class ShardedCounterStatistics:
     cells: int
 
 
-class ShardedCounter:
+class ShardedCounter(_Base):
     """An integer counter that many threads add to without contending.
 
     Initial state: 0, no cells.  Each thread adds into its own cell (created on
@@ -67,15 +102,20 @@ class ShardedCounter:
     42
     """
 
-    __slots__ = ("__weakref__", "_cells", "_local", "_lock")
+    __slots__ = ("__weakref__", "_cells", "_lock")  # _local: in the base (module invariants)
 
     def __init__(self) -> None:
         self._local = threading.local()
         self._cells: dict[int, list[int]] = {}  # guarded by _lock
         self._lock = threading.Lock()
 
-    def add(self, n: int = 1) -> None:
-        """Add ``n`` (may be negative) to the calling thread's cell."""
+    if TYPE_CHECKING:  # at run time add() is the base class's: one C call when _fastread is built
+
+        def add(self, n: int = 1) -> None:
+            """Add ``n`` (may be negative) to the calling thread's cell."""
+
+    def _add_reporting(self, n: int) -> None:
+        """``add`` while a detector listens: release, then write."""
         hb = _hb.listener
         if hb is not None:
             hb.release(self)

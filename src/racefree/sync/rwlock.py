@@ -32,7 +32,7 @@ import threading
 from dataclasses import dataclass
 from types import TracebackType
 
-from racefree.sync import _hb
+from racefree.sync import _fast, _hb
 from racefree.sync._rwlock_wait import NOT_A_READER as _NOT_A_READER
 from racefree.sync._rwlock_wait import _RWLockCore
 from racefree.sync.errors import LockNotHeldError
@@ -137,13 +137,17 @@ class RWLock(_RWLockCore):
     own and is woken already admitted, so a writer's release does not send a
     crowd of readers through one lock.  Writers pay for the readers' fast
     path: claiming and releasing visit one cell per thread that ever read this
-    lock.
+    lock.  ``with rw.read():`` runs those steps in C when the optional
+    ``racefree.sync._fastread`` is built (see :mod:`racefree.sync._fast`).
 
     When not to use it: for short critical sections with few readers a plain
     ``threading.Lock`` is cheaper; when writes are frequent, each write makes
     every reader that arrives while it claims or holds block once; for
     read-mostly data that is replaced wholesale,
-    :class:`~racefree.sync.Snapshot` lets readers take no lock at all.
+    :class:`~racefree.sync.Snapshot` lets readers take no lock at all.  On a
+    free-threaded build, what the readers do inside matters too: ``dict.get``
+    (unlike ``d[key]``) takes the dict's own lock, so readers that share a
+    read section still queue on it.
     """
 
     __slots__ = ("_read_guard", "_write_guard")
@@ -250,6 +254,11 @@ class _GILRWLock(RWLock):
 
     __slots__ = ()
 
+    def __init__(self) -> None:
+        super().__init__()
+        fast = _fast.FASTREAD  # the same steps in C when built: no Python frame per with-block
+        self._read_guard = _GILReadGuard(self) if fast is None else fast.GILReadGuard(self)
+
     def acquire_read(self, blocking: bool = True, timeout: float = -1) -> bool:
         me = _get_ident()
         readers = self._readers
@@ -259,6 +268,11 @@ class _GILRWLock(RWLock):
             if hb is not None:
                 hb.acquire((self, "write"))
             return True
+        return self._read_claimed(me, blocking, timeout)
+
+    def _read_claimed(self, me: int, blocking: bool, timeout: float) -> bool:
+        """The provisional share is in and a writer holds or claims: keep it (re-entrant) or queue."""
+        readers = self._readers
         lock = self._lock
         lock.acquire()
         if self._writer != me and readers.count(me) > 1:
@@ -287,9 +301,45 @@ class _GILRWLock(RWLock):
         except ValueError:
             raise LockNotHeldError(_NOT_A_READER) from None
         if self._writer is not None and not readers:
-            with self._lock:
-                if self._draining:
-                    self._drained.notify()
+            self._wake_drained()
+
+    def _wake_drained(self) -> None:
+        """The last reader left while a writer holds or claims: wake it if it waits for the drain."""
+        with self._lock:
+            if self._draining:
+                self._drained.notify()
+
+
+class _GILReadGuard(_ReadGuard):
+    """``with rw.read():`` for :class:`_GILRWLock`, with its fast paths inlined (one frame less each way)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        rw: _GILRWLock = self._lock  # type: ignore[assignment]  # (no cast(): a call costs)
+        me = _get_ident()
+        rw._readers.append(me)  # provisional, as in _GILRWLock.acquire_read
+        if rw._writer is None:
+            hb = _hb.listener
+            if hb is not None:
+                hb.acquire((rw, "write"))
+        else:
+            rw._read_claimed(me, True, -1)
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        rw: _GILRWLock = self._lock  # type: ignore[assignment]
+        if _hb.listener is not None:
+            rw.release_read()  # the checks and the report live there
+            return
+        readers = rw._readers
+        try:
+            readers.remove(_get_ident())
+        except ValueError:
+            raise LockNotHeldError(_NOT_A_READER) from None
+        if rw._writer is not None and not readers:  # looked at after the remove, as in release_read
+            rw._wake_drained()
 
 
 # Imported last: the free-threaded implementation subclasses RWLock (the package

@@ -11,6 +11,12 @@ Invariants (true with and without the GIL):
 * ``_lock`` serializes writers (:meth:`Snapshot.set`, :meth:`Snapshot.update`),
   so an ``update`` never loses a concurrent ``set`` or ``update``; ``_version``
   is guarded by it.
+* ``_value`` lives in the base class: the C ``PublishedValue`` of
+  :mod:`racefree.sync._fastread` when it is built (``get`` is then one C call,
+  reading the slot the way CPython reads a ``__slots__`` attribute: safe
+  against a concurrent store without the GIL), else :class:`_PyPublishedValue`,
+  the same in Python (see :mod:`racefree.sync._fast`).  :data:`READ_PATH`
+  names the one in use.
 """
 
 from __future__ import annotations
@@ -19,16 +25,35 @@ import reprlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from racefree.sync import _hb
+from racefree.sync import _fast, _hb
 from racefree.sync.errors import ReentrantCallError
 
-__all__ = ["Snapshot", "SnapshotStatistics"]
+__all__ = ["READ_PATH", "Snapshot", "SnapshotStatistics"]
 
 T = TypeVar("T")
 
 _get_ident = threading.get_ident
+
+
+class _PyPublishedValue:
+    """The pure-Python base of :class:`Snapshot`: the contract of ``_fastread.PublishedValue``."""
+
+    __slots__ = ("_value",)
+
+    _value: Any
+
+    def get(self) -> Any:
+        """The current value (takes no lock)."""
+        return self._value
+
+
+if TYPE_CHECKING:  # the checker sees the Python base; both have the same members
+    _Base = _PyPublishedValue
+else:
+    _Base = _PyPublishedValue if _fast.FASTREAD is None else _fast.FASTREAD.PublishedValue
+READ_PATH = _fast.REASON
 
 
 @dataclass(frozen=True)
@@ -38,14 +63,15 @@ class SnapshotStatistics:
     version: int
 
 
-class Snapshot(Generic[T]):
+class Snapshot(_Base, Generic[T]):
     """Holds one value that readers get without locking and writers replace whole.
 
     Initial state: ``value``; version 0.
 
     Use it for configuration and other read-mostly data: build a new value (a
     ``MappingProxyType``, a tuple, a frozen dataclass) and :meth:`set` it, or
-    :meth:`update` it from the old one.  :meth:`get` is one attribute load.
+    :meth:`update` it from the old one.  :meth:`get` is one attribute load
+    (in C when the optional ``racefree.sync._fastread`` is built).
 
     Happens-before: :meth:`set` and :meth:`update` release on the snapshot
     (sync key: the object); :meth:`get` acquires — a reader that gets a new value
@@ -61,7 +87,7 @@ class Snapshot(Generic[T]):
     updated key by key (use :class:`~racefree.sync.ConcurrentMap`).
     """
 
-    __slots__ = ("__weakref__", "_lock", "_owner", "_value", "_version")
+    __slots__ = ("__weakref__", "_lock", "_owner", "_version")  # _value: in the base (module invariants)
 
     def __init__(self, value: T) -> None:
         self._value = value
@@ -72,11 +98,12 @@ class Snapshot(Generic[T]):
     def __new__(cls, value: T) -> Snapshot[T]:
         if cls is Snapshot and _hb.listener is not None:
             cls = _ReportingSnapshot  # get() reports its edge (see the module invariants)
-        return object.__new__(cls)
+        return _Base.__new__(cls)
 
-    def get(self) -> T:
-        """The current value (takes no lock)."""
-        return self._value
+    if TYPE_CHECKING:  # at run time get() is the base class's: one C call when _fastread is built
+
+        def get(self) -> T:
+            """The current value (takes no lock)."""
 
     def _enter(self, method: str) -> None:
         if self._owner == _get_ident():
@@ -129,7 +156,7 @@ class _ReportingSnapshot(Snapshot[T]):
     __slots__ = ()
 
     def get(self) -> T:
-        value = self._value
+        value: T = self._value
         hb = _hb.listener
         if hb is not None:
             hb.acquire(self)

@@ -1,0 +1,670 @@
+/* racefree.sync._fastread: Snapshot.get, ShardedCounter.add and `with rw.read():` without a Python frame.
+ *
+ * Optional: setup.py builds it with optional=True, and racefree.sync.snapshot
+ * and racefree.sync.counter fall back to pure-Python base classes with the
+ * same contract when it is missing (READ_PATH in each says which is in use).
+ *
+ * PublishedValue holds one object reference, `_value`, exposed as a member
+ * descriptor: the Python subclass (Snapshot) writes it under its writers'
+ * lock, and get() reads it.  Both go through PyMember_SetOne/PyMember_GetOne,
+ * which on a free-threaded build store with release ordering and read with
+ * the interpreter's own safe "load and take a reference" (the same code that
+ * serves a __slots__ attribute), so a reader racing a writer gets the old or
+ * the new value, alive.  With the GIL each is one step under the GIL.
+ *
+ * Why C: on 3.13t a Python-level method call is not specialized and costs
+ * several times an attribute load; a METH_NOARGS C method costs about one.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stddef.h>
+#include <structmember.h>
+
+#ifndef Py_T_OBJECT_EX
+#define Py_T_OBJECT_EX T_OBJECT_EX
+#endif
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *value; /* written only through the member descriptor */
+} PublishedValue;
+
+static PyMemberDef published_members[] = {
+    {"_value", Py_T_OBJECT_EX, offsetof(PublishedValue, value), 0,
+     "the published value (write it only under the owner's writers' lock)"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyObject *
+published_get(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyMember_GetOne((const char *)self, &published_members[0]);
+}
+
+static int
+published_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(((PublishedValue *)self)->value);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int
+published_clear(PyObject *self)
+{
+    Py_CLEAR(((PublishedValue *)self)->value);
+    return 0;
+}
+
+static void
+published_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    published_clear(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef published_methods[] = {
+    {"get", published_get, METH_NOARGS, "The current value (takes no lock)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot published_slots[] = {
+    {Py_tp_doc, "A published object reference read by one C call (base of racefree.sync.Snapshot)."},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, published_dealloc},
+    {Py_tp_traverse, published_traverse},
+    {Py_tp_clear, published_clear},
+    {Py_tp_methods, published_methods},
+    {Py_tp_members, published_members},
+    {0, NULL},
+};
+
+static PyType_Spec published_spec = {
+    .name = "racefree.sync._fastread.PublishedValue",
+    .basicsize = sizeof(PublishedValue),
+    .itemsize = 0,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = published_slots,
+};
+
+/* -- CounterCells: ShardedCounter.add as one C call ------------------------------------------
+ *
+ * `_local` is the counter's threading.local; the calling thread's cell is a
+ * one-element list at `_local.cell` that only that thread writes.  add(n)
+ * does what the Python add does, in the same order: when a detector listens
+ * (racefree.sync._hb.listener is not None) it defers to the Python
+ * `_add_reporting(n)` (the release comes before the write); else it adds n to
+ * the cell (making it with the Python `_new_cell()` on the thread's first add).
+ */
+
+static PyObject *hb_module;     /* racefree.sync._hb, imported at exec */
+static PyObject *str_listener;  /* interned attribute names */
+static PyObject *str_cell;
+static PyObject *str_new_cell;
+static PyObject *str_add_reporting;
+static PyObject *int_one;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *local; /* the counter's threading.local, set once by __init__ */
+} CounterCells;
+
+static PyMemberDef counter_members[] = {
+    {"_local", Py_T_OBJECT_EX, offsetof(CounterCells, local), 0,
+     "the counter's threading.local (the calling thread's cell is _local.cell)"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyObject *
+counter_add(PyObject *self, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    PyObject *n = int_one;
+    if (nargs + nkw > 1) {
+        PyErr_Format(PyExc_TypeError, "add() takes at most 1 argument (%zd given)", nargs + nkw);
+        return NULL;
+    }
+    if (nargs == 1) {
+        n = args[0];
+    }
+    else if (nkw == 1) {
+        int is_n = PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), "n") == 0;
+        if (!is_n) {
+            PyErr_Format(PyExc_TypeError, "add() got an unexpected keyword argument '%U'",
+                         PyTuple_GET_ITEM(kwnames, 0));
+            return NULL;
+        }
+        n = args[0];
+    }
+    PyObject *listener = PyObject_GetAttr(hb_module, str_listener);
+    if (listener == NULL) {
+        return NULL;
+    }
+    int reporting = listener != Py_None;
+    Py_DECREF(listener);
+    if (reporting) {
+        return PyObject_CallMethodOneArg(self, str_add_reporting, n);
+    }
+    PyObject *local = PyMember_GetOne((const char *)self, &counter_members[0]);
+    if (local == NULL) {
+        return NULL;
+    }
+    PyObject *cell = PyObject_GetAttr(local, str_cell);
+    Py_DECREF(local);
+    if (cell == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        cell = PyObject_CallMethodNoArgs(self, str_new_cell);
+        if (cell == NULL) {
+            return NULL;
+        }
+    }
+    PyObject *old = PySequence_GetItem(cell, 0);
+    if (old == NULL) {
+        Py_DECREF(cell);
+        return NULL;
+    }
+    PyObject *sum = PyNumber_InPlaceAdd(old, n);
+    Py_DECREF(old);
+    if (sum == NULL) {
+        Py_DECREF(cell);
+        return NULL;
+    }
+    int rc = PySequence_SetItem(cell, 0, sum);
+    Py_DECREF(sum);
+    Py_DECREF(cell);
+    if (rc < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static int
+counter_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(((CounterCells *)self)->local);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int
+counter_clear(PyObject *self)
+{
+    Py_CLEAR(((CounterCells *)self)->local);
+    return 0;
+}
+
+static void
+counter_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    counter_clear(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef counter_methods[] = {
+    {"add", _PyCFunction_CAST(counter_add), METH_FASTCALL | METH_KEYWORDS,
+     "Add n (may be negative) to the calling thread's cell."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot counter_slots[] = {
+    {Py_tp_doc, "Per-thread counter cells with add() in C (base of racefree.sync.ShardedCounter)."},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, counter_dealloc},
+    {Py_tp_traverse, counter_traverse},
+    {Py_tp_clear, counter_clear},
+    {Py_tp_methods, counter_methods},
+    {Py_tp_members, counter_members},
+    {0, NULL},
+};
+
+static PyType_Spec counter_spec = {
+    .name = "racefree.sync._fastread.CounterCells",
+    .basicsize = sizeof(CounterCells),
+    .itemsize = 0,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = counter_slots,
+};
+
+/* -- read guards: `with rw.read():` for RWLock's two lock-free reader paths ---------------------
+ *
+ * The same steps as _ShardedReadGuard / _GILReadGuard in racefree.sync
+ * (_rwlock_ft.py, rwlock.py), in the same order, without a Python frame.
+ * Everything but the uncontended path is delegated to the lock's Python
+ * methods: a flagged cell (_read_flagged), a writer present (_read_claimed,
+ * _wake_drained), a marked cell (_last_share_out), a detector listening
+ * (release_read reports and checks), a thread holding no share (release_read
+ * raises LockNotHeldError).  With the GIL, C code between those calls runs
+ * without a thread switch, so the GIL path's store-then-load handshake holds
+ * at least as strongly as in Python.
+ */
+
+#define RW_FLAG 1   /* _rwlock_ft._FLAG */
+#define RW_MARK 2   /* _rwlock_ft._MARK */
+#define RW_SHARE 4  /* _rwlock_ft._SHARE */
+
+static PyObject *str_local, *str_add, *str_read_flagged, *str_acquire, *str_release_read,
+    *str_last_share_out, *str_readers, *str_writer, *str_read_claimed, *str_remove,
+    *str_wake_drained, *str_write, *int_share, *int_minus_share, *int_minus_one;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *lock; /* the RWLock; set at construction, never changed */
+} ReadGuard;
+
+static PyObject *
+guard_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *lock;
+    if (!PyArg_ParseTuple(args, "O:ReadGuard", &lock)) {
+        return NULL;
+    }
+    ReadGuard *self = (ReadGuard *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        self->lock = Py_NewRef(lock);
+    }
+    return (PyObject *)self;
+}
+
+static int
+guard_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(((ReadGuard *)self)->lock);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int
+guard_clear(PyObject *self)
+{
+    Py_CLEAR(((ReadGuard *)self)->lock);
+    return 0;
+}
+
+static void
+guard_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    guard_clear(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+/* 1 if a detector listens, 0 if not, -1 on error */
+static int
+listening(void)
+{
+    PyObject *listener = PyObject_GetAttr(hb_module, str_listener);
+    if (listener == NULL) {
+        return -1;
+    }
+    int on = listener != Py_None;
+    Py_DECREF(listener);
+    return on;
+}
+
+/* hb.acquire((rw, "write")) if a detector listens */
+static int
+report_acquire_write(PyObject *rw)
+{
+    PyObject *listener = PyObject_GetAttr(hb_module, str_listener);
+    if (listener == NULL) {
+        return -1;
+    }
+    if (listener == Py_None) {
+        Py_DECREF(listener);
+        return 0;
+    }
+    PyObject *key = PyTuple_Pack(2, rw, str_write);
+    PyObject *r = key == NULL ? NULL : PyObject_CallMethodOneArg(listener, str_acquire, key);
+    Py_XDECREF(key);
+    Py_DECREF(listener);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
+static PyObject *
+call_lock(PyObject *rw, PyObject *name)
+{
+    return PyObject_CallMethodNoArgs(rw, name);
+}
+
+/* the thread's cell's bound add (making the cell on first use), a new reference */
+static PyObject *
+sharded_add(PyObject *rw)
+{
+    PyObject *local = PyObject_GetAttr(rw, str_local);
+    if (local == NULL) {
+        return NULL;
+    }
+    PyObject *add = PyObject_GetAttr(local, str_add);
+    Py_DECREF(local);
+    if (add != NULL || !PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        return add;
+    }
+    PyErr_Clear();
+    PyObject *cell = PyObject_CallMethodNoArgs(rw, str_new_cell);
+    if (cell == NULL) {
+        return NULL;
+    }
+    add = PyObject_GetAttr(cell, str_add);
+    Py_DECREF(cell);
+    return add;
+}
+
+static PyObject *
+sharded_enter(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *rw = ((ReadGuard *)self)->lock;
+    PyObject *add = sharded_add(rw);
+    if (add == NULL) {
+        return NULL;
+    }
+    PyObject *value = PyObject_CallOneArg(add, int_share); /* announce a share, read the flag */
+    if (value == NULL) {
+        Py_DECREF(add);
+        return NULL;
+    }
+    long long v = PyLong_AsLongLong(value);
+    Py_DECREF(value);
+    if (v == -1 && PyErr_Occurred()) {
+        Py_DECREF(add);
+        return NULL;
+    }
+    if (!(v & RW_FLAG) || v >= 2 * RW_SHARE) {
+        Py_DECREF(add);
+        if (report_acquire_write(rw) < 0) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    PyObject *r = PyObject_CallMethodObjArgs(rw, str_read_flagged, add, Py_True, int_minus_one, NULL);
+    Py_DECREF(add);
+    if (r == NULL) {
+        return NULL;
+    }
+    Py_DECREF(r);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+sharded_exit(PyObject *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(nargs))
+{
+    PyObject *rw = ((ReadGuard *)self)->lock;
+    int on = listening();
+    if (on < 0) {
+        return NULL;
+    }
+    PyObject *local = on ? NULL : PyObject_GetAttr(rw, str_local);
+    PyObject *add = local == NULL ? NULL : PyObject_GetAttr(local, str_add);
+    Py_XDECREF(local);
+    if (add == NULL) { /* reporting, or no cell: release_read reports, or raises LockNotHeldError */
+        if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        PyObject *r = call_lock(rw, str_release_read);
+        if (r == NULL) {
+            return NULL;
+        }
+        Py_DECREF(r);
+        Py_RETURN_NONE;
+    }
+    PyObject *value = PyObject_CallOneArg(add, int_minus_share);
+    if (value == NULL) {
+        Py_DECREF(add);
+        return NULL;
+    }
+    long long v = PyLong_AsLongLong(value);
+    if (v == -1 && PyErr_Occurred()) {
+        Py_DECREF(value);
+        Py_DECREF(add);
+        return NULL;
+    }
+    PyObject *r = Py_None;
+    if (v < 0 || ((v & RW_MARK) && v < RW_SHARE)) {
+        r = PyObject_CallMethodObjArgs(rw, str_last_share_out, add, value, NULL);
+    }
+    else {
+        Py_INCREF(r);
+    }
+    Py_DECREF(value);
+    Py_DECREF(add);
+    if (r == NULL) {
+        return NULL;
+    }
+    Py_DECREF(r);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+gil_enter(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *rw = ((ReadGuard *)self)->lock;
+    PyObject *me = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+    if (me == NULL) {
+        return NULL;
+    }
+    PyObject *readers = PyObject_GetAttr(rw, str_readers);
+    if (readers == NULL || PyList_Append(readers, me) < 0) { /* provisional share */
+        Py_XDECREF(readers);
+        Py_DECREF(me);
+        return NULL;
+    }
+    Py_DECREF(readers);
+    PyObject *writer = PyObject_GetAttr(rw, str_writer);
+    if (writer == NULL) {
+        Py_DECREF(me);
+        return NULL;
+    }
+    int unclaimed = writer == Py_None;
+    Py_DECREF(writer);
+    if (unclaimed) {
+        Py_DECREF(me);
+        if (report_acquire_write(rw) < 0) {
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
+    PyObject *r = PyObject_CallMethodObjArgs(rw, str_read_claimed, me, Py_True, int_minus_one, NULL);
+    Py_DECREF(me);
+    if (r == NULL) {
+        return NULL;
+    }
+    Py_DECREF(r);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+gil_exit(PyObject *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(nargs))
+{
+    PyObject *rw = ((ReadGuard *)self)->lock;
+    int on = listening();
+    if (on < 0) {
+        return NULL;
+    }
+    if (on) {
+        return call_lock(rw, str_release_read); /* the checks and the report live there */
+    }
+    PyObject *me = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+    if (me == NULL) {
+        return NULL;
+    }
+    PyObject *readers = PyObject_GetAttr(rw, str_readers);
+    if (readers == NULL) {
+        Py_DECREF(me);
+        return NULL;
+    }
+    PyObject *r = PyObject_CallMethodOneArg(readers, str_remove, me);
+    Py_DECREF(me);
+    if (r == NULL) {
+        Py_DECREF(readers);
+        if (!PyErr_ExceptionMatches(PyExc_ValueError)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        return call_lock(rw, str_release_read); /* holds no share: raises LockNotHeldError */
+    }
+    Py_DECREF(r);
+    Py_ssize_t left = PyList_Size(readers);
+    Py_DECREF(readers);
+    if (left < 0) {
+        return NULL;
+    }
+    PyObject *writer = PyObject_GetAttr(rw, str_writer); /* looked at after the remove */
+    if (writer == NULL) {
+        return NULL;
+    }
+    int claimed = writer != Py_None;
+    Py_DECREF(writer);
+    if (claimed && left == 0) {
+        return call_lock(rw, str_wake_drained);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef sharded_guard_methods[] = {
+    {"__enter__", sharded_enter, METH_NOARGS, "Take a read share."},
+    {"__exit__", _PyCFunction_CAST(sharded_exit), METH_FASTCALL, "Give the read share back."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyMethodDef gil_guard_methods[] = {
+    {"__enter__", gil_enter, METH_NOARGS, "Take a read share."},
+    {"__exit__", _PyCFunction_CAST(gil_exit), METH_FASTCALL, "Give the read share back."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot sharded_guard_slots[] = {
+    {Py_tp_doc, "with rw.read(): for the free-threaded RWLock (_ShardedRWLock), in C."},
+    {Py_tp_new, guard_new},
+    {Py_tp_dealloc, guard_dealloc},
+    {Py_tp_traverse, guard_traverse},
+    {Py_tp_clear, guard_clear},
+    {Py_tp_methods, sharded_guard_methods},
+    {0, NULL},
+};
+
+static PyType_Slot gil_guard_slots[] = {
+    {Py_tp_doc, "with rw.read(): for the GIL build's RWLock (_GILRWLock), in C."},
+    {Py_tp_new, guard_new},
+    {Py_tp_dealloc, guard_dealloc},
+    {Py_tp_traverse, guard_traverse},
+    {Py_tp_clear, guard_clear},
+    {Py_tp_methods, gil_guard_methods},
+    {0, NULL},
+};
+
+static PyType_Spec sharded_guard_spec = {
+    .name = "racefree.sync._fastread.ShardedReadGuard",
+    .basicsize = sizeof(ReadGuard),
+    .itemsize = 0,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = sharded_guard_slots,
+};
+
+static PyType_Spec gil_guard_spec = {
+    .name = "racefree.sync._fastread.GILReadGuard",
+    .basicsize = sizeof(ReadGuard),
+    .itemsize = 0,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = gil_guard_slots,
+};
+
+static PyObject *
+intern(const char *s)
+{
+    return PyUnicode_InternFromString(s);
+}
+
+static int
+add_type(PyObject *module, PyType_Spec *spec, const char *name)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, spec, NULL);
+    if (type == NULL) {
+        return -1;
+    }
+    int rc = PyModule_AddObjectRef(module, name, type);
+    Py_DECREF(type);
+    return rc;
+}
+
+static int
+fastread_exec(PyObject *module)
+{
+    if (hb_module == NULL) {
+        hb_module = PyImport_ImportModule("racefree.sync._hb");
+        if (hb_module == NULL) {
+            return -1;
+        }
+        str_listener = PyUnicode_InternFromString("listener");
+        str_cell = PyUnicode_InternFromString("cell");
+        str_new_cell = PyUnicode_InternFromString("_new_cell");
+        str_add_reporting = PyUnicode_InternFromString("_add_reporting");
+        int_one = PyLong_FromLong(1);
+        if (!str_listener || !str_cell || !str_new_cell || !str_add_reporting || !int_one) {
+            return -1;
+        }
+        str_local = intern("_local");
+        str_add = intern("add");
+        str_read_flagged = intern("_read_flagged");
+        str_acquire = intern("acquire");
+        str_release_read = intern("release_read");
+        str_last_share_out = intern("_last_share_out");
+        str_readers = intern("_readers");
+        str_writer = intern("_writer");
+        str_read_claimed = intern("_read_claimed");
+        str_remove = intern("remove");
+        str_wake_drained = intern("_wake_drained");
+        str_write = intern("write");
+        int_share = PyLong_FromLong(RW_SHARE);
+        int_minus_share = PyLong_FromLong(-RW_SHARE);
+        int_minus_one = PyLong_FromLong(-1);
+        if (!str_local || !str_add || !str_read_flagged || !str_acquire || !str_release_read
+            || !str_last_share_out || !str_readers || !str_writer || !str_read_claimed || !str_remove
+            || !str_wake_drained || !str_write || !int_share || !int_minus_share || !int_minus_one) {
+            return -1;
+        }
+    }
+    if (add_type(module, &published_spec, "PublishedValue") < 0
+        || add_type(module, &counter_spec, "CounterCells") < 0
+        || add_type(module, &sharded_guard_spec, "ShardedReadGuard") < 0) {
+        return -1;
+    }
+    return add_type(module, &gil_guard_spec, "GILReadGuard");
+}
+
+static PyModuleDef_Slot fastread_module_slots[] = {
+    {Py_mod_exec, fastread_exec},
+#ifdef Py_GIL_DISABLED
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED}, /* safe without the GIL: see each type's comment */
+#endif
+    {0, NULL},
+};
+
+static struct PyModuleDef fastread_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "racefree.sync._fastread",
+    .m_doc = "Snapshot.get, ShardedCounter.add and RWLock read guards in C (optional; see racefree.sync._fast).",
+    .m_size = 0,
+    .m_slots = fastread_module_slots,
+};
+
+PyMODINIT_FUNC
+PyInit__fastread(void)
+{
+    return PyModuleDef_Init(&fastread_module);
+}

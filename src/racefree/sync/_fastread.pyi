@@ -1,0 +1,27 @@
+from types import TracebackType
+from typing import Any
+
+class PublishedValue:
+    """A published object reference read by one C call (base of racefree.sync.Snapshot)."""
+
+    _value: Any
+    def get(self) -> Any: ...
+
+class CounterCells:
+    """Per-thread counter cells with add() in C (base of racefree.sync.ShardedCounter)."""
+
+    _local: Any
+    def add(self, n: int = 1) -> None: ...
+
+class _Guard:
+    def __init__(self, lock: Any, /) -> None: ...
+    def __enter__(self) -> None: ...
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None, /
+    ) -> None: ...
+
+class ShardedReadGuard(_Guard):
+    """with rw.read(): for the free-threaded RWLock (_ShardedRWLock), in C."""
+
+class GILReadGuard(_Guard):
+    """with rw.read(): for the GIL build's RWLock (_GILRWLock), in C."""
