@@ -22,7 +22,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 BUILD_INPUTS = (
-    ROOT / "pyproject.toml", ROOT / "setup.py", ROOT / "src" / "racefree" / "detector" / "_speedups.c"
+    ROOT / "pyproject.toml", ROOT / "setup.py", ROOT / "src" / "racefree" / "detector" / "_speedups.c",
+    ROOT / "src" / "racefree" / "sync" / "_fastread.c",
 )
 
 
