@@ -321,13 +321,13 @@ LOCKED = """
 
 CTA = {
     "early return": (EARLY_RETURN, "", "Holder._client"),
-    "in cache, return": (CACHE_RETURN, "5", "dict self.cache[5]"),
-    "try/except KeyError": (TRY_KEYERROR, "5", "dict self.cache[5]"),
+    "in cache, return": (CACHE_RETURN, "5", "dict Holder.cache[5]"),
+    "try/except KeyError": (TRY_KEYERROR, "5", "dict Holder.cache[5]"),
     "try/except AttributeError, write after": (TRY_ATTRIBUTE, "", "Holder.made"),
     "getattr is None": (GETATTR, "", "Holder.made"),
     "hasattr, setattr": (HASATTR, "", "Holder.made"),
-    "d.get(k) assigned, then tested": (DICT_GET, "5", "dict self.cache[5]"),
-    "break": (BREAK_LOOP, "5", "dict self.cache[5]"),
+    "d.get(k) assigned, then tested": (DICT_GET, "5", "dict Holder.cache[5]"),
+    "break": (BREAK_LOOP, "5", "dict Holder.cache[5]"),
 }
 
 
