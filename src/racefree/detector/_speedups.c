@@ -729,6 +729,11 @@ slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *
             return 0;
         }
         if (owner != v.tid) {
+            long long ckind;
+            if (self->python_mode && (slot_ll(CELL_GET(self, cell, kind), &ckind) <= 0 || ckind == self->size_kind)) {
+                PyErr_Clear();
+                return 0;  /* a key set first reached by another thread: access.published */
+            }
             if (CELL_SET(self, cell, shared, Py_True) < 0) {
                 PyErr_Clear();
                 return 0;

@@ -97,12 +97,14 @@ class Cell:
     ``w``/``wi``: epoch and info of the last write; ``r``/``ri``: of the last read,
     or ``r == SHARED`` and ``rs`` a dict tid -> (epoch, info) of unordered reads;
     ``m``/``mi``: the last read-modify-write; ``g``: tid -> (epoch, info) of guard
-    reads (check-then-act); ``it``: tid -> (epoch, info) of iterations.
+    reads (check-then-act); ``it``: tid -> (epoch, info) of iterations; ``pub``: a
+    python-mode key set's last write (epoch, info) before another thread first reached
+    it (then ``w`` starts over: see ``access.published``), or None.
     """
 
     __slots__ = (
-        "container", "g", "it", "key", "kind", "loc", "m", "mi", "off", "owner", "r", "ri", "rs", "rsite",
-        "seq", "shared", "text", "w", "weak", "wi",
+        "container", "g", "it", "key", "kind", "loc", "m", "mi", "off", "owner", "pub", "r", "ri", "rs",
+        "rsite", "seq", "shared", "text", "w", "weak", "wi",
     )
 
     def __init__(
@@ -127,6 +129,7 @@ class Cell:
         self.rs: dict[int, tuple[int, Info]] | None = None
         self.g: dict[int, tuple[int, Info]] | None = None
         self.it: dict[int, tuple[int, Info]] | None = None
+        self.pub: tuple[int, Info] | None = None
         self.seq = 0  # its entry in Shadow.order (a creation number, never reused)
 
     def holds(self, container: Any) -> bool:
