@@ -999,6 +999,27 @@ epoch_hit(Recorder *self, int is_write, PyObject *cell, PyObject *ts, long long 
     return is_write ? write_hit(self, cell, e) : read_hit(self, cell, ts, e, site);
 }
 
+static int safe_key(PyObject *key);
+
+/* None, a value (safe_key) or a tuple of values: a key the lookaside table may hold. */
+static int
+value_key(PyObject *key)
+{
+    Py_ssize_t i;
+    if (key == Py_None || safe_key(key)) {
+        return 1;
+    }
+    if (!PyTuple_CheckExact(key)) {
+        return 0;
+    }
+    for (i = 0; i < PyTuple_GET_SIZE(key); i++) {
+        if (!safe_key(PyTuple_GET_ITEM(key, i))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Record one access: 0 on success, -1 with an exception. */
 static int
 record_access(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObject *key, PyObject *site)
@@ -1024,7 +1045,8 @@ record_access(Recorder *self, int is_write, PyObject *kind, PyObject *container,
         return -1;
     }
     have_e = as_ll(e_obj, &e);
-    la = lookaside_of(self, ts);
+    /* only value keys enter the table: it holds its keys, and must not keep a program object alive */
+    la = value_key(key) ? lookaside_of(self, ts) : NULL;
     if (la != NULL) {
         ent = la_entry(la, container, key, kind_v);
         if (have_e && ent->cell != NULL && ent->container == container && ent->kind == kind_v

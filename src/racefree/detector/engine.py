@@ -25,6 +25,7 @@ Invariants (true with and without the GIL):
 from __future__ import annotations
 
 import _thread
+import gc
 import itertools
 import os
 import random
@@ -196,6 +197,7 @@ class Detector:
                     self._switch_interval = sys.getswitchinterval()
                     sys.setswitchinterval(1e-6)
                 runtime.install(functions)
+                gc.callbacks.append(self.shadow.on_gc)  # garbage only the shadow holds goes at each collection
             except BaseException:
                 self._undo()  # leave the process exactly as it was
                 raise
@@ -210,6 +212,10 @@ class Detector:
     def _undo(self) -> None:
         global _active
         runtime.uninstall()
+        try:
+            gc.callbacks.remove(self.shadow.on_gc)
+        except ValueError:
+            pass
         self.thread_state_changing = _nothing
         if self._switch_interval is not None:
             sys.setswitchinterval(self._switch_interval)

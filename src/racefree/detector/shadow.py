@@ -38,6 +38,7 @@ Invariants (true with and without the GIL):
 from __future__ import annotations
 
 import _thread
+import gc
 import itertools
 import sys
 import weakref
@@ -51,9 +52,12 @@ from racefree.detector.events import ATTR, CELL, GLOBAL, ITEM, S_TEXT, SIZE
 
 _allocate_lock = _thread.allocate_lock
 _getrefcount = sys.getrefcount
+_get_referents = gc.get_referents
+_is_tracked = gc.is_tracked
 SWEEP_EVERY = 4096
-ANCHORS_KEPT = 2 * SWEEP_EVERY  # holds the sweep can still look at; older ones are only held by their cells
 HOLD_KEYS = 32  # cell keys a hold remembers for removal; a bigger container's cells wait for eviction
+CYCLE_LIMIT = 256  # objects a garbage-cycle check looks at before it assumes the container is alive
+_VALUE_KEYS = frozenset({str, int, float, bool, bytes, type(None), complex, tuple})
 _LOCAL_TYPES: tuple[type, ...] = (_thread._local,)
 try:
     import _threading_local
@@ -81,10 +85,11 @@ class _Hold:
     ``keys``: the keys of its cells (None when more than ``HOLD_KEYS``, or no longer swept).
     """
 
-    __slots__ = ("keys", "obj")
+    __slots__ = ("ident", "keys", "obj")
 
     def __init__(self, obj: Any) -> None:
         self.obj = obj
+        self.ident = id(obj)
         self.keys: list[Hashable] | None = []
 
     def __call__(self) -> Any:
@@ -149,6 +154,40 @@ class Cell:
         return loc
 
 
+class WeakKey(weakref.ref):  # type: ignore[type-arg]
+    """An ITEM location's key object (a WeakSet element, a dict's object key), held weakly.
+
+    Equal to the form the recorders look it up by (the object itself, or its
+    :class:`Ident`) while the object lives; once dead, only to itself, and its cell
+    is removed by the callback.  So the shadow never keeps a key alive (a WeakSet's
+    element, a key the program deleted), and a new object at a dead key's address
+    never finds the dead key's cell.
+    """
+
+    __slots__ = ("cid", "hash", "name")
+    cid: int
+    hash: int
+    name: str
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
+        t = self()
+        if t is None:
+            return False
+        if type(other) is WeakKey:
+            return other() is t
+        if type(other) is Ident:
+            return other.obj is t
+        return other is t
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+
 class Ident:
     """A dict/set key whose own ``__hash__``/``__eq__`` are the program's code, as a location
     key compared by identity: the detector never calls the program (two equal but distinct
@@ -163,6 +202,8 @@ class Ident:
         return id(self.obj)
 
     def __eq__(self, other: object) -> bool:
+        if type(other) is WeakKey:
+            return other() is self.obj
         return type(other) is Ident and other.obj is self.obj
 
 
@@ -177,6 +218,8 @@ def safe_repr(key: Any) -> str:
         return "(" + ", ".join(safe_repr(k) for k in key) + ("," if len(key) == 1 else "") + ")"
     if t is Ident:
         return f"<{type(key.obj).__name__}>"
+    if t is WeakKey:
+        return f"<{key.name}>"
     return f"<{t.__name__}>"
 
 
@@ -207,6 +250,7 @@ class Shadow:
         # swept young, then forgotten (see the invariants)
         self.anchors: dict[int, _Hold] = {}
         self._created = 0  # held cells created since the last sweep (approximate)
+        self.young: list[_Hold] = []  # holds made since the last sweep (appended by any thread)
         # (key, cell.seq) in creation order, for eviction: oldest first without iterating
         # `cells` (on the free-threaded build an iteration of a dict another thread inserts
         # into fails, and every failed eviction was retried at the next insertion).  Stale
@@ -228,6 +272,15 @@ class Shadow:
 
         self._forget = forget
 
+        def forget_key(wk: WeakKey) -> None:
+            # a location's key object died: no access can name it again
+            try:
+                cells.pop((wk.cid, wk), None)
+            except Exception:  # the interpreter is shutting down
+                pass
+
+        self._forget_key = forget_key
+
     def new_cell(self, kind: int, container: Any, key: Any, site: tuple[Any, ...], owner: int) -> Cell:
         """Create (or find, if another thread won) the cell of a location seen for the first time."""
         cells = self.cells
@@ -245,6 +298,8 @@ class Shadow:
         if kind == SIZE:
             k: Hashable = (id(container),)
         else:
+            if kind == ITEM and type(key) not in _VALUE_KEYS:
+                key = self._weak_key(container, key)
             k = (id(container), key)
         if kind == GLOBAL:  # a module's namespace: held directly, as its ATTR twin is (above)
             cell = self._insert(k, Cell(GLOBAL, container, key, "", False, False, owner), owner)
@@ -290,6 +345,18 @@ class Shadow:
         if len(self.cells) > self.history_size or len(self.order) > 2 * self.history_size:
             self._evict()
 
+    def _weak_key(self, container: Any, key: Any) -> Any:
+        """The stored form of an object key: a :class:`WeakKey` when it can be weakly referenced."""
+        obj = key.obj if type(key) is Ident else key
+        try:
+            wk = WeakKey(obj, self._forget_key)
+        except TypeError:  # no weak references: held (as the program's container holds it)
+            return key
+        wk.hash = hash(key)  # the object's own default hash, or Ident's: no program code
+        wk.cid = id(container)
+        wk.name = type(obj).__name__
+        return wk
+
     def _hold(self, container: Any) -> _Hold:
         """The hold of `container` (a new one unless a listed hold still has it)."""
         anchors = self.anchors
@@ -298,9 +365,9 @@ class Shadow:
         except KeyError:
             hold = None
         if hold is None or hold.obj is not container:
-            if hold is not None:  # a released hold whose id was reused: the new one is young
-                anchors.pop(id(container), None)
+            # (a released hold whose id was reused is replaced: the new one is young)
             hold = anchors[id(container)] = _Hold(container)
+            self.young.append(hold)
         return hold
 
     def replace(self, cell: Cell, container: Any, key: Any, site: tuple[Any, ...], owner: int) -> Cell:
@@ -345,49 +412,145 @@ class Shadow:
         finally:
             self.lock.release()
 
-    def _sweep(self) -> None:
-        """Release the youngest held containers that only the shadow still references.
+    def _sweep(self, full: bool = False, young: bool = False) -> None:
+        """Let go of the containers that only the shadow still keeps alive.
 
-        A temporary dict or list the program has dropped would otherwise stay
-        alive (and its memory used) until its cells are evicted.  Nobody but the
-        shadow can reach such a container, so no later access can need its history.
+        Looks at the newest SWEEP_EVERY holds, those made since the last collection
+        when `young` (a collection of the youngest objects), every hold when `full`: a
+        container only its hold references, or one whose every reference comes from
+        the holds and a garbage cycle it is part of (a self-referencing list, a
+        dict and its children), is released, and its remembered cells removed.
+        Nobody but the shadow can reach such a container, so no later access can
+        need its history.  Also drops (when `full`) the holds no cell uses.
         """
         if not self.lock.acquire(False):
             return
         try:
-            self._created = 0
-            cells, anchors = self.cells, self.anchors
-            try:
-                young = list(islice(reversed(anchors), SWEEP_EVERY))
-            except RuntimeError:  # resized concurrently (free-threaded build)
-                return
-            for ident in young:
+            if not young:
+                self._created = 0
+            holds, self.young = self.young, []
+            if not young:
                 try:
-                    hold = anchors[ident]
-                except KeyError:
-                    continue
+                    holds = list(self.anchors.values()) if full else list(islice(reversed(self.anchors.values()), SWEEP_EVERY))
+                except RuntimeError:  # resized concurrently (free-threaded build)
+                    pass
+            cyclic = []
+            for hold in holds:
                 obj = hold.obj
-                # references: the hold's, `obj` here, getrefcount's argument
-                if obj is not None and _getrefcount(obj) > 3:
+                if obj is None:
                     continue
-                hold.obj = obj = None
-                keys, hold.keys = hold.keys, None
-                for k in keys or ():
-                    try:
-                        if cells[k].container is hold:
-                            del cells[k]
-                            self.swept += 1
-                    except KeyError:
-                        pass
-                if anchors.get(ident) is hold:
-                    anchors.pop(ident, None)
-            while len(anchors) > ANCHORS_KEPT:
-                try:
-                    anchors.pop(next(iter(anchors))).keys = None  # never swept again
-                except (StopIteration, KeyError, RuntimeError):
-                    break
+                # references: the hold's, `obj` here, getrefcount's argument
+                if _getrefcount(obj) <= 3:
+                    obj = None
+                    self._release(hold)
+                elif _is_tracked(obj):
+                    cyclic.append(hold)
+            obj = hold = holds = None
+            budget = [CYCLE_LIMIT * 64]  # objects all cycle checks of one sweep may look at
+            for hold in cyclic:
+                if hold.obj is not None and budget[0] > 0:
+                    for h in self._garbage_cycle(hold, budget) or ():
+                        self._release(h)
+            if full:
+                self._prune()
         finally:
             self.lock.release()
+
+    def _garbage_cycle(self, hold: _Hold, budget: list[int]) -> list[_Hold] | None:
+        """The holds to release if `hold`'s container is in garbage only the holds keep, else None.
+
+        Trial deletion (as the cycle collector does) over the objects reachable from the
+        container, at most CYCLE_LIMIT of them: each one's references must all come from
+        inside that set or from a hold.  A wrong answer (another thread changing
+        references meanwhile) only loses history: a released hold's cells are never
+        matched to a container again.
+        """
+        members: dict[int, Any] = {hold.ident: hold.obj}
+        inner: dict[int, int] = {}
+        todo = list(members.values())
+        while todo:
+            budget[0] -= 1
+            for r in _get_referents(todo.pop()):
+                if not _is_tracked(r):
+                    continue  # holds no references (atomic values): cannot lead back
+                i = id(r)
+                try:
+                    inner[i] += 1
+                except KeyError:
+                    inner[i] = 1
+                if i not in members:
+                    if len(members) >= CYCLE_LIMIT:
+                        return None
+                    members[i] = r
+                    todo.append(r)
+            r = None
+        if inner.get(hold.ident, 0) == 0:
+            return None  # not in a cycle: its other references come from outside
+        anchors = self.anchors
+        found = []
+        for i, m in members.items():
+            try:
+                h: _Hold | None = anchors[i]
+            except KeyError:
+                h = None
+            held = h is not None and h.obj is m
+            # references: `members`, `m`, getrefcount's argument, a hold's, the set's own
+            if _getrefcount(m) - 3 - held - inner.get(i, 0) > 0:
+                return None
+            if h is not None and held:
+                found.append(h)
+        return found
+
+    def _release(self, hold: _Hold) -> None:
+        """Drop `hold`'s container and the cells it remembers (caller holds ``lock``)."""
+        hold.obj = None
+        keys, hold.keys = hold.keys, None
+        cells = self.cells
+        for k in keys or ():
+            try:
+                if cells[k].container is hold:
+                    del cells[k]
+                    self.swept += 1
+            except KeyError:
+                pass
+        try:
+            if self.anchors[hold.ident] is hold:
+                del self.anchors[hold.ident]
+        except KeyError:
+            pass
+
+    def _prune(self) -> None:
+        """Drop the holds no cell uses any more (evicted): their containers go with them."""
+        anchors = self.anchors
+        try:
+            idents = list(anchors)
+        except RuntimeError:
+            return
+        for ident in idents:
+            try:
+                hold = anchors[ident]
+            except KeyError:
+                continue
+            # references: anchors', `hold` here, getrefcount's argument
+            if _getrefcount(hold) <= 3:
+                hold.obj = None
+                try:
+                    if anchors[ident] is hold:
+                        del anchors[ident]
+                except KeyError:
+                    pass
+        hold = None
+
+    def on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        """A ``gc.callbacks`` entry: release what only the shadow keeps before each collection,
+        so the collector frees the program's garbage cycles as it would without the detector
+        (every hold at a full collection, those made since the last one at the others)."""
+        if phase == "start":
+            try:
+                full = info.get("generation") == 2
+                self._sweep(full=full, young=not full)
+            except Exception:  # pragma: no cover - never let the detector break a collection
+                pass
 
     def __len__(self) -> int:
         return len(self.cells)

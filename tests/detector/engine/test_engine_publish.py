@@ -93,7 +93,8 @@ def run(mode: str, kind: str, store: str, mutate_after: bool) -> list[tuple[str,
                 fill(c, i, W)
             made.append(c)
             # a WeakValueDictionary entry needs a weakly referenceable value: publish a wrapper
-            publish(store, holder, Wrapper([c]) if store == "weak-dictionary entry" else c)
+            made.append(Wrapper([c]))
+            publish(store, holder, made[-1] if store == "weak-dictionary entry" else c)
 
         def scan() -> None:
             got = fetch(store, holder)
