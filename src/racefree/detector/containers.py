@@ -99,7 +99,6 @@ _LIBRARY_TABLES: tuple[tuple[type, dict[str, str]], ...] = (
     (MutableSequence, {**_LIST, "__contains__": "it"}),
 )
 _STDLIB = frozenset(sys.stdlib_module_names) - {"racefree"}
-_ABCS = frozenset({MutableMapping, MutableSet, MutableSequence})
 
 
 _SAFE_KEYS = frozenset({str, int, float, bool, bytes, type(None), complex})
@@ -150,10 +149,16 @@ def _skipped(tp: type) -> bool:
         return skip
 
 
-def _library_origin(cls: type) -> bool:
-    """Whether `cls` is the standard library's own Python code (never rewritten by the detector)."""
+_ABC_MODULES = frozenset({"_collections_abc", "collections.abc", "abc", "typing"})
+
+
+def _library_origin(cls: type, abcs: bool = False) -> bool:
+    """Whether `cls` is the standard library's own Python code (never rewritten by the detector);
+    an abstract base class (whose mixin methods call the subclass's) only when `abcs`."""
     module = cls.__dict__.get("__module__")
-    return type(module) is str and module.partition(".")[0] in _STDLIB and cls not in _ABCS
+    if type(module) is not str or module.partition(".")[0] not in _STDLIB:
+        return False
+    return abcs or module not in _ABC_MODULES
 
 
 # type -> (its ABC table, or None when not a library container); computed idempotently
@@ -183,7 +188,7 @@ def _library_method(tp: type, name: str) -> bool:
     """Whether `tp`'s `name` is the standard library's code (not a user subclass's override)."""
     for cls in tp.__mro__:
         if name in cls.__dict__:
-            return _library_origin(cls)
+            return _library_origin(cls, abcs=True)
     return False
 
 
