@@ -45,7 +45,7 @@ import weakref
 from collections import deque
 from collections.abc import Hashable
 from itertools import islice
-from types import ModuleType
+from types import BuiltinFunctionType, CodeType, FrameType, FunctionType, ModuleType
 from typing import Any
 
 from racefree.detector.events import ATTR, CELL, GLOBAL, ITEM, S_TEXT, SIZE
@@ -57,6 +57,7 @@ _is_tracked = gc.is_tracked
 SWEEP_EVERY = 4096
 HOLD_KEYS = 32  # cell keys a hold remembers for removal; a bigger container's cells wait for eviction
 CYCLE_LIMIT = 256  # objects a garbage-cycle check looks at before it assumes the container is alive
+_BOUNDARY = frozenset({ModuleType, FunctionType, BuiltinFunctionType, CodeType, FrameType})
 _VALUE_KEYS = frozenset({str, int, float, bool, bytes, type(None), complex, tuple})
 _LOCAL_TYPES: tuple[type, ...] = (_thread._local,)
 try:
@@ -471,8 +472,8 @@ class Shadow:
         while todo:
             budget[0] -= 1
             for r in _get_referents(todo.pop()):
-                if not _is_tracked(r):
-                    continue  # holds no references (atomic values): cannot lead back
+                if not _is_tracked(r) or type(r) in _BOUNDARY or isinstance(r, type):
+                    continue  # atomic values lead nowhere; classes, modules, functions: alive
                 i = id(r)
                 try:
                     inner[i] += 1
@@ -488,7 +489,8 @@ class Shadow:
             return None  # not in a cycle: its other references come from outside
         anchors = self.anchors
         found = []
-        for i, m in members.items():
+        for i in list(members):  # (an items() iterator would keep a reference in its result tuple)
+            m = members[i]
             try:
                 h: _Hold | None = anchors[i]
             except KeyError:
