@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import _thread
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -41,10 +42,16 @@ class World:
         self.d: dict[str, int] = {"k0": 0}
         self.lst = [0, 0]
         self.lock = threading.Lock()
+        self.ws: weakref.WeakSet[Obj] = weakref.WeakSet()
+        self.wvd: weakref.WeakValueDictionary[str, Obj] = weakref.WeakValueDictionary()
 
 
+KEEP = [Obj(), Obj()]  # weak containers' elements, alive for the whole test
 # one step: (thread index, operation name, operand, site line)
-OPS = ("read", "write", "rmw", "guard", "dget", "dset", "ddel", "lget", "lappend", "iter", "locked_rmw")
+OPS = (
+    "read", "write", "rmw", "guard", "dget", "dset", "ddel", "lget", "lappend", "iter", "locked_rmw",
+    "wsadd", "wsiter", "wsin", "wvdset", "wvdget", "wvdguard",
+)
 steps = st.lists(
     st.tuples(st.integers(0, 2), st.sampled_from(OPS), st.integers(0, 3), st.integers(1, 3)),
     min_size=1, max_size=24,
@@ -83,6 +90,23 @@ def do(world: World, op: str, arg: int, line: int) -> None:
     elif op == "iter":
         for _ in rf.iterate(world.d, s):
             pass
+    elif op == "wsadd":
+        rf.call(world.ws.add, s, KEEP[arg % 2])
+    elif op == "wsiter":
+        for _ in rf.iterate(world.ws, s):
+            pass
+    elif op == "wsin":
+        rf.contains(world.ws, KEEP[arg % 2], s)
+    elif op == "wvdset":
+        key = f"k{arg % 2}"
+        rf.setitem(world.wvd, key, s)
+        world.wvd[key] = KEEP[arg % 2]
+    elif op == "wvdget":
+        rf.call(world.wvd.get, site(line, "rmw", F_AUGMENTED), f"k{arg % 2}")
+        rf.setitem(world.wvd, f"k{arg % 2}", site(line, "rmw", F_AUGMENTED))
+    elif op == "wvdguard":
+        rf.call(world.wvd.get, site(line, "check", F_GUARD), f"k{arg % 2}")
+        rf.setitem(world.wvd, f"k{arg % 2}", site(line + 10, "check"))
     elif op == "locked_rmw":
         with world.lock:
             rs = site(line, "locked")
@@ -151,3 +175,10 @@ def test_the_differential_harness_sees_races() -> None:
     # a lost update between two threads, and nothing when both hold the lock
     assert [r[0] for r in run_program([(0, "rmw", 0, 1), (1, "rmw", 0, 1)], "python")] == ["lost-update"]
     assert run_program([(0, "locked_rmw", 0, 1), (1, "locked_rmw", 0, 1)], "python") == []
+    # weak containers are locations of their own
+    assert [r[:2] for r in run_program([(0, "wsiter", 0, 1), (1, "wsadd", 0, 2)], "python")] == [
+        ("iteration", "WeakSet obj")
+    ]
+    assert [r[:2] for r in run_program([(0, "wvdget", 0, 1), (1, "wvdget", 0, 1)], "python")] == [
+        ("lost-update", "WeakValueDictionary obj['k0']")
+    ]
