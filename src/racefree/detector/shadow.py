@@ -20,16 +20,22 @@ Invariants (true with and without the GIL):
   run), so dead objects do not fill the history.
 * A container without weak references (dict, list...) is held by a
   :class:`_Hold` shared by its cells, which call it like a weak reference; the
-  shadow references such a container only through holds.  The newest holds are
-  listed in ``Shadow.anchors`` (pruned to ``ANCHORS_KEPT`` at each sweep; each
-  remembers at most ``HOLD_KEYS`` cell keys); every ``SWEEP_EVERY`` new cells,
-  a young hold whose container only it still references (``sys.getrefcount``)
-  lets go of it and its remembered cells are removed, so temporaries do not
-  outlive the program's use of them.  A released hold's other cells are dead:
-  found again (the id reused), they are replaced like a dead weak reference's;
-  otherwise evicted in turn.  A container whose hold is no longer listed gets a
-  second hold, and is then only let go when its cells are evicted (never too
-  early).  No bookkeeping grows with the number of keys a container ever had.
+  shadow references such a container only through holds.  Every live hold is
+  listed in ``Shadow.anchors`` (each remembers at most ``HOLD_KEYS`` cell keys).
+  A hold lets go of its container (and its remembered cells are removed) as soon
+  as a sweep finds that only the shadow keeps it alive: referenced by the hold
+  alone (``sys.getrefcount``), or by holds and a garbage cycle it is part of
+  (trial deletion, :meth:`Shadow._garbage_cycle`).  Sweeps run before every gc
+  collection (``on_gc``: the holds made since the last one, all at a full
+  collection, which also drops the holds no cell uses) and every ``SWEEP_EVERY``
+  new held cells (the newest ``SWEEP_EVERY`` holds), so the program's garbage is
+  freed by the collection that would free it without the detector.  A released
+  hold's other cells are dead: found again (the id reused), they are replaced
+  like a dead weak reference's; otherwise evicted in turn.  No bookkeeping grows
+  with the number of keys a container ever had.
+* An ITEM key that is an object (not a str, int, tuple... value) is stored as a
+  :class:`WeakKey` when it can be weakly referenced: the shadow never keeps a
+  key (a WeakSet element, a deleted dict key) alive, and its cell goes with it.
 * ATTR of a module object is that module's GLOBAL: both keys map to one cell.
   Attributes of ``threading.local`` objects and items of immutable containers get
   a cell with ``off`` set: never checked, never reported.
