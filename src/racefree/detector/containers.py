@@ -35,8 +35,7 @@ from __future__ import annotations
 import builtins
 import sys
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import MutableMapping, MutableSequence, MutableSet
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping, MutableSequence, MutableSet
 from itertools import islice
 from types import BuiltinFunctionType, MethodDescriptorType, MethodType, WrapperDescriptorType
 from typing import Any
@@ -211,9 +210,9 @@ def _lookup(tp: type, name: str) -> str | None:
     for base, table in _TABLES:
         if issubclass(tp, base):
             return table.get(name)
-    table = _library(tp)
-    if table is not None and _library_method(tp, name):
-        return table.get(name)
+    library = _library(tp)
+    if library is not None and _library_method(tp, name):
+        return library.get(name)
     return None
 
 

@@ -197,7 +197,7 @@ class Detector:
                     self._switch_interval = sys.getswitchinterval()
                     sys.setswitchinterval(1e-6)
                 runtime.install(functions)
-                gc.callbacks.append(self.shadow.on_gc)  # garbage only the shadow holds goes at each collection
+                gc.callbacks.append(self.shadow.on_gc)  # what only the shadow holds goes at each collection
             except BaseException:
                 self._undo()  # leave the process exactly as it was
                 raise

@@ -438,10 +438,12 @@ class Shadow:
             holds, self.young = self.young, []
             if not young:
                 try:
-                    holds = list(self.anchors.values()) if full else list(islice(reversed(self.anchors.values()), SWEEP_EVERY))
+                    values = self.anchors.values()
+                    holds = list(values) if full else list(islice(reversed(values), SWEEP_EVERY))
                 except RuntimeError:  # resized concurrently (free-threaded build)
                     pass
             cyclic = []
+            obj = None
             for hold in holds:
                 obj = hold.obj
                 if obj is None:
@@ -452,11 +454,11 @@ class Shadow:
                     self._release(hold)
                 elif _is_tracked(obj):
                     cyclic.append(hold)
-            obj = hold = holds = None
+            del obj, holds
             budget = [CYCLE_LIMIT * 64]  # objects all cycle checks of one sweep may look at
-            for hold in cyclic:
-                if hold.obj is not None and budget[0] > 0:
-                    for h in self._garbage_cycle(hold, budget) or ():
+            for candidate in cyclic:
+                if candidate.obj is not None and budget[0] > 0:
+                    for h in self._garbage_cycle(candidate, budget) or ():
                         self._release(h)
             if full:
                 self._prune()
@@ -547,7 +549,6 @@ class Shadow:
                         del anchors[ident]
                 except KeyError:
                     pass
-        hold = None
 
     def on_gc(self, phase: str, info: dict[str, Any]) -> None:
         """A ``gc.callbacks`` entry: release what only the shadow keeps before each collection,

@@ -31,7 +31,7 @@ def gc_paused() -> Iterator[None]:
 def self_referencing(n: int) -> None:
     """`n` self-referencing lists and dicts, each touched as instrumented code touches it."""
     s = site(1, "make", text="x")
-    for i in range(n):
+    for _ in range(n):
         lst: list[Any] = []
         rf.call(lst.append, s, lst)
         lst.append(lst)
@@ -100,15 +100,14 @@ def test_a_cycle_through_a_weakly_referenceable_object_is_freed() -> None:
         def __init__(self) -> None:
             self.children: list[Node] = []
 
-    with Detector("strict"):
-        with gc_paused():
-            for _ in range(100):
-                n = Node()
-                rf.call(n.children.append, site(3, text="children"), n)
-                n.children.append(n)
-            del n
-            gc.collect()
-            assert not [o for o in gc.get_objects() if type(o) is Node]
+    with Detector("strict"), gc_paused():
+        for _ in range(100):
+            n = Node()
+            rf.call(n.children.append, site(3, text="children"), n)
+            n.children.append(n)
+        del n
+        gc.collect()
+        assert not [o for o in gc.get_objects() if type(o) is Node]
 
 
 def test_a_live_cycle_keeps_its_history() -> None:

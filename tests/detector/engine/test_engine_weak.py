@@ -136,7 +136,7 @@ def test_library_containers_in_python_are_tracked_too(mode: str) -> None:
         c = make()
         s = site(30, "f", text="c")
 
-        def grow(c: Any = c) -> None:
+        def grow(c: Any = c, s: tuple[Any, ...] = s) -> None:
             if isinstance(c, UserList):
                 rf.call(c.append, s, 1)
             else:
