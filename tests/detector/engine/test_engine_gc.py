@@ -127,28 +127,35 @@ def test_a_live_cycle_keeps_its_history() -> None:
 
 
 def test_a_new_list_at_a_freed_cycles_address_starts_clean() -> None:
-    box: dict[str, int] = {}
+    # The writer's cycle is freed by a collection and a new list takes its address (in the
+    # same thread: the allocator reuses it there first); another thread, unordered, reading
+    # the new list must not meet the dead list's write.
+    box: dict[str, Any] = {}
     reused = 0
     with Detector("strict") as det:
         for _ in range(20):
 
             def writer() -> None:
+                nonlocal reused
                 lst: list[Any] = []
                 rf.call(lst.append, site(6, "w", text="lst"), lst)
                 lst.append(lst)
-                box["id"] = id(lst)
-
-            def reader() -> None:
-                nonlocal reused
-                gc.collect()  # frees the writer's cycle
+                old = id(lst)
+                del lst
+                gc.collect()  # frees the cycle
                 made = []
                 for _ in range(2000):
                     fresh: list[Any] = []
-                    if id(fresh) == box["id"]:
+                    if id(fresh) == old:
                         reused += 1
-                        rf.read(SIZE, fresh, None, site(7, "r", text="fresh"))
+                        box["fresh"] = fresh
                         break
                     made.append(fresh)
+
+            def reader() -> None:
+                fresh = box.pop("fresh", None)
+                if fresh is not None:
+                    rf.read(SIZE, fresh, None, site(7, "r", text="fresh"))
 
             sequential_unordered(writer, reader)
     assert det.races() == []
