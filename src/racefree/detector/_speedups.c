@@ -687,6 +687,38 @@ strict_write(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, PyObjec
     return rc ? -1 : 1;
 }
 
+/* access.published, under the cell's stripe: the key set's last write before another thread
+ * first reached it is kept aside (`pub`, for check-then-act) and `w` starts over. */
+static int
+publish_cell(Recorder *self, PyObject *cell)
+{
+    PyObject *w = CELL_GET(self, cell, w), *wi, *zero;
+    long long we = 0;
+    int rc = 0;
+    if (w == NULL) {
+        return -1;
+    }
+    wi = CELL_GET(self, cell, wi);
+    if (wi == NULL) {
+        Py_DECREF(w);
+        return -1;
+    }
+    if (as_ll(w, &we) && we != 0 && wi != Py_None) {
+        PyObject *pub = PyTuple_Pack(2, w, wi);
+        rc = pub == NULL || PyObject_SetAttrString(cell, "pub", pub) < 0 ? -1 : 0;
+        Py_XDECREF(pub);
+    }
+    Py_DECREF(w);
+    Py_DECREF(wi);
+    zero = PyLong_FromLong(0);
+    if (rc < 0 || zero == NULL || CELL_SET(self, cell, w, zero) < 0 || CELL_SET(self, cell, wi, Py_None) < 0
+        || CELL_SET(self, cell, shared, Py_True) < 0) {
+        rc = -1;
+    }
+    Py_XDECREF(zero);
+    return rc;
+}
+
 /* The miss of a known cell: 1 recorded here (no race), 0 the Python slow path must do it. */
 static int
 slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *e_obj, long long e,
@@ -696,7 +728,7 @@ slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *
     PyObject *stripe, *res;
     long long owner;
     long flags = site_flags(self, site);
-    int shared, off, done;
+    int shared, off, done, publish = 0;
     Py_ssize_t n;
 
     if (flags < 0 || (!is_write && (flags & self->iteration_flag))) {
@@ -729,11 +761,15 @@ slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *
             return 0;
         }
         if (owner != v.tid) {
-            long long ckind;
-            if (self->python_mode && (slot_ll(CELL_GET(self, cell, kind), &ckind) <= 0 || ckind == self->size_kind)) {
+            long long ckind = 0;
+            if (self->python_mode && slot_ll(CELL_GET(self, cell, kind), &ckind) <= 0) {
                 PyErr_Clear();
-                return 0;  /* a key set first reached by another thread: access.published */
+                return 0;
             }
+            /* a key set first reached by another thread: published under the stripe (below) */
+            publish = self->python_mode && ckind == self->size_kind;
+        }
+        if (owner != v.tid && !publish) {
             if (CELL_SET(self, cell, shared, Py_True) < 0) {
                 PyErr_Clear();
                 return 0;
@@ -768,6 +804,9 @@ slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *
     Py_DECREF(res);
     if (!shared) {  /* another thread may have marked it while we waited for the stripe */
         shared = truthy_slot(CELL_GET(self, cell, shared));
+    }
+    if (shared == 0 && publish) {
+        shared = publish_cell(self, cell) < 0 ? -1 : 1;
     }
     if (shared < 0) {
         done = -1;
