@@ -25,7 +25,7 @@ Invariants (true with and without the GIL):
   A hold lets go of its container (and its remembered cells are removed) as soon
   as a sweep finds that only the shadow keeps it alive: referenced by the hold
   alone (``sys.getrefcount``), or by holds and a garbage cycle it is part of
-  (trial deletion, :meth:`Shadow._garbage_cycle`).  Sweeps run before every gc
+  (trial deletion, :func:`racefree.detector.garbage.garbage_cycle`).  Sweeps run before every gc
   collection (``on_gc``: the holds made since the last one, all at a full
   collection, which also drops the holds no cell uses) and every ``SWEEP_EVERY``
   new held cells (the newest ``SWEEP_EVERY`` holds), so the program's garbage is
@@ -51,19 +51,17 @@ import weakref
 from collections import deque
 from collections.abc import Hashable
 from itertools import islice
-from types import BuiltinFunctionType, CodeType, FrameType, FunctionType, ModuleType
+from types import ModuleType
 from typing import Any
 
 from racefree.detector.events import ATTR, CELL, GLOBAL, ITEM, S_TEXT, SIZE
+from racefree.detector.garbage import CYCLE_LIMIT, _Hold, garbage_cycle
 
 _allocate_lock = _thread.allocate_lock
 _getrefcount = sys.getrefcount
-_get_referents = gc.get_referents
 _is_tracked = gc.is_tracked
 SWEEP_EVERY = 4096
 HOLD_KEYS = 32  # cell keys a hold remembers for removal; a bigger container's cells wait for eviction
-CYCLE_LIMIT = 256  # objects a garbage-cycle check looks at before it assumes the container is alive
-_BOUNDARY = frozenset({ModuleType, FunctionType, BuiltinFunctionType, CodeType, FrameType})
 _VALUE_KEYS = frozenset({str, int, float, bool, bytes, type(None), complex, tuple})
 _LOCAL_TYPES: tuple[type, ...] = (_thread._local,)
 try:
@@ -83,24 +81,6 @@ class _Ref(weakref.ref):  # type: ignore[type-arg]
 
     __slots__ = ("key",)
     key: Hashable
-
-
-class _Hold:
-    """The strong reference to a container without weak references, shared by its cells.
-
-    Called like a weak reference: the container, or None once the sweep released it.
-    ``keys``: the keys of its cells (None when more than ``HOLD_KEYS``, or no longer swept).
-    """
-
-    __slots__ = ("ident", "keys", "obj")
-
-    def __init__(self, obj: Any) -> None:
-        self.obj = obj
-        self.ident = id(obj)
-        self.keys: list[Hashable] | None = []
-
-    def __call__(self) -> Any:
-        return self.obj
 
 
 class Cell:
@@ -458,58 +438,12 @@ class Shadow:
             budget = [CYCLE_LIMIT * 64]  # objects all cycle checks of one sweep may look at
             for candidate in cyclic:
                 if candidate.obj is not None and budget[0] > 0:
-                    for h in self._garbage_cycle(candidate, budget) or ():
+                    for h in garbage_cycle(candidate, self.anchors, budget) or ():
                         self._release(h)
             if full:
                 self._prune()
         finally:
             self.lock.release()
-
-    def _garbage_cycle(self, hold: _Hold, budget: list[int]) -> list[_Hold] | None:
-        """The holds to release if `hold`'s container is in garbage only the holds keep, else None.
-
-        Trial deletion (as the cycle collector does) over the objects reachable from the
-        container, at most CYCLE_LIMIT of them: each one's references must all come from
-        inside that set or from a hold.  A wrong answer (another thread changing
-        references meanwhile) only loses history: a released hold's cells are never
-        matched to a container again.
-        """
-        members: dict[int, Any] = {hold.ident: hold.obj}
-        inner: dict[int, int] = {}
-        todo = list(members.values())
-        while todo:
-            budget[0] -= 1
-            for r in _get_referents(todo.pop()):
-                if not _is_tracked(r) or type(r) in _BOUNDARY or isinstance(r, type):
-                    continue  # atomic values lead nowhere; classes, modules, functions: alive
-                i = id(r)
-                try:
-                    inner[i] += 1
-                except KeyError:
-                    inner[i] = 1
-                if i not in members:
-                    if len(members) >= CYCLE_LIMIT:
-                        return None
-                    members[i] = r
-                    todo.append(r)
-            r = None
-        if inner.get(hold.ident, 0) == 0:
-            return None  # not in a cycle: its other references come from outside
-        anchors = self.anchors
-        found = []
-        for i in list(members):  # (an items() iterator would keep a reference in its result tuple)
-            m = members[i]
-            try:
-                h: _Hold | None = anchors[i]
-            except KeyError:
-                h = None
-            held = h is not None and h.obj is m
-            # references: `members`, `m`, getrefcount's argument, a hold's, the set's own
-            if _getrefcount(m) - 3 - held - inner.get(i, 0) > 0:
-                return None
-            if h is not None and held:
-                found.append(h)
-        return found
 
     def _release(self, hold: _Hold) -> None:
         """Drop `hold`'s container and the cells it remembers (caller holds ``lock``)."""
