@@ -4,6 +4,8 @@ another thread reached it is.  Strict mode keeps Go's verdict either way."""
 
 from __future__ import annotations
 
+import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -134,17 +136,17 @@ def test_writes_at_the_same_epoch_after_a_foreign_iteration_are_still_seen() -> 
             rf.call(items.append, W, i)
             if i == 20:
                 gate[0] = 1
-                while gate[0] != 2:  # no happens-before: a plain spin the detector never sees
+                deadline = time.monotonic() + 30
+                while gate[0] != 2 and time.monotonic() < deadline:  # no happens-before: a plain spin
                     pass
 
     def scan() -> None:
-        while gate[0] != 1:
+        deadline = time.monotonic() + 30
+        while gate[0] != 1 and time.monotonic() < deadline:
             pass
         for _ in rf.iterate(items, IT):
             pass
         gate[0] = 2
-
-    import threading
 
     with Detector("python") as det:
         threads = [threading.Thread(target=f) for f in (fill_all, scan)]
