@@ -724,6 +724,38 @@ strict_write(Recorder *self, PyObject *cell, TSView *v, PyObject *e_obj, PyObjec
     return rc ? -1 : 1;
 }
 
+/* access.published, under the cell's stripe: the key set's last write before another thread
+ * first reached it is kept aside (`pub`, for check-then-act) and `w` starts over. */
+static int
+publish_cell(Recorder *self, PyObject *cell)
+{
+    PyObject *w = CELL_GET(self, cell, w), *wi, *zero;
+    long long we = 0;
+    int rc = 0;
+    if (w == NULL) {
+        return -1;
+    }
+    wi = CELL_GET(self, cell, wi);
+    if (wi == NULL) {
+        Py_DECREF(w);
+        return -1;
+    }
+    if (as_ll(w, &we) && we != 0 && wi != Py_None) {
+        PyObject *pub = PyTuple_Pack(2, w, wi);
+        rc = pub == NULL || PyObject_SetAttrString(cell, "pub", pub) < 0 ? -1 : 0;
+        Py_XDECREF(pub);
+    }
+    Py_DECREF(w);
+    Py_DECREF(wi);
+    zero = PyLong_FromLong(0);
+    if (rc < 0 || zero == NULL || CELL_SET(self, cell, w, zero) < 0 || CELL_SET(self, cell, wi, Py_None) < 0
+        || CELL_SET(self, cell, shared, Py_True) < 0) {
+        rc = -1;
+    }
+    Py_XDECREF(zero);
+    return rc;
+}
+
 /* The miss of a known cell: 1 recorded here (no race), 0 the Python slow path must do it. */
 static int
 slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *e_obj, long long e,
@@ -733,7 +765,7 @@ slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *
     PyObject *stripe, *res;
     long long owner;
     long flags = site_flags(self, site);
-    int shared, off, done;
+    int shared, off, done, publish = 0;
     Py_ssize_t n;
 
     if (flags < 0 || (!is_write && (flags & self->iteration_flag))) {
@@ -766,6 +798,15 @@ slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *
             return 0;
         }
         if (owner != v.tid) {
+            long long ckind = 0;
+            if (self->python_mode && slot_ll(CELL_GET(self, cell, kind), &ckind) <= 0) {
+                PyErr_Clear();
+                return 0;
+            }
+            /* a key set first reached by another thread: published under the stripe (below) */
+            publish = self->python_mode && ckind == self->size_kind;
+        }
+        if (owner != v.tid && !publish) {
             if (CELL_SET(self, cell, shared, Py_True) < 0) {
                 PyErr_Clear();
                 return 0;
@@ -800,6 +841,9 @@ slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *
     Py_DECREF(res);
     if (!shared) {  /* another thread may have marked it while we waited for the stripe */
         shared = truthy_slot(CELL_GET(self, cell, shared));
+    }
+    if (shared == 0 && publish) {
+        shared = publish_cell(self, cell) < 0 ? -1 : 1;
     }
     if (shared < 0) {
         done = -1;
@@ -1031,6 +1075,27 @@ epoch_hit(Recorder *self, int is_write, PyObject *cell, PyObject *ts, long long 
     return is_write ? write_hit(self, cell, e) : read_hit(self, cell, ts, e, site);
 }
 
+static int safe_key(PyObject *key);
+
+/* None, a value (safe_key) or a tuple of values: a key the lookaside table may hold. */
+static int
+value_key(PyObject *key)
+{
+    Py_ssize_t i;
+    if (key == Py_None || safe_key(key)) {
+        return 1;
+    }
+    if (!PyTuple_CheckExact(key)) {
+        return 0;
+    }
+    for (i = 0; i < PyTuple_GET_SIZE(key); i++) {
+        if (!safe_key(PyTuple_GET_ITEM(key, i))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Record one access: 0 on success, -1 with an exception. */
 static int
 record_access(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObject *key, PyObject *site)
@@ -1056,7 +1121,8 @@ record_access(Recorder *self, int is_write, PyObject *kind, PyObject *container,
         return -1;
     }
     have_e = as_ll(e_obj, &e);
-    la = lookaside_of(self, ts);
+    /* only value keys enter the table: it holds its keys, and must not keep a program object alive */
+    la = value_key(key) ? lookaside_of(self, ts) : NULL;
     if (la != NULL) {
         ent = la_entry(la, container, key, kind_v);
         if (have_e && ent->cell != NULL && ent->container == container && ent->kind == kind_v

@@ -166,8 +166,24 @@ def build(det: Detector) -> Recorders:
         elif cell.weak and cell.container() is not container:
             cell = replace(cell, container, key, site, ts.tid)
         elif not cell.shared and cell.owner != ts.tid:
+            if python and cell.kind == SIZE:
+                published(cell)
             cell.shared = True
         return None if cell.off else cell
+
+    def published(cell: Cell) -> None:
+        # Construct-then-publish: a container reached by a second thread only through an
+        # atomic store of its reference shows that thread the finished container, so the
+        # key-set writes made before are no python-mode conflict; forgetting the last one
+        # also sends the owner's next write (at the same epoch) to the slow path, where an
+        # iteration recorded since is checked (a container still mutated is reported)
+        with stripes[(id(cell) >> 4) & STRIPE_MASK]:
+            if not cell.shared:
+                if cell.w and cell.wi is not None:
+                    cell.pub = (cell.w, cell.wi)  # still a check-then-act's conflict (it acts)
+                cell.w = 0
+                cell.wi = None
+                cell.shared = True
 
     # ---------------------------------------------------------------- strict
 
@@ -300,6 +316,8 @@ def build(det: Detector) -> Recorders:
         info = record_read(cell, ts, e, site)
         if site[3] & F_GUARD:
             w, wi = cell.w, cell.wi
+            if not (w and wi is not None and unordered(w, ts)) and cell.pub is not None:
+                w, wi = cell.pub  # the last write before the container was published
             if w and wi is not None and unordered(w, ts):
                 report("check-then-act", cell, info, "read", wi, "write")
             cell.g = remember(cell.g, ts, e, info)

@@ -18,7 +18,13 @@ The model (strict mode follows Go, where a map is one variable for writes):
   plain-dict argument;
 * immutable containers (str, bytes, tuple, frozenset, range) are never recorded;
 * ``next(it)`` is not tracked: it advances an iterator, and the container was
-  recorded when the iteration began (``iter``, ``for``, ``enumerate``...).
+  recorded when the iteration began (``iter``, ``for``, ``enumerate``...);
+* a *library container* -- a mutable mapping, set or sequence whose methods are
+  Python code of the standard library (``weakref.WeakSet``, ``WeakKeyDictionary``,
+  ``WeakValueDictionary``, ``collections.UserDict``, ``ChainMap``...), imported
+  before any user code and so never rewritten -- is recorded at its public methods
+  and operators with the table of ``dict``, ``set`` or ``list`` its ABC gives; a
+  method a user subclass overrides is the subclass's own (instrumented) code.
 
 Holds no shared state besides a per-(type, method) handler cache whose entries
 are computed idempotently (a racing double computation stores equal values).
@@ -27,8 +33,9 @@ are computed idempotently (a racing double computation stores equal values).
 from __future__ import annotations
 
 import builtins
+import sys
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping, MutableSequence, MutableSet
 from itertools import islice
 from types import BuiltinFunctionType, MethodDescriptorType, MethodType, WrapperDescriptorType
 from typing import Any
@@ -80,6 +87,17 @@ _DEQUE = {
 _TABLES: tuple[tuple[type, dict[str, str]], ...] = (
     (OrderedDict, _DICT), (defaultdict, _DICT), (dict, _DICT), (list, _LIST), (set, _SET), (deque, _DEQUE),
 )
+# library containers (see the module docstring): their ABC's table, plus what weakref adds
+_LIBRARY_TABLES: tuple[tuple[type, dict[str, str]], ...] = (
+    (MutableMapping, {
+        **_DICT, "__copy__": "it", "__deepcopy__": "it", "keyrefs": "it", "valuerefs": "it",
+        "itervaluerefs": "it", "iterkeyrefs": "it", "__or__": "it", "__ror__": "it",
+    }),
+    (MutableSet, {**_SET, "__ixor__": "ita", "__or__": "it", "__and__": "it", "__sub__": "it",
+                  "__xor__": "it", "__le__": "it", "__ge__": "it", "__lt__": "it", "__gt__": "it"}),
+    (MutableSequence, {**_LIST, "__contains__": "it"}),
+)
+_STDLIB = frozenset(sys.stdlib_module_names) - {"racefree"}
 
 
 _SAFE_KEYS = frozenset({str, int, float, bool, bytes, type(None), complex})
@@ -130,15 +148,71 @@ def _skipped(tp: type) -> bool:
         return skip
 
 
+_ABC_MODULES = frozenset({"_collections_abc", "collections.abc", "abc", "typing"})
+
+
+def _library_origin(cls: type, abcs: bool = False) -> bool:
+    """Whether `cls` is the standard library's own Python code (never rewritten by the detector);
+    an abstract base class (whose mixin methods call the subclass's) only when `abcs`."""
+    module = cls.__dict__.get("__module__")
+    if type(module) is not str or module.partition(".")[0] not in _STDLIB:
+        return False
+    return abcs or module not in _ABC_MODULES
+
+
+# type -> (its ABC table, or None when not a library container); computed idempotently
+_library_cache: dict[type, dict[str, str] | None] = {}
+
+
+def _library(tp: type) -> dict[str, str] | None:
+    """The table of a library container type (a stdlib class, or a subclass of one), else None."""
+    try:
+        return _library_cache[tp]
+    except KeyError:
+        pass
+    table = None
+    if not issubclass(tp, TRACKED) and not _skipped(tp) and any(_library_origin(c) for c in tp.__mro__[:-1]):
+        for abc, t in _LIBRARY_TABLES:
+            try:
+                if issubclass(tp, abc):
+                    table = t
+                    break
+            except Exception:  # a metaclass's __subclasscheck__ failed: not ours to track
+                break
+    _library_cache[tp] = table
+    return table
+
+
+def _library_method(tp: type, name: str) -> bool:
+    """Whether `tp`'s `name` is the standard library's code (not a user subclass's override)."""
+    for cls in tp.__mro__:
+        if name in cls.__dict__:
+            return _library_origin(cls, abcs=True)
+    return False
+
+
 def _tracked(tp: type) -> bool:
-    """A built-in container (or a subclass) whose accesses the detector records."""
-    return issubclass(tp, TRACKED) and not _skipped(tp)
+    """A built-in or library container (or a subclass) whose accesses the detector records."""
+    if issubclass(tp, TRACKED):
+        return not _skipped(tp)
+    return _library(tp) is not None
+
+
+def _mapping_or_set(tp: type) -> bool:
+    """Keyed by its elements: ``k in c`` reads ITEM(k), an insertion writes SIZE."""
+    if issubclass(tp, (dict, set)):
+        return True
+    table = _library(tp)
+    return table is not None and table is not _LIBRARY_TABLES[2][1]
 
 
 def _lookup(tp: type, name: str) -> str | None:
     for base, table in _TABLES:
         if issubclass(tp, base):
             return table.get(name)
+    library = _library(tp)
+    if library is not None and _library_method(tp, name):
+        return library.get(name)
     return None
 
 
@@ -316,6 +390,9 @@ def build(
             if strict:
                 write(ITEM, container, ELEMENTS, site)
             return
+        if tp is not dict and not issubclass(tp, TRACKED) and _library(tp) is not None:
+            library_setitem(container, key, site)
+            return
         write(ITEM, container, _loc(key), site)
         if tp is dict or issubclass(tp, TRACKED):
             # an insertion writes the key set too (inlined _present: stores are hot)
@@ -328,6 +405,14 @@ def build(
                 present = False
             if not present:
                 write(SIZE, container, None, site)
+
+    def library_setitem(container: Any, key: Any, site: Site) -> None:
+        tp = type(container)
+        if not _library_method(tp, "__setitem__"):
+            return  # a user subclass's own code: recorded inside it
+        write(ITEM, container, _loc(key), site)
+        if _mapping_or_set(tp) and not _present(container, key):
+            write(SIZE, container, None, site)
 
     def delitem(container: Any, key: Any, site: Site) -> None:
         tp = type(container)
@@ -354,9 +439,15 @@ def build(
             read(ITEM, container, _loc(key), site)
         elif issubclass(tp, TRACKED):
             read(SIZE, container, None, site)
+        elif _library(tp) is not None and _library_method(tp, "__contains__"):
+            if _mapping_or_set(tp):
+                read(ITEM, container, _loc(key), site)
+            else:
+                iterated(container, site)  # a sequence's `in` scans it
 
     def iterate(container: Any, site: Site) -> Any:
-        if _tracked(type(container)):
+        tp = type(container)
+        if _tracked(tp) and (issubclass(tp, TRACKED) or _library_method(tp, "__iter__")):
             iterated(container, site)
         return container
 

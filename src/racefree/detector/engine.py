@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import _thread
 import functools
+import gc
 import itertools
 import os
 import random
@@ -198,6 +199,7 @@ class Detector:
                     self._switch_interval = sys.getswitchinterval()
                     sys.setswitchinterval(1e-6)
                 runtime.install(functions)
+                gc.callbacks.append(self.shadow.on_gc)  # what only the shadow holds goes at each collection
             except BaseException:
                 self._undo()  # leave the process exactly as it was
                 raise
@@ -212,6 +214,10 @@ class Detector:
     def _undo(self) -> None:
         global _active
         runtime.uninstall()
+        try:
+            gc.callbacks.remove(self.shadow.on_gc)
+        except ValueError:
+            pass
         self.thread_state_changing = _nothing
         if self._switch_interval is not None:
             sys.setswitchinterval(self._switch_interval)

@@ -20,16 +20,22 @@ Invariants (true with and without the GIL):
   run), so dead objects do not fill the history.
 * A container without weak references (dict, list...) is held by a
   :class:`_Hold` shared by its cells, which call it like a weak reference; the
-  shadow references such a container only through holds.  The newest holds are
-  listed in ``Shadow.anchors`` (pruned to ``ANCHORS_KEPT`` at each sweep; each
-  remembers at most ``HOLD_KEYS`` cell keys); every ``SWEEP_EVERY`` new cells,
-  a young hold whose container only it still references (``sys.getrefcount``)
-  lets go of it and its remembered cells are removed, so temporaries do not
-  outlive the program's use of them.  A released hold's other cells are dead:
-  found again (the id reused), they are replaced like a dead weak reference's;
-  otherwise evicted in turn.  A container whose hold is no longer listed gets a
-  second hold, and is then only let go when its cells are evicted (never too
-  early).  No bookkeeping grows with the number of keys a container ever had.
+  shadow references such a container only through holds.  Every live hold is
+  listed in ``Shadow.anchors`` (each remembers at most ``HOLD_KEYS`` cell keys).
+  A hold lets go of its container (and its remembered cells are removed) as soon
+  as a sweep finds that only the shadow keeps it alive: referenced by the hold
+  alone (``sys.getrefcount``), or by holds and a garbage cycle it is part of
+  (trial deletion, :func:`racefree.detector.garbage.garbage_cycle`).  Sweeps run before every gc
+  collection (``on_gc``: the holds made since the last one, all at a full
+  collection, which also drops the holds no cell uses) and every ``SWEEP_EVERY``
+  new held cells (the newest ``SWEEP_EVERY`` holds), so the program's garbage is
+  freed by the collection that would free it without the detector.  A released
+  hold's other cells are dead: found again (the id reused), they are replaced
+  like a dead weak reference's; otherwise evicted in turn.  No bookkeeping grows
+  with the number of keys a container ever had.
+* An ITEM key that is an object (not a str, int, tuple... value) is stored as a
+  :class:`WeakKey` when it can be weakly referenced: the shadow never keeps a
+  key (a WeakSet element, a deleted dict key) alive, and its cell goes with it.
 * ATTR of a module object is that module's GLOBAL: both keys map to one cell.
   Attributes of ``threading.local`` objects and items of immutable containers get
   a cell with ``off`` set: never checked, never reported.
@@ -38,6 +44,7 @@ Invariants (true with and without the GIL):
 from __future__ import annotations
 
 import _thread
+import gc
 import itertools
 import sys
 import weakref
@@ -49,12 +56,14 @@ from typing import Any
 
 from racefree.detector.descriptors import is_accessor
 from racefree.detector.events import ATTR, CELL, ELEMENTS, GLOBAL, ITEM, S_TEXT, SIZE
+from racefree.detector.garbage import CYCLE_LIMIT, _Hold, garbage_cycle
 
 _allocate_lock = _thread.allocate_lock
 _getrefcount = sys.getrefcount
+_is_tracked = gc.is_tracked
 SWEEP_EVERY = 4096
-ANCHORS_KEPT = 2 * SWEEP_EVERY  # holds the sweep can still look at; older ones are only held by their cells
 HOLD_KEYS = 32  # cell keys a hold remembers for removal; a bigger container's cells wait for eviction
+_VALUE_KEYS = frozenset({str, int, float, bool, bytes, type(None), complex, tuple})
 _LOCAL_TYPES: tuple[type, ...] = (_thread._local,)
 try:
     import _threading_local
@@ -75,36 +84,21 @@ class _Ref(weakref.ref):  # type: ignore[type-arg]
     key: Hashable
 
 
-class _Hold:
-    """The strong reference to a container without weak references, shared by its cells.
-
-    Called like a weak reference: the container, or None once the sweep released it.
-    ``keys``: the keys of its cells (None when more than ``HOLD_KEYS``, or no longer swept).
-    """
-
-    __slots__ = ("keys", "obj")
-
-    def __init__(self, obj: Any) -> None:
-        self.obj = obj
-        self.keys: list[Hashable] | None = []
-
-    def __call__(self) -> Any:
-        return self.obj
-
-
 class Cell:
     """The access history of one location (FastTrack state plus python-mode extras).
 
     ``w``/``wi``: epoch and info of the last write; ``r``/``ri``: of the last read,
     or ``r == SHARED`` and ``rs`` a dict tid -> (epoch, info) of unordered reads;
     ``m``/``mi``: the last read-modify-write (``mi`` ends with the info of its read, a
-    4th item); ``g``: tid -> (epoch, info) of guard
-    reads (check-then-act); ``it``: tid -> (epoch, info) of iterations.
+    4th item); ``g``: tid -> (epoch, info) of guard reads (check-then-act); ``it``: tid ->
+    (epoch, info) of iterations; ``pub``: a python-mode key set's last write (epoch, info)
+    before another thread first reached it (then ``w`` starts over: see
+    ``access.published``), or None.
     """
 
     __slots__ = (
-        "container", "g", "it", "key", "kind", "loc", "m", "mi", "off", "owner", "r", "ri", "rs", "rsite",
-        "seq", "shared", "text", "w", "weak", "wi",
+        "container", "g", "it", "key", "kind", "loc", "m", "mi", "off", "owner", "pub", "r", "ri", "rs",
+        "rsite", "seq", "shared", "text", "w", "weak", "wi",
     )
 
     def __init__(
@@ -129,6 +123,7 @@ class Cell:
         self.rs: dict[int, tuple[int, Info]] | None = None
         self.g: dict[int, tuple[int, Info]] | None = None
         self.it: dict[int, tuple[int, Info]] | None = None
+        self.pub: tuple[int, Info] | None = None
         self.seq = 0  # its entry in Shadow.order (a creation number, never reused)
 
     def holds(self, container: Any) -> bool:
@@ -148,6 +143,40 @@ class Cell:
         return loc
 
 
+class WeakKey(weakref.ref):  # type: ignore[type-arg]
+    """An ITEM location's key object (a WeakSet element, a dict's object key), held weakly.
+
+    Equal to the form the recorders look it up by (the object itself, or its
+    :class:`Ident`) while the object lives; once dead, only to itself, and its cell
+    is removed by the callback.  So the shadow never keeps a key alive (a WeakSet's
+    element, a key the program deleted), and a new object at a dead key's address
+    never finds the dead key's cell.
+    """
+
+    __slots__ = ("cid", "hash", "name")
+    cid: int
+    hash: int
+    name: str
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
+        t = self()
+        if t is None:
+            return False
+        if type(other) is WeakKey:
+            return other() is t
+        if type(other) is Ident:
+            return other.obj is t
+        return other is t
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+
 class Ident:
     """A dict/set key whose own ``__hash__``/``__eq__`` are the program's code, as a location
     key compared by identity: the detector never calls the program (two equal but distinct
@@ -162,6 +191,8 @@ class Ident:
         return id(self.obj)
 
     def __eq__(self, other: object) -> bool:
+        if type(other) is WeakKey:
+            return other() is self.obj
         return type(other) is Ident and other.obj is self.obj
 
 
@@ -178,6 +209,8 @@ def safe_repr(key: Any) -> str:
         return f"<{type(key.obj).__name__}>"
     if key is ELEMENTS:
         return "*"
+    if t is WeakKey:
+        return f"<{key.name}>"
     return f"<{t.__name__}>"
 
 
@@ -208,6 +241,7 @@ class Shadow:
         # swept young, then forgotten (see the invariants)
         self.anchors: dict[int, _Hold] = {}
         self._created = 0  # held cells created since the last sweep (approximate)
+        self.young: list[_Hold] = []  # holds made since the last sweep (appended by any thread)
         # (key, cell.seq) in creation order, for eviction: oldest first without iterating
         # `cells` (on the free-threaded build an iteration of a dict another thread inserts
         # into fails, and every failed eviction was retried at the next insertion).  Stale
@@ -229,6 +263,15 @@ class Shadow:
 
         self._forget = forget
 
+        def forget_key(wk: WeakKey) -> None:
+            # a location's key object died: no access can name it again
+            try:
+                cells.pop((wk.cid, wk), None)
+            except Exception:  # the interpreter is shutting down
+                pass
+
+        self._forget_key = forget_key
+
     def new_cell(self, kind: int, container: Any, key: Any, site: tuple[Any, ...], owner: int) -> Cell:
         """Create (or find, if another thread won) the cell of a location seen for the first time."""
         cells = self.cells
@@ -246,6 +289,8 @@ class Shadow:
         if kind == SIZE:
             k: Hashable = (id(container),)
         else:
+            if kind == ITEM and type(key) not in _VALUE_KEYS:
+                key = self._weak_key(container, key)
             k = (id(container), key)
         if kind == GLOBAL:  # a module's namespace: held directly, as its ATTR twin is (above)
             cell = self._insert(k, Cell(GLOBAL, container, key, "", False, False, owner), owner)
@@ -291,6 +336,18 @@ class Shadow:
         if len(self.cells) > self.history_size or len(self.order) > 2 * self.history_size:
             self._evict()
 
+    def _weak_key(self, container: Any, key: Any) -> Any:
+        """The stored form of an object key: a :class:`WeakKey` when it can be weakly referenced."""
+        obj = key.obj if type(key) is Ident else key
+        try:
+            wk = WeakKey(obj, self._forget_key)
+        except TypeError:  # no weak references: held (as the program's container holds it)
+            return key
+        wk.hash = hash(key)  # the object's own default hash, or Ident's: no program code
+        wk.cid = id(container)
+        wk.name = type(obj).__name__
+        return wk
+
     def _hold(self, container: Any) -> _Hold:
         """The hold of `container` (a new one unless a listed hold still has it)."""
         anchors = self.anchors
@@ -299,9 +356,9 @@ class Shadow:
         except KeyError:
             hold = None
         if hold is None or hold.obj is not container:
-            if hold is not None:  # a released hold whose id was reused: the new one is young
-                anchors.pop(id(container), None)
+            # (a released hold whose id was reused is replaced: the new one is young)
             hold = anchors[id(container)] = _Hold(container)
+            self.young.append(hold)
         return hold
 
     def replace(self, cell: Cell, container: Any, key: Any, site: tuple[Any, ...], owner: int) -> Cell:
@@ -346,49 +403,101 @@ class Shadow:
         finally:
             self.lock.release()
 
-    def _sweep(self) -> None:
-        """Release the youngest held containers that only the shadow still references.
+    def _sweep(self, full: bool = False, young: bool = False) -> None:
+        """Let go of the containers that only the shadow still keeps alive.
 
-        A temporary dict or list the program has dropped would otherwise stay
-        alive (and its memory used) until its cells are evicted.  Nobody but the
-        shadow can reach such a container, so no later access can need its history.
+        Looks at the newest SWEEP_EVERY holds, those made since the last collection
+        when `young` (a collection of the youngest objects), every hold when `full`: a
+        container only its hold references, or one whose every reference comes from
+        the holds and a garbage cycle it is part of (a self-referencing list, a
+        dict and its children), is released, and its remembered cells removed.
+        Nobody but the shadow can reach such a container, so no later access can
+        need its history.  Also drops (when `full`) the holds no cell uses.
         """
         if not self.lock.acquire(False):
             return
         try:
-            self._created = 0
-            cells, anchors = self.cells, self.anchors
-            try:
-                young = list(islice(reversed(anchors), SWEEP_EVERY))
-            except RuntimeError:  # resized concurrently (free-threaded build)
-                return
-            for ident in young:
+            if not young:
+                self._created = 0
+            holds, self.young = self.young, []
+            if not young:
                 try:
-                    hold = anchors[ident]
-                except KeyError:
-                    continue
+                    values = self.anchors.values()
+                    holds = list(values) if full else list(islice(reversed(values), SWEEP_EVERY))
+                except RuntimeError:  # resized concurrently (free-threaded build)
+                    pass
+            cyclic = []
+            obj = None
+            for hold in holds:
                 obj = hold.obj
-                # references: the hold's, `obj` here, getrefcount's argument
-                if obj is not None and _getrefcount(obj) > 3:
+                if obj is None:
                     continue
-                hold.obj = obj = None
-                keys, hold.keys = hold.keys, None
-                for k in keys or ():
-                    try:
-                        if cells[k].container is hold:
-                            del cells[k]
-                            self.swept += 1
-                    except KeyError:
-                        pass
-                if anchors.get(ident) is hold:
-                    anchors.pop(ident, None)
-            while len(anchors) > ANCHORS_KEPT:
-                try:
-                    anchors.pop(next(iter(anchors))).keys = None  # never swept again
-                except (StopIteration, KeyError, RuntimeError):
-                    break
+                # references: the hold's, `obj` here, getrefcount's argument
+                if _getrefcount(obj) <= 3:
+                    obj = None
+                    self._release(hold)
+                elif _is_tracked(obj):
+                    cyclic.append(hold)
+            del obj, holds
+            budget = [CYCLE_LIMIT * 64]  # objects all cycle checks of one sweep may look at
+            for candidate in cyclic:
+                if candidate.obj is not None and budget[0] > 0:
+                    for h in garbage_cycle(candidate, self.anchors, budget) or ():
+                        self._release(h)
+            if full:
+                self._prune()
         finally:
             self.lock.release()
+
+    def _release(self, hold: _Hold) -> None:
+        """Drop `hold`'s container and the cells it remembers (caller holds ``lock``)."""
+        hold.obj = None
+        keys, hold.keys = hold.keys, None
+        cells = self.cells
+        for k in keys or ():
+            try:
+                if cells[k].container is hold:
+                    del cells[k]
+                    self.swept += 1
+            except KeyError:
+                pass
+        try:
+            if self.anchors[hold.ident] is hold:
+                del self.anchors[hold.ident]
+        except KeyError:
+            pass
+
+    def _prune(self) -> None:
+        """Drop the holds no cell uses any more (evicted): their containers go with them."""
+        anchors = self.anchors
+        try:
+            idents = list(anchors)
+        except RuntimeError:
+            return
+        for ident in idents:
+            try:
+                hold = anchors[ident]
+            except KeyError:
+                continue
+            # references: anchors', `hold` here, getrefcount's argument
+            if _getrefcount(hold) <= 3:
+                hold.obj = None
+                try:
+                    if anchors[ident] is hold:
+                        del anchors[ident]
+                except KeyError:
+                    pass
+
+    def on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        """A ``gc.callbacks`` entry: release what only the shadow keeps before each collection,
+        so the collector frees the program's garbage cycles as it would without the detector
+        (every hold at a full collection, those made since the last one at the others)."""
+        if phase == "start":
+            try:
+                full = info.get("generation") == 2
+                self._sweep(full=full, young=not full)
+            except Exception:  # pragma: no cover - never let the detector break a collection
+                pass
 
     def __len__(self) -> int:
         return len(self.cells)

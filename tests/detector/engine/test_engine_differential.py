@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import _thread
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -77,11 +78,17 @@ class World:
         self.prop = Prop()
         self.cell = _cell()
         self.g: dict[str, Any] = {"v": 0}  # a module's globals
+        self.ws: weakref.WeakSet[Obj] = weakref.WeakSet()
+        self.wvd: weakref.WeakValueDictionary[str, Obj] = weakref.WeakValueDictionary()
 
 
+KEEP = [Obj(), Obj()]  # weak containers' elements, alive for the whole test
 # one step: (thread index, operation name, operand, site line)
-OPS = ("read", "write", "rmw", "guard", "dget", "dset", "ddel", "lget", "lappend", "iter", "locked_rmw",
-       "lset", "liter", "slice", "cell", "glob", "xrmw", "peek", "prop")
+OPS = (
+    "read", "write", "rmw", "guard", "dget", "dset", "ddel", "lget", "lappend", "iter", "locked_rmw",
+    "lset", "liter", "slice", "cell", "glob", "xrmw", "peek", "prop",
+    "wsadd", "wsiter", "wsin", "wvdset", "wvdget", "wvdguard",
+)
 steps = st.lists(
     st.tuples(st.integers(0, 2), st.sampled_from(OPS), st.integers(0, 3), st.integers(1, 3)),
     min_size=1, max_size=24,
@@ -140,6 +147,23 @@ def do(world: World, op: str, arg: int, line: int) -> None:
         save_a(world.objs[0], arg)
     elif op == "prop":
         world.prop.v = world.prop.v + 1
+    elif op == "wsadd":
+        rf.call(world.ws.add, s, KEEP[arg % 2])
+    elif op == "wsiter":
+        for _ in rf.iterate(world.ws, s):
+            pass
+    elif op == "wsin":
+        rf.contains(world.ws, KEEP[arg % 2], s)
+    elif op == "wvdset":
+        key = f"k{arg % 2}"
+        rf.setitem(world.wvd, key, s)
+        world.wvd[key] = KEEP[arg % 2]
+    elif op == "wvdget":
+        rf.call(world.wvd.get, site(line, "rmw", F_AUGMENTED), f"k{arg % 2}")
+        rf.setitem(world.wvd, f"k{arg % 2}", site(line, "rmw", F_AUGMENTED))
+    elif op == "wvdguard":
+        rf.call(world.wvd.get, site(line, "check", F_GUARD), f"k{arg % 2}")
+        rf.setitem(world.wvd, f"k{arg % 2}", site(line + 10, "check"))
     elif op == "locked_rmw":
         with world.lock:
             rs = site(line, "locked")
@@ -208,3 +232,10 @@ def test_the_differential_harness_sees_races() -> None:
     # a lost update between two threads, and nothing when both hold the lock
     assert [r[0] for r in run_program([(0, "rmw", 0, 1), (1, "rmw", 0, 1)], "python")] == ["lost-update"]
     assert run_program([(0, "locked_rmw", 0, 1), (1, "locked_rmw", 0, 1)], "python") == []
+    # weak containers are locations of their own
+    assert [r[:2] for r in run_program([(0, "wsiter", 0, 1), (1, "wsadd", 0, 2)], "python")] == [
+        ("iteration", "WeakSet obj")
+    ]
+    assert [r[:2] for r in run_program([(0, "wvdget", 0, 1), (1, "wvdget", 0, 1)], "python")] == [
+        ("lost-update", "WeakValueDictionary obj['k0']")
+    ]

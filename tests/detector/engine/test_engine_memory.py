@@ -225,12 +225,12 @@ def test_a_small_history_reports_a_subset_of_an_unbounded_one(ops: list[tuple[in
     # With 16 cells, a sweep every 4 new ones and 2 keys per hold, almost everything is
     # forgotten early, and released containers leave cells behind:
     # races can be missed, but every one reported must also be found with all the history.
-    saved = shadow_module.SWEEP_EVERY, shadow_module.ANCHORS_KEPT, shadow_module.HOLD_KEYS
-    shadow_module.SWEEP_EVERY, shadow_module.ANCHORS_KEPT, shadow_module.HOLD_KEYS = 4, 8, 2
+    saved = shadow_module.SWEEP_EVERY, shadow_module.HOLD_KEYS
+    shadow_module.SWEEP_EVERY, shadow_module.HOLD_KEYS = 4, 2
     try:
         small = run_program(ops, 16)
     finally:
-        shadow_module.SWEEP_EVERY, shadow_module.ANCHORS_KEPT, shadow_module.HOLD_KEYS = saved
+        shadow_module.SWEEP_EVERY, shadow_module.HOLD_KEYS = saved
     full = run_program(ops, 1 << 20)
     assert small <= full
 
@@ -264,7 +264,7 @@ def test_concurrent_cell_creation_and_sweeps_stay_consistent(threads: int) -> No
     assert det.internal_errors == 0
     assert ("data-race", "dict shared['k']") in kinds(det.races())
     assert cells <= 2048 + threads * 2
-    assert anchors <= shadow_module.ANCHORS_KEPT + shadow_module.SWEEP_EVERY + threads
+    assert anchors <= 2048 + shadow_module.SWEEP_EVERY + threads
 
 
 def test_eviction_order_stays_bounded_while_objects_come_and_go() -> None:
