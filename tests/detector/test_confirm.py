@@ -61,12 +61,12 @@ def register():
 def report():
     return [k for k in list(registry)] and sum(1 for _ in registry)
 def reader():
-    for _ in range(5):
+    for _ in range(200):
         for key in registry:
             pass
 w = threading.Thread(target=register)
 r = threading.Thread(target=reader)
-w.start(); r.start(); w.join(); r.join()
+r.start(); w.start(); w.join(); r.join()
 """
 
 STRICT = """
