@@ -7,7 +7,8 @@ channel, and ``task_done`` → a ``join`` that returns.
 
 ``Queue``, ``LifoQueue`` and ``PriorityQueue`` are wrapped at their ``_put``/
 ``_get`` hooks, which run under the queue's mutex: the putter's clock is kept
-in a side table keyed by the item's ``id`` (the item is alive while queued),
+in a table keyed by the item's ``id`` (the item is alive while queued), itself
+kept off the queue (a weak side table: ``dir``/``vars``/pickling see nothing),
 FIFO per id, so the getter absorbs the clock of the put that stored what it got.
 ``queue.SimpleQueue`` (a C type without hooks) is replaced, while a detector
 records, by a subclass that carries the clock next to the item inside the queue.
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from racefree.detector.patching import Patches
+from racefree.detector.sidetable import SideTable
 
 if TYPE_CHECKING:
     from racefree.detector.engine import Detector
@@ -30,19 +32,14 @@ if TYPE_CHECKING:
 _hooks: Detector | None = None
 _RawSimpleQueue: Any = queue.SimpleQueue
 _orig: dict[str, Any] = {}
-SIDE = "_racefree_items"
+_sides = SideTable()  # queue -> (gen, {id(item): [putter clocks, FIFO]}): off the queue (issue 9)
 
 
 def _side(q: Any, gen: int) -> dict[int, list[list[int]]]:
-    # subscripts, not ``.get``/``.setdefault``: on the free-threaded build those lock the
-    # dict (the queue's mutex already serializes these tables)
-    d = q.__dict__
-    try:
-        side = d[SIDE]
-    except KeyError:
-        side = None
+    side = _sides.get(q)
     if side is None or side[0] != gen:
-        side = d[SIDE] = (gen, {})
+        side = (gen, {})
+        _sides.set(q, side)
     table: dict[int, list[list[int]]] = side[1]
     return table
 
