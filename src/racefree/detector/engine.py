@@ -196,7 +196,9 @@ class Detector:
                 self.thread_state()
                 functions = speedups.accelerate(self, access.build(self), containers.build)
                 functions.update(hb_rawlocks.runtime_functions())
-                for module in (hb_threading, hb_queue, hb_futures, hb_rawlocks):
+                from racefree.detector import hb_asyncio  # imports asyncio: only when recording
+
+                for module in (hb_threading, hb_queue, hb_futures, hb_rawlocks, hb_asyncio):
                     self._patches.append((module, module.install(self)))
                 self._previous_listener = _hb.attach(self)
                 self._attached = True
