@@ -42,7 +42,7 @@ def happens_before(obj: object) -> None:
     """Everything this thread did so far happens before a later ``happens_after(obj)``."""
     hb = _modules.get(_HB)
     if hb is not None:
-        listener = hb.listener  # type: ignore[attr-defined]
+        listener = hb.listener
         if listener is not None:
             listener.release(obj)
 
@@ -51,7 +51,7 @@ def happens_after(obj: object) -> None:
     """Every earlier ``happens_before(obj)`` happens before what this thread does next."""
     hb = _modules.get(_HB)
     if hb is not None:
-        listener = hb.listener  # type: ignore[attr-defined]
+        listener = hb.listener
         if listener is not None:
             listener.acquire(obj)
 

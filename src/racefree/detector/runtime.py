@@ -73,7 +73,9 @@ def cells(closure_fn: Any) -> tuple[Any, ...]:
     return closure_fn.__closure__ or ()
 
 
-_NAMES = ("read", "write", "getitem", "setitem", "delitem", "contains", "iterate", "call", "entering", "lockcall")
+_NAMES = (
+    "read", "write", "getitem", "setitem", "delitem", "contains", "iterate", "call", "entering", "lockcall",
+)
 _NOOPS: dict[str, Callable[..., Any]] = {name: globals()[name] for name in _NAMES}
 
 

@@ -38,7 +38,7 @@ class SideTable:
     goes without (never a strong reference that would keep it alive).
     """
 
-    __slots__ = ("__weakref__", "_entries", "_drop")
+    __slots__ = ("__weakref__", "_drop", "_entries")
 
     def __init__(self) -> None:
         self._entries: dict[int, tuple[_Ref, Any]] = {}

@@ -1,4 +1,4 @@
-"""TestNoRaceIsAlivePoll: a main thread that polls ``is_alive()`` (or ``join(timeout)``) instead of ``join()``."""
+"""TestNoRaceIsAlivePoll: the main thread polls ``is_alive()`` (or ``join(timeout)``), not ``join()``."""
 # expect: none
 import threading
 import time

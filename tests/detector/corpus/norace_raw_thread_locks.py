@@ -1,4 +1,4 @@
-"""TestNoRaceRawThreadLocks: locks made with ``_thread`` directly (as compatibility shims do) order what they protect."""
+"""TestNoRaceRawThreadLocks: locks made with ``_thread`` directly (as shims do) order what they protect."""
 # expect: none
 import _thread
 import threading

@@ -476,7 +476,7 @@ def test_queue_mutex_taken_by_user_code_is_in_the_lock_order(det: Detector) -> N
     user = threading.Lock()
 
     def mutex_then_user() -> None:
-        with rf.entering(q.mutex):  # `with q.mutex:` in instrumented code
+        with rf.entering(q.mutex):  # noqa: SIM117 (`with q.mutex:` in instrumented code)
             with user:
                 pass
 

@@ -215,8 +215,6 @@ def test_dropped_temporaries_are_forgotten_live_containers_are_not() -> None:
 def test_simultaneous_racing_accesses_are_never_lost() -> None:
     # On the free-threaded build the two accesses really run at once: the cell's stripe
     # lock keeps one from erasing the other's record, so each round reports exactly once.
-    import _thread
-
     rounds = 150
     with Detector("strict") as d:
         for _ in range(rounds):
