@@ -18,8 +18,9 @@ Invariants (true with and without the GIL):
   merge and absorb.  No user code runs while it is held.
 * A thread's :class:`ThreadState` lives in ``Detector.tls`` and is only written by
   its thread (see :mod:`racefree.detector.clocks`).
-* Sync clocks stored on program objects carry the detector's generation; a
-  clock left by an earlier detector is ignored.
+* Sync clocks of program objects (threads, events, futures...) live in weak
+  side tables (:mod:`racefree.detector.sidetable`), never on the objects, and
+  carry the detector's generation; a clock left by an earlier detector is ignored.
 """
 
 from __future__ import annotations
@@ -127,9 +128,10 @@ class Detector:
 
     Misuse: starting a second detector while one is active raises RuntimeError;
     a detector starts once (``stop`` is idempotent).  Not for: threads already
-    running at ``start`` (seen without their start edge), locks created before
-    ``start`` (``threading.Lock`` is a C factory, replaced only while recording:
-    such locks give no edge, so start before importing the program), processes.
+    running at ``start`` (seen without their start edge), processes; a lock
+    created before ``start`` (``threading.Lock`` is a C factory, replaced only
+    while recording) gives edges only where rewritten code takes it (see
+    :mod:`racefree.detector.hb_rawlocks`), so start before importing the program.
     """
 
     def __init__(
@@ -400,7 +402,7 @@ class Detector:
         ts.clock = tvc[ts.tid] = c
         ts.epoch = (c << SHIFT) | ts.tid
 
-    # ------------------------------------------- clocks stored on program objects
+    # ------------------------------------- clocks of program objects (side tables)
 
     def _object_clock(self, obj: Any, slot: str) -> SyncClock:
         """The clock `slot` of `obj`, kept off the object (caller holds ``_lock``)."""

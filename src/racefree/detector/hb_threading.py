@@ -28,6 +28,11 @@ create for their own bookkeeping (``Thread._started``, a ``Queue``'s mutex, an
 executor's idle semaphore) give no edge: those would order accesses that the
 program does not order (see :func:`racefree.detector.patching.internal_caller`).
 
+Locks made through ``_thread`` directly, and raw locks the detector did not make,
+get their edges in :mod:`racefree.detector.hb_rawlocks`.  What the wrappers keep
+about an object (made by thread machinery? its clocks) lives in weak side tables,
+never on the object (the program must not see it in ``vars``/``dir``/pickles).
+
 Tracked locks also feed the lock-order graph (:mod:`racefree.detector.lockorder`)
 when the detector keeps one: acquisitions, releases, and ``Condition.wait``'s
 release and re-acquire (``_release_save``/``_acquire_restore``, which set the
