@@ -88,6 +88,7 @@ call(func, site, *args, **kwargs) -> result    calls func; records the accesses 
                                                bound method of a dict/list/set/deque (get, append, ...)
 entering(obj) -> obj or a stand-in             the context manager of `with obj:` (a raw
                                                `_thread` lock gets its edges: hb_rawlocks)
-lockcall(method, *args, **kwargs) -> result    `x.acquire(...)` / `x.release()` (raw locks: hb_rawlocks)
+lockcall(method) -> callable                   `x.acquire(...)` is `lockcall(x.acquire)(...)` (so is
+                                               release): `method`, or for a raw lock a stand-in
 cells(closure_fn) -> tuple[cell, ...]          the cells a function's `lambda: (a, b)` closes over
 """

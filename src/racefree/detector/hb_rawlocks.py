@@ -149,23 +149,52 @@ def entering(obj: Any) -> Any:
     return obj
 
 
-def lockcall(method: Any, /, *args: Any, **kwargs: Any) -> Any:
-    """``method(*args, **kwargs)`` for a call of a method named acquire/release."""
+class _Acquire:
+    """A raw lock's ``acquire`` as instrumented code calls it: the call, then the edges."""
+
+    __slots__ = ("method", "raw")
+
+    def __init__(self, method: Any, raw: Any) -> None:
+        self.method = method
+        self.raw = raw
+
+    def __call__(self, blocking: bool = True, timeout: float = -1) -> Any:
+        ok = self.method(blocking, timeout)
+        if ok:
+            stand_in(self.raw).acquired(_getframe(1), bool(blocking) and timeout < 0)
+        return ok
+
+
+class _Release:
+    """A raw lock's ``release`` as instrumented code calls it: the edges, then the call."""
+
+    __slots__ = ("method", "raw")
+
+    def __init__(self, method: Any, raw: Any) -> None:
+        self.method = method
+        self.raw = raw
+
+    def __call__(self) -> Any:
+        stand_in(self.raw).releasing()
+        return self.method()
+
+
+def lockcall(method: Any) -> Any:
+    """What ``x.acquire(...)``/``x.release()`` calls: `method` itself unless it is a raw lock's.
+
+    Returning the callable (not calling it) keeps the program's frame the caller of
+    every other ``acquire`` (a tracked lock names its acquisition site from it).
+    """
     if type(method) is BuiltinMethodType:
         raw = method.__self__
         t = type(raw)
         if t is _RawLock or t is _RawRLock:
             name = method.__name__
             if name in _ACQUIRE:
-                ok = method(*args, **kwargs)
-                if ok:
-                    blocking = args[0] if args else kwargs.get("blocking", True)
-                    timeout = args[1] if len(args) > 1 else kwargs.get("timeout", -1)
-                    stand_in(raw).acquired(_getframe(1), bool(blocking) and timeout < 0)
-                return ok
+                return _Acquire(method, raw)
             if name in _RELEASE:
-                stand_in(raw).releasing()
-    return method(*args, **kwargs)
+                return _Release(method, raw)
+    return method
 
 
 def runtime_functions() -> dict[str, Any]:

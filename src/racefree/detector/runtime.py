@@ -63,9 +63,9 @@ def entering(obj: Any) -> Any:
     return obj
 
 
-def lockcall(method: Any, /, *args: Any, **kwargs: Any) -> Any:
-    """``method(*args, **kwargs)`` for ``x.acquire(...)``/``x.release()`` (raw locks: hb_rawlocks)."""
-    return method(*args, **kwargs)
+def lockcall(method: Any) -> Any:
+    """What ``x.acquire(...)``/``x.release()`` calls: `method` (a raw lock's gets its edges: hb_rawlocks)."""
+    return method
 
 
 def cells(closure_fn: Any) -> tuple[Any, ...]:

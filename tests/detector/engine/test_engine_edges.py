@@ -93,9 +93,9 @@ def test_raw_lock_made_before_start_orders_instrumented_sections(
             with rf.entering(lock):
                 incr_x(b)
         else:
-            rf.lockcall(lock.acquire)
+            rf.lockcall(lock.acquire)()
             incr_x(b)
-            rf.lockcall(lock.release)
+            rf.lockcall(lock.release)()
 
     sequential_unordered(bump, bump)
     _settle()
@@ -125,9 +125,9 @@ def test_two_raw_locks_do_not_order_each_other(det: Detector) -> None:
             incr_x(b)
 
     def two() -> None:
-        rf.lockcall(l2.acquire, True, -1)
+        rf.lockcall(l2.acquire)(True, -1)
         incr_x(b)
-        rf.lockcall(l2.release)
+        rf.lockcall(l2.release)()
 
     sequential_unordered(one, two)
     _settle()
@@ -138,14 +138,14 @@ def test_entering_and_lockcall_pass_everything_else_through(det: Detector) -> No
     box = Box()
     assert rf.entering(box) is box
     sem = threading.Semaphore(1)
-    assert rf.lockcall(sem.acquire, blocking=False) is True
-    rf.lockcall(sem.release)
+    assert rf.lockcall(sem.acquire)(blocking=False) is True
+    rf.lockcall(sem.release)()
     lock = _raw_lock()
-    assert rf.lockcall(lock.acquire, False) is True
-    assert rf.lockcall(lock.acquire, blocking=False) is False  # a failed try gives nothing
-    rf.lockcall(lock.release)
+    assert rf.lockcall(lock.acquire)(False) is True
+    assert rf.lockcall(lock.acquire)(blocking=False) is False  # a failed try gives nothing
+    rf.lockcall(lock.release)()
     with pytest.raises(RuntimeError):
-        rf.lockcall(lock.release)  # the raw lock's own error, unchanged
+        rf.lockcall(lock.release)()  # the raw lock's own error, unchanged
     with rf.entering(lock) as entered:
         assert entered is True and lock.locked()
     assert not lock.locked()

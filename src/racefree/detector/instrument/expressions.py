@@ -288,7 +288,8 @@ class ExpressionRewriter(ast.NodeTransformer):
             node.args = [self.visit(a) for a in node.args]
             node.keywords = [self.visit(k) for k in node.keywords]
             if func.attr in _LOCK_METHODS:  # a raw lock's acquire/release gets its edges (hb_rawlocks)
-                return ast.copy_location(call(self.rt("lockcall"), [func, *node.args], node.keywords), node)
+                node.func = call(self.rt("lockcall"), [func])  # `@rf.lockcall(x.acquire)(...)`
+                return node
             if not tracked:
                 return node
             if func.attr in guards.ITERATING_METHODS:
