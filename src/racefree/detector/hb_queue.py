@@ -29,6 +29,7 @@ SimpleQueue's tagged items are unwrapped by ``get`` even after ``stop``.
 from __future__ import annotations
 
 import _thread
+import functools
 import queue
 from collections.abc import Callable
 from sys import _getframe
@@ -124,8 +125,7 @@ def _holding_mutex(name: str) -> Callable[..., Any]:
         finally:
             o.released(stand)
 
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = original.__doc__
+    functools.update_wrapper(method, original)  # name, doc, signature (through __wrapped__)
     return method
 
 
