@@ -556,21 +556,22 @@ def test_real_unjoined_thread_of_an_earlier_test_is_not_blamed_on_the_next(pytes
     pytester.makeini(INI)
     pytester.makepyfile(
         """
+        import os
         import threading
-        import time
 
         state = {"n": 0}
+        r, w = os.pipe()
 
 
         def write():
             state["n"] = 1
+            os.write(w, b"x")
 
 
         def test_starts_and_never_joins():
             t = threading.Thread(target=write, name="unjoined")
             t.start()
-            while t.is_alive():  # it finishes here, but nothing orders its write before what follows
-                time.sleep(0.001)
+            os.read(r, 1)  # it wrote by now; nothing the detector sees orders that write
 
 
         def test_innocent():

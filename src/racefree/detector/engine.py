@@ -18,8 +18,9 @@ Invariants (true with and without the GIL):
   merge and absorb.  No user code runs while it is held.
 * A thread's :class:`ThreadState` lives in ``Detector.tls`` and is only written by
   its thread (see :mod:`racefree.detector.clocks`).
-* Sync clocks stored on program objects carry the detector's generation; a
-  clock left by an earlier detector is ignored.
+* Sync clocks of program objects (threads, events, futures...) live in weak
+  side tables (:mod:`racefree.detector.sidetable`), never on the objects, and
+  carry the detector's generation; a clock left by an earlier detector is ignored.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from racefree.detector import (
     containers,
     hb_futures,
     hb_queue,
+    hb_rawlocks,
     hb_threading,
     runtime,
     speedups,
@@ -53,6 +55,7 @@ from racefree.detector.patching import Patches
 from racefree.detector.races import Registry
 from racefree.detector.report import Deadlock, Race
 from racefree.detector.shadow import Shadow
+from racefree.detector.sidetable import SideTable
 from racefree.detector.stress import Perturber
 from racefree.sync import _hb
 
@@ -66,7 +69,12 @@ _main_thread = threading.main_thread
 _activation = _allocate_lock()
 _active: Detector | None = None
 _generations = itertools.count(1)
-CLOCK = "_racefree_clock"
+# what the detector attaches to program objects (threads, events, futures...), off the objects:
+# the program must not see it (dir, vars, pickling, copy); shared by detectors, each value
+# carries its detector's generation
+_starts = SideTable()  # Thread -> (gen, vc, created, tid), from start() until the thread runs
+_ends = SideTable()  # Thread -> its end clock (a SyncClock)
+_object_clocks = SideTable()  # object -> {slot: SyncClock}
 
 
 def _after_fork_in_child() -> None:
@@ -122,9 +130,10 @@ class Detector:
 
     Misuse: starting a second detector while one is active raises RuntimeError;
     a detector starts once (``stop`` is idempotent).  Not for: threads already
-    running at ``start`` (seen without their start edge), locks created before
-    ``start`` (``threading.Lock`` is a C factory, replaced only while recording:
-    such locks give no edge, so start before importing the program), processes.
+    running at ``start`` (seen without their start edge), processes; a lock
+    created before ``start`` (``threading.Lock`` is a C factory, replaced only
+    while recording) gives edges only where rewritten code takes it (see
+    :mod:`racefree.detector.hb_rawlocks`), so start before importing the program.
     """
 
     def __init__(
@@ -191,7 +200,10 @@ class Detector:
                 self.thread_state()
                 build = functools.partial(containers.build, strict=self.mode == "strict")
                 functions = speedups.accelerate(self, access.build(self), build)
-                for module in (hb_threading, hb_queue, hb_futures):
+                functions.update(hb_rawlocks.runtime_functions())
+                from racefree.detector import hb_asyncio  # imports asyncio: only when recording
+
+                for module in (hb_threading, hb_queue, hb_futures, hb_rawlocks, hb_asyncio):
                     self._patches.append((module, module.install(self)))
                 self._previous_listener = _hb.attach(self)
                 self._attached = True
@@ -318,12 +330,12 @@ class Detector:
         """``Thread.start`` (in the parent): the child inherits the parent's clock."""
         ts = self.thread_state()
         created = stacks.frames(stacks.capture_user(1))
-        thread.__dict__["_racefree_start"] = (self.gen, ts.vc.copy(), created, self._reserve_tid())
+        _starts.set(thread, (self.gen, ts.vc.copy(), created, self._reserve_tid()))
         ts.tick()
 
     def thread_begin(self, thread: threading.Thread) -> None:
         """First step of a started thread (in the child)."""
-        info = thread.__dict__.pop("_racefree_start", None)
+        info = _starts.pop(thread)
         if info is not None and info[0] == self.gen:
             self._new_thread_state(info[1], thread.name, thread, info[2], info[3])
         else:
@@ -334,18 +346,34 @@ class Detector:
         ts = self.thread_state()
         clock = SyncClock(self.gen)
         clock.publish(ts)
-        thread.__dict__["_racefree_end"] = clock
+        _ends.set(thread, clock)
         # let the Thread (its target, its arguments) go: reports name an ended thread by its last name
         ts.name = ts.display_name()
         ts.thread = None
 
     def thread_joined(self, thread: threading.Thread) -> None:
-        clock = thread.__dict__.get("_racefree_end")
+        clock = _ends.get(thread)
         ts = self.thread_state()
         if isinstance(clock, SyncClock) and clock.gen == self.gen:
             clock.absorb(ts)
         else:
             ts.tick()
+
+    def thread_observed_ended(self, thread: threading.Thread) -> None:
+        """``thread.is_alive()`` returned False: its end (if it ran) happens before the caller's future."""
+        clock = _ends.get(thread)
+        if isinstance(clock, SyncClock) and clock.gen == self.gen:
+            clock.absorb(self.thread_state())
+
+    def threads_not_listed(self, listed: list[threading.Thread]) -> None:
+        """``threading.enumerate()`` returned `listed`: every ended thread not in it ends before."""
+        present = {id(t) for t in listed}
+        ts: ThreadState | None = None
+        for thread, clock in _ends.items():
+            if id(thread) not in present and isinstance(clock, SyncClock) and clock.gen == self.gen:
+                if ts is None:
+                    ts = self.thread_state()
+                clock.absorb(ts)
 
     # --------------------------------------------------------- tracked locks
 
@@ -382,17 +410,17 @@ class Detector:
         ts.clock = tvc[ts.tid] = c
         ts.epoch = (c << SHIFT) | ts.tid
 
-    # ------------------------------------------- clocks stored on program objects
+    # ------------------------------------- clocks of program objects (side tables)
 
     def _object_clock(self, obj: Any, slot: str) -> SyncClock:
-        d = obj.__dict__
-        name = f"{CLOCK}_{slot}"
-        try:
-            clock = d[name]
-        except KeyError:
-            clock = None
-        if not isinstance(clock, SyncClock) or clock.gen != self.gen:
-            clock = d[name] = SyncClock(self.gen)
+        """The clock `slot` of `obj`, kept off the object (caller holds ``_lock``)."""
+        slots: dict[str, SyncClock] | None = _object_clocks.get(obj)
+        if slots is None:
+            slots = {}
+            _object_clocks.set(obj, slots)  # every synchronizer the detector wraps has weak references
+        clock = slots.get(slot)
+        if clock is None or clock.gen != self.gen:
+            clock = slots[slot] = SyncClock(self.gen)
         return clock
 
     def release_object(self, obj: Any, slot: str = "") -> None:

@@ -102,5 +102,9 @@ iterate(container, site) -> container          wraps the iterable of `for` / com
 call(func, site, *args, **kwargs) -> result    calls func; records the accesses when func is a
                                                tracked builtin (len, list, sorted, sum, ...) or a
                                                bound method of a dict/list/set/deque (get, append, ...)
+entering(obj) -> obj or a stand-in             the context manager of `with obj:` (a raw
+                                               `_thread` lock gets its edges: hb_rawlocks)
+lockcall(method) -> callable                   `x.acquire(...)` is `lockcall(x.acquire)(...)` (so is
+                                               release): `method`, or for a raw lock a stand-in
 cells(closure_fn) -> tuple[cell, ...]          the cells a function's `lambda: (a, b)` closes over
 """

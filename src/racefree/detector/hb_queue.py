@@ -7,10 +7,20 @@ channel, and ``task_done`` → a ``join`` that returns.
 
 ``Queue``, ``LifoQueue`` and ``PriorityQueue`` are wrapped at their ``_put``/
 ``_get`` hooks, which run under the queue's mutex: the putter's clock is kept
-in a side table keyed by the item's ``id`` (the item is alive while queued),
+in a table keyed by the item's ``id`` (the item is alive while queued), itself
+kept off the queue (a weak side table: ``dir``/``vars``/pickling see nothing),
 FIFO per id, so the getter absorbs the clock of the put that stored what it got.
 ``queue.SimpleQueue`` (a C type without hooks) is replaced, while a detector
 records, by a subclass that carries the clock next to the item inside the queue.
+
+Lock order (never an edge): ``put`` and ``get`` hold the queue's ``mutex`` while
+they call ``_put``/``_get`` (which a subclass may override to take a lock of its
+own), and a thread that calls them while holding a lock waits for the mutex.
+So, when the detector keeps a lock-order graph, ``put``/``get`` count as holding
+the mutex's stand-in (see :mod:`racefree.detector.hb_rawlocks`, the same node as
+a ``with q.mutex:`` in instrumented code): a real inversion between the mutex
+and a program lock is reported, while the mutex still gives no happens-before
+edge.
 
 Invariants: a queue's side table is touched only under that queue's mutex; a
 SimpleQueue's tagged items are unwrapped by ``get`` even after ``stop``.
@@ -18,31 +28,34 @@ SimpleQueue's tagged items are unwrapped by ``get`` even after ``stop``.
 
 from __future__ import annotations
 
+import _thread
+import functools
 import queue
 from collections.abc import Callable
+from sys import _getframe
 from typing import TYPE_CHECKING, Any
 
+from racefree.detector.hb_rawlocks import stand_in
 from racefree.detector.patching import Patches
+from racefree.detector.sidetable import SideTable
 
 if TYPE_CHECKING:
     from racefree.detector.engine import Detector
+    from racefree.detector.lockorder import LockOrder
 
 _hooks: Detector | None = None
+_order: LockOrder | None = None  # the started detector's lock-order graph, if it keeps one
 _RawSimpleQueue: Any = queue.SimpleQueue
+_RawLock: Any = _thread.LockType
 _orig: dict[str, Any] = {}
-SIDE = "_racefree_items"
+_sides = SideTable()  # queue -> (gen, {id(item): [putter clocks, FIFO]}): off the queue (issue 9)
 
 
 def _side(q: Any, gen: int) -> dict[int, list[list[int]]]:
-    # subscripts, not ``.get``/``.setdefault``: on the free-threaded build those lock the
-    # dict (the queue's mutex already serializes these tables)
-    d = q.__dict__
-    try:
-        side = d[SIDE]
-    except KeyError:
-        side = None
+    side = _sides.get(q)
     if side is None or side[0] != gen:
-        side = d[SIDE] = (gen, {})
+        side = (gen, {})
+        _sides.set(q, side)
     table: dict[int, list[list[int]]] = side[1]
     return table
 
@@ -97,6 +110,25 @@ def _join(self: queue.Queue[Any]) -> None:
         h.acquire_object(self, "tasks")
 
 
+def _holding_mutex(name: str) -> Callable[..., Any]:
+    original = queue.Queue.__dict__[name]
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        o = _order
+        mutex = getattr(self, "mutex", None)
+        if o is None or type(mutex) is not _RawLock:
+            return original(self, *args, **kwargs)
+        stand = stand_in(mutex)
+        o.acquired(stand, _getframe(1), True)  # lock order only: no clock, no edge
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            o.released(stand)
+
+    functools.update_wrapper(method, original)  # name, doc, signature (through __wrapped__)
+    return method
+
+
 class _Tagged:
     __slots__ = ("gen", "item", "vc")
 
@@ -136,7 +168,7 @@ SimpleQueue.__module__ = "queue"
 
 
 def install(detector: Detector) -> Patches:
-    global _hooks
+    global _hooks, _order
     p = Patches()
     for cls in (queue.Queue, queue.LifoQueue, queue.PriorityQueue):
         for name, wrap in (("_put", _wrap_put), ("_get", _wrap_get)):
@@ -146,12 +178,16 @@ def install(detector: Detector) -> Patches:
     _orig.setdefault("join", queue.Queue.__dict__["join"])
     p.set(queue.Queue, "task_done", _task_done)
     p.set(queue.Queue, "join", _join)
+    for name in ("put", "get"):
+        p.set(queue.Queue, name, _holding_mutex(name))
     p.set(queue, "SimpleQueue", SimpleQueue)
+    _order = getattr(detector, "lock_order", None)
     _hooks = detector
     return p
 
 
 def uninstall(patches: Patches) -> None:
-    global _hooks
+    global _hooks, _order
     _hooks = None
+    _order = None
     patches.restore()

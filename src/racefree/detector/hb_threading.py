@@ -11,7 +11,10 @@ names imported with ``from threading import …`` are covered too):
 operation                  edge
 =========================  ==================================================
 ``Thread.start``           parent's past → the new thread's first step
-thread ends → ``join``     the thread's whole run → after ``join`` returns
+thread ends → ``join``     the thread's whole run → after ``join`` returns (also
+                           ``join(timeout)`` that returned with the thread dead)
+thread ends → observed     ``is_alive()`` returning False, ``threading.enumerate()``
+                           no longer listing the thread: as ``join``
 ``Lock``/``RLock``         ``release`` → a later successful ``acquire``
 ``Condition``              through its lock (``wait`` releases and reacquires)
 ``Semaphore``              ``release`` → a later successful ``acquire``
@@ -24,6 +27,11 @@ Objects that ``threading``, ``queue``, ``concurrent.futures`` or the detector
 create for their own bookkeeping (``Thread._started``, a ``Queue``'s mutex, an
 executor's idle semaphore) give no edge: those would order accesses that the
 program does not order (see :func:`racefree.detector.patching.internal_caller`).
+
+Locks made through ``_thread`` directly, and raw locks the detector did not make,
+get their edges in :mod:`racefree.detector.hb_rawlocks`.  What the wrappers keep
+about an object (made by thread machinery? its clocks) lives in weak side tables,
+never on the object (the program must not see it in ``vars``/``dir``/pickles).
 
 Tracked locks also feed the lock-order graph (:mod:`racefree.detector.lockorder`)
 when the detector keeps one: acquisitions, releases, and ``Condition.wait``'s
@@ -45,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from racefree.detector.lockorder import creation_site
 from racefree.detector.patching import Patches, internal_caller
+from racefree.detector.sidetable import SideTable
 
 if TYPE_CHECKING:
     from racefree.detector.engine import Detector
@@ -65,7 +74,7 @@ _BoundedSemaphore = threading.BoundedSemaphore
 _Barrier = threading.Barrier
 _Condition = threading.Condition
 _orig: dict[str, Any] = {}
-INTERNAL = "_racefree_internal"
+_internal = SideTable()  # Event/Semaphore/Barrier -> made by thread machinery? (off the object: issue 9)
 
 
 class _TrackedLock:
@@ -271,18 +280,15 @@ def _mark(obj: Any) -> None:
     The outermost constructor decides (a BoundedSemaphore's ``__init__`` calls
     Semaphore's from inside threading).
     """
-    obj.__dict__.setdefault(INTERNAL, internal_caller(2))
+    _internal.setdefault(obj, internal_caller(2))
 
 
 def _tracked(obj: Any) -> Detector | None:
     h = _hooks
     if h is None:
         return None
-    try:  # a subscript, not ``.get`` (which locks the dict on the free-threaded build)
-        if obj.__dict__[INTERNAL]:
-            return None
-    except KeyError:
-        pass
+    if _internal.get(obj):
+        return None
     return h
 
 
@@ -309,8 +315,33 @@ def _thread_bootstrap_inner(self: threading.Thread) -> None:
 def _thread_join(self: threading.Thread, timeout: float | None = None) -> None:
     _orig["Thread.join"](self, timeout)
     h = _hooks
-    if h is not None and not self.is_alive():
+    if h is not None and not _orig["Thread.is_alive"](self):
         h.thread_joined(self)
+
+
+def _thread_is_alive(self: threading.Thread) -> bool:
+    alive: bool = _orig["Thread.is_alive"](self)
+    if not alive:
+        h = _hooks
+        if h is not None:
+            h.thread_observed_ended(self)
+    return alive
+
+
+def _thread_delete(self: threading.Thread) -> None:
+    # the thread's last step before threading.enumerate() stops listing it: publish its end
+    h = _hooks
+    if h is not None:
+        h.thread_end(self)
+    _orig["Thread._delete"](self)
+
+
+def _enumerate() -> list[threading.Thread]:
+    listed: list[threading.Thread] = _orig["enumerate"]()
+    h = _hooks
+    if h is not None:
+        h.threads_not_listed(listed)
+    return listed
 
 
 # ------------------------------------------------------------ Condition, Event
@@ -427,6 +458,8 @@ def install(detector: Detector) -> Patches:
         (_Thread, "start", _thread_start),
         (_Thread, "_bootstrap_inner", _thread_bootstrap_inner),
         (_Thread, "join", _thread_join),
+        (_Thread, "is_alive", _thread_is_alive),
+        (_Thread, "_delete", _thread_delete),
         (_Condition, "__init__", _condition_init),
         (_Condition, "__enter__", _condition_enter),
         (_Event, "__init__", _event_init),
@@ -448,6 +481,8 @@ def install(detector: Detector) -> Patches:
             original = getattr(cls, name)
         _orig.setdefault(key, original)
         p.set(cls, name, fn)
+    _orig.setdefault("enumerate", threading.enumerate)
+    p.set(threading, "enumerate", _enumerate)
     p.set(threading, "Lock", Lock)
     p.set(threading, "RLock", RLock)
     order = getattr(detector, "lock_order", None)

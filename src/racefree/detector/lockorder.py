@@ -28,6 +28,15 @@ spirit of the rest of the detector).  The guards of an edge are the locks held
 at *every* acquisition along it: an occurrence without the gate shrinks them and
 rechecks the cycle.
 
+A cycle whose every edge was made by one and the same thread is not reported
+either (unless ``same_thread_cycles=True``): one thread cannot wait for itself
+across two locks, so such a cycle shows only that *another* thread running the
+same code could deadlock -- and code that is never run by two threads (a
+reader-writer lock whose counter lets only the first reader take the resource
+lock, a single-threaded test) is no deadlock.  An edge remembers the first
+thread that made it and whether another thread made it too; when a second
+thread makes it, the cycles through it are checked again.
+
 A ``Lock`` released by a thread that did not acquire it (a hand-off) bumps the
 lock's epoch: the acquirer's entry becomes stale and is dropped at its next
 acquire, so it creates no edge.
@@ -120,21 +129,26 @@ class Node:
 class Edge:
     """``src`` was held while ``dst`` was acquired (blocking), first seen in thread ``thread``."""
 
-    __slots__ = ("created", "dst", "dst_stack", "guards", "src", "src_stack", "thread")
+    __slots__ = ("created", "dst", "dst_stack", "guards", "other", "shared", "src", "src_stack", "thread",
+                 "tid")
 
     def __init__(self, src: Node, dst: Node, src_stack: stacks.Captured, dst_stack: stacks.Captured,
-                 thread: str, created: tuple[Frame, ...], guards: frozenset[Node]) -> None:
+                 thread: str, created: tuple[Frame, ...], guards: frozenset[Node], tid: int = 0) -> None:
         self.src, self.dst = src, dst
         self.src_stack, self.dst_stack = src_stack, dst_stack
         self.thread, self.created = thread, created
         self.guards = guards  # locks held before src at every acquisition along this edge
+        self.tid = tid  # the thread that made it first
+        self.shared = False  # made by another thread too (written under LockOrder.lock)
+        self.other: tuple[str, tuple[Frame, ...]] | None = None  # that thread: name, where created
 
 
 class LockOrder:
     """The lock-order graph of one detector run and the potential deadlocks found in it."""
 
-    def __init__(self, detector: Detector | None = None) -> None:
+    def __init__(self, detector: Detector | None = None, *, same_thread_cycles: bool = False) -> None:
         self.detector = detector
+        self.same_thread_cycles = same_thread_cycles  # report cycles made by one thread alone
         self.tls = _thread._local()  # .held: see _held (a plain _local: a subclass's reads are slower)
         self.lock = _thread.RLock()
         self._serials = itertools.count(1)
@@ -218,6 +232,8 @@ class LockOrder:
                     except KeyError:
                         edge0 = None
                     if edge0 is not None and not edge0.guards:
+                        if not edge0.shared:
+                            self._seen(edge0)
                         return
         stale = False
         for e in held:
@@ -240,11 +256,32 @@ class LockOrder:
                     except KeyError:
                         edge = None
                     if edge is not None:
+                        if not edge.shared:
+                            self._seen(edge)
                         if edge.guards:
                             self._narrow(edge, held, i)
                         continue
             self._add_edge(held, i, lock, frame)
             dst = lock._order_node[1]
+
+    def _tid(self) -> int:
+        d = self.detector
+        if d is None:
+            return _thread.get_ident()
+        try:
+            return int(d.tls.ts.tid)
+        except AttributeError:
+            return d.thread_state().tid
+
+    def _seen(self, edge: Edge) -> None:
+        """A known edge made again: by another thread, it is shared now (recheck its cycles)."""
+        if edge.tid == self._tid():
+            return
+        with self.lock:
+            if not edge.shared:
+                edge.shared = True
+                edge.other = self._thread()
+                self._check_cycle(edge, again=False)
 
     def _guards(self, held: list[Entry], i: int) -> frozenset[Node]:
         """The nodes of the locks held before ``held[i]`` (creating them: caller holds lock)."""
@@ -273,7 +310,8 @@ class LockOrder:
             name, created = self._thread()
             f = entry[2]
             src_stack = (f.f_code, entry[3], *stacks.capture(f.f_back)[: 2 * (stacks.MAX_DEPTH - 1)])
-            edge = Edge(src, dst, src_stack, stacks.capture(frame), name, created, self._guards(held, i))
+            edge = Edge(src, dst, src_stack, stacks.capture(frame), name, created, self._guards(held, i),
+                        self._tid())
             src.out[dst] = edge
             dst.ins.add(src)
             self.edges += 1
@@ -313,13 +351,14 @@ class LockOrder:
             node.out = {}
             node.ins = set()
 
-    def _check_cycle(self, edge: Edge) -> None:
-        """Report a cycle that `edge` closes (caller holds lock)."""
-        path = _path(edge.dst, edge.src, edge.guards)
+    def _check_cycle(self, edge: Edge, again: bool = True) -> None:
+        """Report a cycle that `edge` closes (caller holds lock); `again`: count a known one again."""
+        owner = -1 if edge.shared or self.same_thread_cycles else edge.tid
+        path = _path(edge.dst, edge.src, edge.guards, owner)
         if path is not None:
-            self._report([edge, *path])
+            self._report([edge, *path], again)
 
-    def _report(self, cycle: list[Edge]) -> None:
+    def _report(self, cycle: list[Edge], again: bool = True) -> None:
         nodes = [e.src for e in cycle]
         keys = [n.site_key() for n in nodes]
         key = min(tuple(keys[i:] + keys[:i]) for i in range(len(keys)))
@@ -328,23 +367,32 @@ class LockOrder:
         except KeyError:
             existing = None
         if existing is not None:
-            existing.count += 1
+            if again:
+                existing.count += 1
             return
         names = {n: f"M{i + 1}" for i, n in enumerate(nodes)}
         locks = tuple(
             LockInfo(names[n], n.kind, n.created, f"{id(n.ref()):#x}" if n.ref() is not None else "")
             for n in nodes
         )
+        # name two threads: an edge first made by the thread that made all the others is
+        # shown with the other thread that made it too
+        threads = [(e.thread, e.created) for e in cycle]
+        if len({e.tid for e in cycle}) == 1:
+            for i, e in enumerate(cycle):
+                if e.other is not None:
+                    threads[i] = e.other
+                    break
         edges = tuple(
             LockEdge(
                 held=names[e.src],
                 acquired=names[e.dst],
-                thread=e.thread,
+                thread=threads[i][0],
                 held_stack=stacks.frames(e.src_stack),
                 acquired_stack=stacks.frames(e.dst_stack),
-                thread_created_at=e.created,
+                thread_created_at=threads[i][1],
             )
-            for e in cycle
+            for i, e in enumerate(cycle)
         )
         deadlock = Deadlock(locks=locks, edges=edges)
         self.by_key[key] = deadlock
@@ -371,8 +419,9 @@ def _node_of(lock: Any, order: LockOrder) -> Node | None:
     return None
 
 
-def _path(start: Node, goal: Node, guards: frozenset[Node]) -> list[Edge] | None:
-    """A simple path of edges from `start` to `goal` whose guards, with `guards`, share no lock.
+def _path(start: Node, goal: Node, guards: frozenset[Node], owner: int = -1) -> list[Edge] | None:
+    """A simple path of edges from `start` to `goal` whose guards, with `guards`, share no lock,
+    and -- unless `owner` is -1 -- not made by thread `owner` alone (every edge unshared, its tid).
 
     Depth first; a node already on the path is never entered again (a closed walk
     through one lock twice is no deadlock: two threads cannot both hold it).  A
@@ -380,26 +429,27 @@ def _path(start: Node, goal: Node, guards: frozenset[Node]) -> list[Edge] | None
     is not searched again: exact when no guards are involved, and without guards
     the search is a plain reachability test.
     """
-    todo: list[tuple[Node, frozenset[Node], list[Edge]]] = [(start, guards, [])]
-    seen: dict[Node, list[frozenset[Node]]] = {}
+    todo: list[tuple[Node, frozenset[Node], int, list[Edge]]] = [(start, guards, owner, [])]
+    seen: dict[Node, list[tuple[frozenset[Node], int]]] = {}
     visits = 0
     while todo:
-        node, common, path = todo.pop()
+        node, common, alone, path = todo.pop()
         if node is goal:
-            if not common:
+            if not common and alone == -1:
                 return path
             continue
         tried = seen.setdefault(node, [])
-        if any(s <= common for s in tried):
+        if any(s <= common and (o == -1 or o == alone) for s, o in tried):
             continue  # already searched from here with fewer (or the same) common guards
-        tried.append(common)
+        tried.append((common, alone))
         visits += 1
         if visits > MAX_SEARCH:
             return None
         on_path = {start, *(e.dst for e in path)}
         for nxt, edge in list(node.out.items()):
             if nxt not in on_path:
-                todo.append((nxt, common & edge.guards, [*path, edge]))
+                mixed = alone if alone == -1 or (not edge.shared and edge.tid == alone) else -1
+                todo.append((nxt, common & edge.guards, mixed, [*path, edge]))
     return None
 
 

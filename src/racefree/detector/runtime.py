@@ -18,7 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["call", "cells", "contains", "delitem", "getitem", "iterate", "read", "setitem", "write"]
+__all__ = [
+    "call", "cells", "contains", "delitem", "entering", "getitem", "iterate", "lockcall", "read", "setitem",
+    "write",
+]
 
 
 def read(kind: int, container: Any, key: Any, site: tuple[Any, ...]) -> None:
@@ -55,12 +58,24 @@ def call(func: Any, site: tuple[Any, ...], /, *args: Any, **kwargs: Any) -> Any:
     return func(*args, **kwargs)
 
 
+def entering(obj: Any) -> Any:
+    """The context manager of ``with obj:`` (`obj`; a raw lock gets its edges, see hb_rawlocks)."""
+    return obj
+
+
+def lockcall(method: Any) -> Any:
+    """What ``x.acquire(...)``/``x.release()`` calls: `method` (a raw lock's gets its edges: hb_rawlocks)."""
+    return method
+
+
 def cells(closure_fn: Any) -> tuple[Any, ...]:
     """The closure cells of `closure_fn` (a ``lambda`` naming the nonlocal variables)."""
     return closure_fn.__closure__ or ()
 
 
-_NAMES = ("read", "write", "getitem", "setitem", "delitem", "contains", "iterate", "call")
+_NAMES = (
+    "read", "write", "getitem", "setitem", "delitem", "contains", "iterate", "call", "entering", "lockcall",
+)
 _NOOPS: dict[str, Callable[..., Any]] = {name: globals()[name] for name in _NAMES}
 
 

@@ -10,6 +10,9 @@ from typing import Any
 from racefree.detector import runtime as rf
 from racefree.detector.events import ATTR, F_AUGMENTED
 
+# captured at import: while a detector records, _thread.allocate_lock() makes a tracked lock
+_raw_lock = _thread.allocate_lock
+
 FILE = "/src/app.py"
 
 
@@ -56,10 +59,10 @@ def sequential_unordered(*fns: Callable[[], Any]) -> None:
     """Run each fn in its own thread, one after the other in real time, with NO happens-before
     between them: the threads are started together and handed over through raw `_thread`
     locks, which the detector never sees."""
-    gates = [_thread.allocate_lock() for _ in fns]
+    gates = [_raw_lock() for _ in fns]
     for g in gates:
         g.acquire()
-    done = _thread.allocate_lock()
+    done = _raw_lock()
     done.acquire()
 
     def runner(i: int) -> None:

@@ -26,6 +26,9 @@ from racefree.detector import runtime as rf
 from racefree.detector.events import ATTR, CELL, F_AUGMENTED, F_GUARD, GLOBAL, ITEM, SIZE
 from racefree.detector.instrument import support
 
+# captured at import: while a detector records, _thread.allocate_lock() makes a tracked lock
+_raw_lock = _thread.allocate_lock
+
 pytestmark = pytest.mark.skipif(speedups._load()[0] is None, reason="C fast path not built")
 
 
@@ -175,8 +178,8 @@ def do(world: World, op: str, arg: int, line: int) -> None:
 def run_program(program: list[tuple[int, str, int, int]], mode: str) -> list[tuple[Any, ...]]:
     """Run the steps in order, each in its thread, with no edge between threads but the lock's."""
     n = 1 + max(t for t, *_ in program)
-    turns = [_thread.allocate_lock() for _ in range(n)]
-    back = _thread.allocate_lock()
+    turns = [_raw_lock() for _ in range(n)]
+    back = _raw_lock()
     for g in (*turns, back):
         g.acquire()
     work: list[list[Callable[[], None]]] = [[] for _ in range(n)]

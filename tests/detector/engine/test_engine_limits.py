@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import concurrent.futures
 import queue
 import threading
@@ -14,6 +15,9 @@ from racefree.detector import Detector
 from racefree.detector import runtime as rf
 from racefree.detector.events import ATTR
 from racefree.sync import _hb
+
+# captured at import: while a detector records, _thread.allocate_lock() makes a tracked lock
+_raw_lock = _thread.allocate_lock
 
 
 def snapshot() -> dict[str, Any]:
@@ -215,13 +219,11 @@ def test_dropped_temporaries_are_forgotten_live_containers_are_not() -> None:
 def test_simultaneous_racing_accesses_are_never_lost() -> None:
     # On the free-threaded build the two accesses really run at once: the cell's stripe
     # lock keeps one from erasing the other's record, so each round reports exactly once.
-    import _thread
-
     rounds = 150
     with Detector("strict") as d:
         for _ in range(rounds):
             b = Box()
-            gate = _thread.allocate_lock()
+            gate = _raw_lock()
             gate.acquire()
 
             def go(fn: Any, b: Any = b, gate: Any = gate) -> None:

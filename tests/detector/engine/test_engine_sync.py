@@ -20,6 +20,9 @@ from _engine_support import Box, read_x, sequential_unordered, write_x
 from racefree.detector import Detector
 from racefree.sync import _hb
 
+# captured at import: while a detector records, _thread.allocate_lock() makes a tracked lock
+_raw_lock = _thread.allocate_lock
+
 
 @pytest.fixture
 def det() -> Iterator[Detector]:
@@ -52,7 +55,7 @@ def test_thread_start_orders_parent_before_child(det: Detector) -> None:
 
 def test_parent_after_start_races_with_child(det: Detector) -> None:
     b = Box()
-    gate = _thread.allocate_lock()
+    gate = _raw_lock()
     gate.acquire()
 
     def child() -> None:
@@ -78,7 +81,7 @@ def test_join_orders_child_before_parent(det: Detector) -> None:
 
 def test_finished_but_not_joined_races(det: Detector) -> None:
     b = Box()
-    done = _thread.allocate_lock()
+    done = _raw_lock()
     done.acquire()
 
     def child() -> None:
@@ -322,7 +325,7 @@ def test_futures_wait_as_completed_map_shutdown(det: Detector) -> None:
 
 def test_future_done_without_result_races(det: Detector) -> None:
     b = Box()
-    done = _thread.allocate_lock()
+    done = _raw_lock()
     done.acquire()
     with concurrent.futures.ThreadPoolExecutor(1) as ex:
         ex.submit(lambda: (write_x(b), done.release()))
@@ -335,7 +338,7 @@ def test_executor_bookkeeping_gives_no_edge(det: Detector) -> None:
     # task 1 ends (the worker releases the executor's idle semaphore); a later submit
     # acquires it; that must not order task 1 before the submitter.
     b = Box()
-    done = _thread.allocate_lock()
+    done = _raw_lock()
     done.acquire()
     with concurrent.futures.ThreadPoolExecutor(1) as ex:
         ex.submit(lambda: (write_x(b), done.release()))

@@ -62,3 +62,13 @@ def call(func: Any, site: tuple[Any, ...], /, *args: Any, **kwargs: Any) -> Any:
 def cells(fn: Any) -> tuple[Any, ...]:
     EVENTS.append(("cells", fn.__code__.co_freevars))
     return tuple(fn.__closure__ or ())
+
+
+# not logged (every `with` and every acquire/release call goes through them; tested end to end
+# in tests/detector/engine/test_engine_rawlocks.py)
+def entering(obj: Any) -> Any:
+    return obj
+
+
+def lockcall(method: Any) -> Any:
+    return method

@@ -64,6 +64,9 @@ def mangle(private: str | None, attr: str) -> str:
     return f"_{stripped}{attr}" if stripped else attr
 
 
+_LOCK_METHODS = frozenset({"acquire", "release", "acquire_lock", "release_lock"})
+
+
 class ExpressionRewriter(ast.NodeTransformer):
     """Rewrites expressions; :class:`.transform.Rewriter` adds statements on top."""
 
@@ -284,6 +287,9 @@ class ExpressionRewriter(ast.NodeTransformer):
             func.value = self.visit_base(func.value)
             node.args = [self.visit(a) for a in node.args]
             node.keywords = [self.visit(k) for k in node.keywords]
+            if func.attr in _LOCK_METHODS:  # a raw lock's acquire/release gets its edges (hb_rawlocks)
+                node.func = call(self.rt("lockcall"), [func])  # `@rf.lockcall(x.acquire)(...)`
+                return node
             if not tracked:
                 return node
             if func.attr in guards.ITERATING_METHODS:

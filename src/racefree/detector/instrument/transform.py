@@ -360,6 +360,8 @@ class Rewriter(ExpressionRewriter):
     def _with(self, node: ast.With | ast.AsyncWith) -> ast.stmt:
         for item in node.items:
             item.context_expr = self.visit(item.context_expr)
+            if isinstance(node, ast.With):  # a raw lock gets its edges (hb_rawlocks)
+                item.context_expr = call(self.rt("entering"), [item.context_expr])
             if item.optional_vars is not None:
                 item.optional_vars = self.visit(item.optional_vars)
         writes = [w for item in node.items for w in self._binding_writes(item.optional_vars, node)]
