@@ -87,6 +87,11 @@ def install(functions: dict[str, Callable[..., Any]]) -> None:
     globals().update({name: functions[name] for name in _NAMES})
 
 
+def current() -> dict[str, Callable[..., Any]]:
+    """The functions bound now (a wrapper, such as ``--confirm``'s scheduler, installs over them)."""
+    return {name: globals()[name] for name in _NAMES}
+
+
 def uninstall() -> None:
     """Back to the no-ops (called by ``Detector.stop``)."""
     globals().update(_NOOPS)

@@ -136,8 +136,7 @@ class _Scheduler:
     def install(self) -> None:
         from racefree.detector.containers import _lookup, _tracked
 
-        names = ("read", "write", "getitem", "setitem", "delitem", "contains", "iterate", "call")
-        self.saved = {n: getattr(runtime, n) for n in names}
+        self.saved = runtime.current()  # every runtime function, wrapped or not
         s = self.saved
         ev = self._event
         r_read, r_write, r_get, r_set, r_del, r_contains, r_iter, r_call = (
@@ -198,7 +197,7 @@ class _Scheduler:
                     args = (self._iteration(args[0], args[0]), *args[1:])
             return r_call(func, site, *args, **kwargs)
 
-        runtime.install({"read": read, "write": write, "getitem": getitem, "setitem": setitem,
+        runtime.install({**self.saved, "read": read, "write": write, "getitem": getitem, "setitem": setitem,
                          "delitem": delitem, "contains": contains, "iterate": iterate, "call": call})
 
     def uninstall(self) -> None:
