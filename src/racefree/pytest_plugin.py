@@ -109,10 +109,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 _session_key = pytest.StashKey["_RaceSession"]()
 
 
-def _is_xdist_controller(config: pytest.Config) -> bool:
+# set by an xdist controller running --race, for its own workers only: a PYTEST_XDIST_WORKER
+# inherited by a pytest started *inside* a worker's test must not make that pytest a worker
+_CONTROLLER_ENV = "RACEFREE_XDIST_CONTROLLER"
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
     # a worker is configured (with the controller's -n in its args) before it gets `workerinput`,
-    # but after xdist set this variable
-    if hasattr(config, "workerinput") or os.environ.get("PYTEST_XDIST_WORKER"):
+    # but after xdist set PYTEST_XDIST_WORKER; the controller's pid says the variable is our own
+    if hasattr(config, "workerinput"):
+        return True
+    ours = os.environ.get(_CONTROLLER_ENV) == str(os.getppid())
+    return bool(os.environ.get("PYTEST_XDIST_WORKER")) and ours
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    if _is_xdist_worker(config):
+        os.environ.pop(_CONTROLLER_ENV, None)  # the tests the worker runs do not see it
         return False
     n = getattr(config.known_args_namespace, "numprocesses", None)
     return bool(n)
@@ -139,6 +152,7 @@ def _start(config: pytest.Config) -> None:
     if _is_xdist_controller(config):
         opt = config.known_args_namespace
         plugin: object = _Controller(opt.race_mode, opt.race_sarif, config.invocation_params.dir)
+        os.environ[_CONTROLLER_ENV] = str(os.getpid())  # inherited by the workers it starts
     else:
         session = _RaceSession(config)
         config.stash[_session_key] = session
