@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from racefree.cli import UsageError
 from racefree.detector.report import Access, Frame, Kind, Race
 from racefree.detector.suppressions import SuppressionError, Suppressions, discover, load, load_for
+from racefree.errors import UsageError
 
 DATA = Path(__file__).parent.parent / "data" / "suppressions"
 
@@ -206,3 +206,23 @@ def test_front_door_exports() -> None:
 
     assert {"SuppressionError", "Suppressions", "load_for", "to_sarif"} <= set(front.__all__)
     assert front.load_for is load_for and front.Suppressions is Suppressions
+
+
+def test_a_pyproject_without_a_racefree_table_is_not_parsed(tmp_path: Path) -> None:
+    # not TOML at all, but nothing in it can be a [tool.racefree] table: no error, nothing loaded
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "racefree-user"\nbroken = \n'
+                                             '[tool.ruff]\nline-length = 110\n')
+    assert len(load_for(None, tmp_path)) == 0
+
+
+@pytest.mark.parametrize("text", [
+    '[tool.racefree]\nsuppress = [{location = "a", reason = "r"}]\n',
+    '[ tool . "racefree" ]\nsuppress = [{location = "a", reason = "r"}]\n',
+    '[[tool.racefree.suppress]]\nlocation = "a"\nreason = "r"\n',
+    '[tool]\nracefree = {suppress = [{location = "a", reason = "r"}]}\n',
+    'tool = {racefree = {suppress = [{location = "a", reason = "r"}]}}\n',
+    'tool.racefree.suppress = [{location = "a", reason = "r"}]\n',
+])
+def test_every_spelling_of_the_table_is_still_read(tmp_path: Path, text: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(text + '\n[project]\nname = "x"\n')
+    assert len(load_for(None, tmp_path)) == 1
