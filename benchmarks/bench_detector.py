@@ -82,6 +82,7 @@ class Sample:
     exit_code: int
     stdout: str
     ru_maxrss_kb: int = 0  # what wait4 says (inflated by the forking parent, see above)
+    cpu: float = 0.0  # the child's user + system CPU seconds (steadier than wall time on a loaded machine)
 
 
 def _vm_hwm_kb(pid: int) -> int:
@@ -138,6 +139,10 @@ class Result:
         return det / plain if plain > 0 and det > 0 else None
 
     @property
+    def cpu_ratio(self) -> float:
+        return self.median("detector", "cpu") / max(self.median("plain", "cpu"), 1e-9)
+
+    @property
     def unpinned_wall_ratio(self) -> float | None:
         if not self.plain_unpinned:
             return None
@@ -190,7 +195,8 @@ def measure(argv: list[str], cwd: Path, pinned: bool = True) -> Sample:
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: tell Popen
         out.seek(0)
         stdout = out.read().decode(errors="replace")
-    return Sample(wall, peak or int(usage.ru_maxrss), proc.returncode, stdout, int(usage.ru_maxrss))
+    return Sample(wall, peak or int(usage.ru_maxrss), proc.returncode, stdout, int(usage.ru_maxrss),
+                  usage.ru_utime + usage.ru_stime)
 
 
 def plain_cmd(w: Workload, scale: float) -> list[str]:
@@ -277,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
           f"scale {scale}, {repeats} repeat(s), medians; pinned to CPU {PIN_CPU}"
           f"{'' if args.pinned_only else ' and unpinned'}; load average {_load()}")
     header = f"{'workload':<18}{'category':<10}{'plain s':>9}{'racefree s':>11}{'wall x':>8}{'unpin x':>8}" \
-             f"{'net x':>7}{'plain MB':>10}{'racefree MB':>12}{'mem x':>7}  verdict"
+             f"{'net x':>7}{'cpu x':>7}{'plain MB':>10}{'racefree MB':>12}{'mem x':>7}  verdict"
     print(header)
     print("-" * len(header))
     results: list[Result] = []
@@ -295,16 +301,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r.name:<18}{r.category:<10}{r.median('plain', 'wall'):>9.3f}"
               f"{r.median('detector', 'wall'):>11.3f}{r.wall_ratio:>8.2f}"
               f"{(f'{unpin:.2f}' if unpin is not None else '-'):>8}"
-              f"{(f'{net:.2f}' if net is not None else '-'):>7}"
+              f"{(f'{net:.2f}' if net is not None else '-'):>7}{r.cpu_ratio:>7.2f}"
               f"{r.median('plain', 'rss_kb') / 1024:>10.1f}{r.median('detector', 'rss_kb') / 1024:>12.1f}"
               f"{r.rss_ratio:>7.2f}  {verdict}", flush=True)
         for p in dict.fromkeys(r.problems):
             print(f"    problem: {p}")
         if w.category == "startup":
             ok = r.startup_cost <= STARTUP_GOAL
+            cpu = r.median("detector", "cpu") - r.median("plain", "cpu")
             print(f"  start-up: racefree run {w.path.name} {r.median('detector', 'wall'):.3f} s vs python "
                   f"{r.median('plain', 'wall'):.3f} s: +{r.startup_cost:.3f} s "
-                  f"(goal <= +{STARTUP_GOAL:g} s) {'PASS' if ok else 'MISS'}", flush=True)
+                  f"(goal <= +{STARTUP_GOAL:g} s) {'PASS' if ok else 'MISS'}; CPU time +{cpu:.3f} s",
+                  flush=True)
     limits: list[dict[str, Any]] = []
     by_name = {w.name: w for w in workloads}
     if "long_racy_loop" in by_name:
@@ -329,7 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     missed = [r.name for r in results if not all(r.verdicts().values())]
     missed += [lim["check"] for lim in limits if not lim["pass"]]
     print("\nwall x: racefree/plain wall time, both pinned to one CPU; unpin x: the same unpinned;"
-          "\nnet x: wall x with the start-up cost (hello) taken out; goals are judged on wall x (start-up"
+          "\nnet x: wall x with the start-up cost (hello) taken out; cpu x: the children's CPU time"
+          "\n(user+system, pinned), steadier on a loaded machine; goals are judged on wall x (start-up"
           f"\nincluded), memory on the child's own peak RSS.  Load average at the end: {_load()}")
     print(f"\n{len(missed)} target(s) missed" + (f": {', '.join(missed)}" if missed else ""))
     return 1 if missed else 0
