@@ -4,12 +4,10 @@ Each sub-command lives in its layer as a module with two functions,
 ``add_arguments(parser)`` and ``run(args) -> int``; this file only wires them
 together, so every command can be tested without a subprocess.
 
-Exit codes (documented in the README):
-
-* 0  — success (for ``run``: the program's own exit code when no race was found)
-* 1  — the command ran and failed (for ``lab``: a safe component gave a wrong total)
-* 2  — bad usage or bad input: one line on stderr, never a traceback
-* 66 — ``racefree run`` found at least one data race (change with ``--exitcode``)
+Errors and exit codes live on the ground floor, :mod:`racefree.errors`; the
+commands raise its errors and :func:`main` alone maps them to exit codes.
+The parser is built for the command being run only: ``racefree --help`` imports
+no command module, ``racefree run`` imports only the detector's.
 """
 
 from __future__ import annotations
@@ -21,11 +19,21 @@ import sysconfig
 from collections.abc import Sequence
 
 from racefree import __version__
+from racefree.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RACE,
+    EXIT_USAGE,
+    RacefreeError,
+    UsageError,
+    exit_code_for,
+)
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_RACE = 66
+__all__ = [
+    "COMMANDS", "EXIT_FAILURE", "EXIT_OK", "EXIT_RACE", "EXIT_USAGE", "UsageError", "build_parser", "main",
+    "version_text",
+]
 
 # sub-command -> (module holding add_arguments/run, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -41,10 +49,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         sys.stderr.write(f"racefree: error: {message}\n")
         raise SystemExit(EXIT_USAGE)
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported as one line, exit code 2."""
 
 
 class _Version(argparse.Action):
@@ -75,32 +79,46 @@ def version_text() -> str:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_named(argv: Sequence[str]) -> str | None:
+    """The sub-command `argv` names: its first word that is not an option (the top level takes no values)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``racefree`` parser; given the `argv` it will parse, only the command named there gets its options.
+
+    Every command is listed (for ``--help``), but a command's module is imported
+    only when its options are needed, so ``racefree --help`` stays light.
+    """
+    wanted = _command_named(argv) if argv is not None else None
     parser = _Parser(prog="racefree", description="Race-free threaded Python.")
     parser.add_argument("--version", action=_Version, help="show the version and the active back-ends")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in COMMANDS.items():
-        module = importlib.import_module(module_name)
         sp = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(sp)
-        sp.set_defaults(_run=module.run)
+        if argv is None or name == wanted:
+            module = importlib.import_module(module_name)
+            module.add_arguments(sp)
+            sp.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    """Run the ``racefree`` command line; the one place where errors become exit codes."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
         return int(args._run(args))
-    except UsageError as exc:
+    except RacefreeError as exc:
         sys.stderr.write(f"racefree {args.command}: error: {exc}\n")
-        return EXIT_USAGE
+        return exit_code_for(exc)
     except KeyboardInterrupt:
         sys.stderr.write("racefree: interrupted\n")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,14 +16,23 @@ from typing import Any
 
 import pytest
 
-from racefree.detector import Detector, hb_threading
+from racefree.detector import Detector, hb_threading, speedups
 from racefree.detector.report import Deadlock
 
 HERE = __file__
 
 
+@pytest.fixture(params=["c", "python"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both back-ends: with the C one, ``with lock:`` runs in C (_speedups.lock_methods)."""
+    if request.param == "c" and speedups._load()[0] is None:
+        pytest.skip("C fast path not built")
+    monkeypatch.setenv(speedups.ENV, request.param)
+    return str(request.param)
+
+
 @pytest.fixture
-def detector() -> Iterator[Detector]:
+def detector(backend: str) -> Iterator[Detector]:
     d = Detector()
     d.start()
     try:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from racefree.cli import UsageError
 from racefree.detector.report import Access, Frame, Kind, Race
 from racefree.detector.suppressions import SuppressionError, Suppressions, discover, load, load_for
+from racefree.errors import UsageError
 
 DATA = Path(__file__).parent.parent / "data" / "suppressions"
 
@@ -227,3 +227,23 @@ def test_a_race_on_many_keys_is_accepted_by_its_container_pattern(tmp_path: Path
     many = _group(tmp_path, ("'a'", "'b'", "'c'", "'d'", "'e'"), 200)
     assert keys.apply([many]).kept == [many]
     assert Suppressions([Suppression("fine", location="set other*")]).apply([many]).kept == [many]
+
+
+def test_a_pyproject_without_a_racefree_table_is_not_parsed(tmp_path: Path) -> None:
+    # not TOML at all, but nothing in it can be a [tool.racefree] table: no error, nothing loaded
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "racefree-user"\nbroken = \n'
+                                             '[tool.ruff]\nline-length = 110\n')
+    assert len(load_for(None, tmp_path)) == 0
+
+
+@pytest.mark.parametrize("text", [
+    '[tool.racefree]\nsuppress = [{location = "a", reason = "r"}]\n',
+    '[ tool . "racefree" ]\nsuppress = [{location = "a", reason = "r"}]\n',
+    '[[tool.racefree.suppress]]\nlocation = "a"\nreason = "r"\n',
+    '[tool]\nracefree = {suppress = [{location = "a", reason = "r"}]}\n',
+    'tool = {racefree = {suppress = [{location = "a", reason = "r"}]}}\n',
+    'tool.racefree.suppress = [{location = "a", reason = "r"}]\n',
+])
+def test_every_spelling_of_the_table_is_still_read(tmp_path: Path, text: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(text + '\n[project]\nname = "x"\n')
+    assert len(load_for(None, tmp_path)) == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from racefree.cli import UsageError
+from racefree.errors import UsageError
 
 __all__ = ["add_arguments", "parse_threads", "run"]
 

@@ -8,12 +8,30 @@ Instrumented code talks to :mod:`racefree.detector.runtime`.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from racefree.annotations import happens_after, happens_before, synchronized_by
-from racefree.detector.engine import Detector
-from racefree.detector.format import format_deadlock, format_race, format_report, format_summary
-from racefree.detector.report import Access, Deadlock, Frame, Race, to_json_document
-from racefree.detector.sarif import to_sarif
-from racefree.detector.suppressions import SuppressionError, Suppressions, load_for
+
+if TYPE_CHECKING:
+    from racefree.detector.engine import Detector
+    from racefree.detector.format import format_deadlock, format_race, format_report, format_summary
+    from racefree.detector.report import Access, Deadlock, Frame, Race, to_json_document
+    from racefree.detector.sarif import to_sarif
+    from racefree.detector.suppressions import SuppressionError, Suppressions, load_for
+
+# Each name is imported from its module on first use: importing a sub-module
+# (``racefree.detector.command`` for the CLI, ``runtime`` for rewritten code)
+# must not import the engine, SARIF or TOML with it.
+_HOME = {
+    "Detector": "engine",
+    "format_deadlock": "format", "format_race": "format", "format_report": "format",
+    "format_summary": "format",
+    "Access": "report", "Deadlock": "report", "Frame": "report", "Race": "report",
+    "to_json_document": "report",
+    "to_sarif": "sarif",
+    "SuppressionError": "suppressions", "Suppressions": "suppressions", "load_for": "suppressions",
+}
 
 __all__ = [
     "Access",
@@ -34,3 +52,16 @@ __all__ = [
     "to_json_document",
     "to_sarif",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1551,6 +1551,265 @@ static PyType_Spec Recorder_spec = {
     Recorder_slots,
 };
 
+/* ------------------------------------------------------------------ lock hooks
+ * LockHooks(recorder, gen, clock_type): Detector.lock_acquired / lock_released of
+ * engine.py in C, for the tracked Lock and RLock of hb_threading (the Python methods
+ * stay the reference; tests/detector/engine/test_lock_hooks.py holds both to the
+ * same clocks).  A tracked lock's `_clock` is touched only by the thread that holds
+ * the lock, a ThreadState only by its own thread: no lock is needed here. */
+
+typedef struct {
+    PyObject_HEAD
+    Recorder *rec;           /* for thread_state() and the ThreadState slots */
+    PyObject *gen;           /* the detector's generation (an int) */
+    PyObject *clock_type;    /* clocks.SyncClock */
+    PyObject *descrs;
+    PyMemberDef *m_clock;    /* ThreadState.clock */
+    PyMemberDef *m_gen, *m_cvc, *m_last;  /* SyncClock.gen, .vc, .last */
+} LockHooks;
+
+static PyTypeObject *LockHooksType;
+static PyObject *s__clock, *s_clock;
+
+/* ts.clock += 1; ts.vc[ts.tid] = ts.clock; ts.epoch = clock << SHIFT | tid (ThreadState.tick). */
+static int
+lock_tick(LockHooks *self, PyObject *ts, PyObject *tvc)
+{
+    Recorder *rec = self->rec;
+    long long c, tid;
+    PyObject *v;
+    int ok = slot_ll(TS_GET(rec, ts, tid), &tid), rc;
+    if (ok <= 0) {
+        if (ok == 0) {
+            PyErr_SetString(PyExc_TypeError, "ThreadState.tid is not an int");
+        }
+        return -1;
+    }
+    ok = slot_ll(get_slot(ts, rec->ts_type, self->m_clock, s_clock), &c);
+    if (ok <= 0) {
+        if (ok == 0) {
+            PyErr_SetString(PyExc_TypeError, "ThreadState.clock is not an int");
+        }
+        return -1;
+    }
+    c += 1;
+    if ((v = PyLong_FromLongLong(c)) == NULL) {
+        return -1;
+    }
+    rc = set_slot(ts, rec->ts_type, self->m_clock, s_clock, v);
+    if (rc == 0) {
+        rc = PySequence_SetItem(tvc, (Py_ssize_t)tid, v);
+    }
+    Py_DECREF(v);
+    if (rc < 0 || (v = PyLong_FromLongLong((c << rec->shift) | tid)) == NULL) {
+        return -1;
+    }
+    rc = set_slot(ts, rec->ts_type, rec->m_epoch, s_epoch, v);
+    Py_DECREF(v);
+    return rc;
+}
+
+/* The lock's clock if it belongs to this detector's generation (new reference), Py_None
+ * (new reference) when it does not; NULL with an exception. */
+static PyObject *
+lock_clock(LockHooks *self, PyObject *lock)
+{
+    PyObject *clock = PyObject_GetAttr(lock, s__clock), *gen;
+    int same;
+    if (clock == NULL || clock == Py_None || (PyObject *)Py_TYPE(clock) != self->clock_type) {
+        if (clock != NULL && clock != Py_None) {  /* not a SyncClock: as `clock.gen != gen` would say */
+            Py_SETREF(clock, Py_NewRef(Py_None));
+        }
+        return clock;
+    }
+    gen = PyMember_GetOne((const char *)clock, self->m_gen);
+    if (gen == NULL) {
+        Py_DECREF(clock);
+        return NULL;
+    }
+    same = PyObject_RichCompareBool(gen, self->gen, Py_EQ);
+    Py_DECREF(gen);
+    if (same <= 0) {
+        Py_DECREF(clock);
+        return same < 0 ? NULL : Py_NewRef(Py_None);
+    }
+    return clock;
+}
+
+static PyObject *speedups_join_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
+/* acquired(lock): after a tracked lock's acquire (Detector.lock_acquired). */
+static PyObject *
+LockHooks_acquired(LockHooks *self, PyObject *lock)
+{
+    Recorder *rec = self->rec;
+    PyObject *ts = thread_state(rec), *tvc = NULL, *clock = NULL, *vc = NULL;
+    PyObject *result = NULL;
+    if (ts == NULL || (tvc = TS_GET(rec, ts, vc)) == NULL || (clock = lock_clock(self, lock)) == NULL) {
+        goto done;
+    }
+    if (!PyList_Check(tvc)) {
+        PyErr_SetString(PyExc_TypeError, "ThreadState.vc is not a list");
+        goto done;
+    }
+    if (clock != Py_None) {
+        if ((vc = PyMember_GetOne((const char *)clock, self->m_cvc)) == NULL) {
+            goto done;
+        }
+        if (vc != Py_None) {
+            long long last = 0, t, known = 0;
+            int ok = slot_ll(PyMember_GetOne((const char *)clock, self->m_last), &last);
+            if (ok < 0) {
+                goto done;
+            }
+            t = last & rec->mask;
+            if (ok && last && t < PyList_GET_SIZE(tvc)) {
+                PyObject *item = PySequence_GetItem(tvc, (Py_ssize_t)t);
+                if (item == NULL || !as_ll(item, &known)) {
+                    Py_XDECREF(item);
+                    goto done;
+                }
+                Py_DECREF(item);
+            }
+            if (!(ok && last && t < PyList_GET_SIZE(tvc) && (last >> rec->shift) <= known)) {
+                PyObject *args[2] = {tvc, vc}, *r = speedups_join_into(NULL, args, 2);
+                if (r == NULL) {
+                    goto done;
+                }
+                Py_DECREF(r);
+            }
+        }
+    }
+    if (lock_tick(self, ts, tvc) == 0) {
+        result = Py_NewRef(Py_None);
+    }
+done:
+    Py_XDECREF(vc);
+    Py_XDECREF(clock);
+    Py_XDECREF(tvc);
+    Py_XDECREF(ts);
+    return result;
+}
+
+/* released(lock): before a tracked lock's release, its clock becomes the holder's
+ * (Detector.lock_released, SyncClock.publish). */
+static PyObject *
+LockHooks_released(LockHooks *self, PyObject *lock)
+{
+    Recorder *rec = self->rec;
+    PyObject *ts = thread_state(rec), *tvc = NULL, *clock = NULL, *copy = NULL, *epoch = NULL;
+    PyObject *result = NULL;
+    if (ts == NULL || (tvc = TS_GET(rec, ts, vc)) == NULL || (clock = lock_clock(self, lock)) == NULL) {
+        goto done;
+    }
+    if (clock == Py_None) {
+        Py_SETREF(clock, PyObject_CallOneArg(self->clock_type, self->gen));
+        if (clock == NULL || PyObject_SetAttr(lock, s__clock, clock) < 0) {
+            goto done;
+        }
+    }
+    if ((copy = PySequence_List(tvc)) == NULL || (epoch = TS_GET(rec, ts, epoch)) == NULL
+        || PyMember_SetOne((char *)clock, self->m_cvc, copy) < 0
+        || PyMember_SetOne((char *)clock, self->m_last, epoch) < 0
+        || lock_tick(self, ts, tvc) < 0) {
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(epoch);
+    Py_XDECREF(copy);
+    Py_XDECREF(clock);
+    Py_XDECREF(tvc);
+    Py_XDECREF(ts);
+    return result;
+}
+
+static int
+LockHooks_traverse(LockHooks *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->rec);
+    Py_VISIT(self->gen);
+    Py_VISIT(self->clock_type);
+    Py_VISIT(self->descrs);
+    return 0;
+}
+
+static int
+LockHooks_clear(LockHooks *self)
+{
+    Py_CLEAR(self->rec);
+    Py_CLEAR(self->gen);
+    Py_CLEAR(self->clock_type);
+    Py_CLEAR(self->descrs);
+    return 0;
+}
+
+static void
+LockHooks_dealloc(LockHooks *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    LockHooks_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+LockHooks_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"recorder", "gen", "clock_type", NULL};
+    PyObject *rec, *gen, *clock_type;
+    LockHooks *self;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!:LockHooks", kwlist, RecorderType, &rec,
+                                     &PyLong_Type, &gen, &PyType_Type, &clock_type)) {
+        return NULL;
+    }
+    self = (LockHooks *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->rec = (Recorder *)Py_NewRef(rec);
+    self->gen = Py_NewRef(gen);
+    self->clock_type = Py_NewRef(clock_type);
+    self->descrs = PyList_New(0);
+    if (self->descrs == NULL
+        || (self->m_clock = member_of(self->rec->ts_type, "clock", self->descrs)) == NULL
+        || (self->m_gen = member_of(clock_type, "gen", self->descrs)) == NULL
+        || (self->m_cvc = member_of(clock_type, "vc", self->descrs)) == NULL
+        || (self->m_last = member_of(clock_type, "last", self->descrs)) == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static PyMethodDef LockHooks_methods[] = {
+    {"acquired", (PyCFunction)LockHooks_acquired, METH_O,
+     "acquired(lock): after a tracked lock's acquire (Detector.lock_acquired)."},
+    {"released", (PyCFunction)LockHooks_released, METH_O,
+     "released(lock): before a tracked lock's release (Detector.lock_released)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot LockHooks_slots[] = {
+    {Py_tp_doc, "Detector.lock_acquired / lock_released in C, for one detector's Recorder."},
+    {Py_tp_new, LockHooks_new},
+    {Py_tp_dealloc, LockHooks_dealloc},
+    {Py_tp_traverse, LockHooks_traverse},
+    {Py_tp_clear, LockHooks_clear},
+    {Py_tp_methods, LockHooks_methods},
+    {0, NULL},
+};
+
+static PyType_Spec LockHooks_spec = {
+    "racefree.detector._speedups.LockHooks",
+    sizeof(LockHooks),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    LockHooks_slots,
+};
+
 /* join_into(vc, other): vc := vc ⊔ other, in place (clocks.join_into). */
 static PyObject *
 speedups_join_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
@@ -1599,9 +1858,254 @@ speedups_join_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* ---------------------------------------------------------- tracked lock's with
+ * lock_methods(namespace) -> (__enter__, __exit__): hb_threading._TrackedLock's
+ * __enter__ and __exit__ in C, as method descriptors reading the module's `_hooks`,
+ * `_order` and `_held` from `namespace` (hb_threading's globals) at each call.
+ * hb_threading installs them while a detector with the C back-end records and keeps
+ * its Python methods as the reference (the differential test runs both). */
+
+static PyObject *s_lock_acquired, *s_lock_released, *s__hooks, *s__order, *s__held, *s_held;
+static PyObject *s_nested, *s_released, *s__order_epoch, *s__owned, *s__lock;
+
+/* namespace[name] (new reference; NULL without an exception when absent) */
+static PyObject *
+ns_get(PyObject *ns, PyObject *name)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    PyObject *v = NULL;
+    if (PyDict_GetItemRef(ns, name, &v) < 0) {
+        PyErr_Clear();
+    }
+    return v;
+#else
+    PyObject *v = PyDict_GetItemWithError(ns, name);
+    if (v == NULL) {
+        PyErr_Clear();
+    }
+    return Py_XNewRef(v);
+#endif
+}
+
+/* _held.held, made an empty list on first use in this thread (new reference). */
+static PyObject *
+held_list(PyObject *ns)
+{
+    PyObject *local = ns_get(ns, s__held), *held;
+    if (local == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "hb_threading._held is missing");
+        return NULL;
+    }
+    held = PyObject_GetAttr(local, s_held);
+    if (held == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        PyErr_Clear();
+        held = PyList_New(0);
+        if (held != NULL && PyObject_SetAttr(local, s_held, held) < 0) {
+            Py_CLEAR(held);
+        }
+    }
+    Py_DECREF(local);
+    if (held != NULL && !PyList_Check(held)) {
+        PyErr_SetString(PyExc_TypeError, "hb_threading._held.held is not a list");
+        Py_CLEAR(held);
+    }
+    return held;
+}
+
+/* _TrackedLock.__enter__(self) */
+static PyObject *
+lock_enter(PyObject *ns, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *self, *raw, *r, *h = NULL, *o = NULL, *held = NULL, *epoch = NULL, *entry = NULL;
+    PyFrameObject *f;
+    int ok;
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError, "__enter__() needs the lock");
+        return NULL;
+    }
+    self = args[0];
+    if ((raw = PyObject_GetAttr(self, s__lock)) == NULL) {
+        return NULL;
+    }
+    r = PyObject_CallMethodNoArgs(raw, s_acquire);
+    Py_DECREF(raw);
+    if (r == NULL) {
+        return NULL;
+    }
+    ok = r != Py_False;  /* True, or (a Python RLock re-entered) 1: see _TrackedLock.acquire */
+    Py_DECREF(r);
+    h = ns_get(ns, s__hooks);
+    if (h == NULL || h == Py_None) {
+        goto done;
+    }
+    if ((r = PyObject_CallMethodOneArg(h, s_lock_acquired, self)) == NULL) {
+        goto fail;
+    }
+    Py_DECREF(r);
+    o = ns_get(ns, s__order);
+    if (o == NULL || o == Py_None) {
+        goto done;
+    }
+    f = PyEval_GetFrame();  /* the caller of __enter__: what _getframe(1) is in Python */
+    if (f == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "__enter__() called without a Python frame");
+        goto fail;
+    }
+    if ((held = held_list(ns)) == NULL) {
+        goto fail;
+    }
+    if (PyList_GET_SIZE(held) > 0) {
+        r = PyObject_CallMethodObjArgs(o, s_nested, self, held, (PyObject *)f, NULL);
+        if (r == NULL) {
+            goto fail;
+        }
+        Py_DECREF(r);
+    }
+    if ((epoch = PyObject_GetAttr(self, s__order_epoch)) == NULL) {
+        goto fail;
+    }
+    entry = Py_BuildValue("(OOOi)", self, epoch, (PyObject *)f, PyFrame_GetLasti(f));
+    if (entry == NULL || PyList_Append(held, entry) < 0) {
+        goto fail;
+    }
+done:
+    Py_XDECREF(entry);
+    Py_XDECREF(epoch);
+    Py_XDECREF(held);
+    Py_XDECREF(o);
+    Py_XDECREF(h);
+    return PyBool_FromLong(ok);
+fail:
+    Py_XDECREF(entry);
+    Py_XDECREF(epoch);
+    Py_XDECREF(held);
+    Py_XDECREF(o);
+    Py_XDECREF(h);
+    return NULL;
+}
+
+/* _TrackedLock.__exit__(self, *exc) */
+static PyObject *
+lock_exit(PyObject *ns, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *self, *raw, *r, *h = NULL, *o = NULL, *held = NULL;
+    if (nargs < 1) {
+        PyErr_SetString(PyExc_TypeError, "__exit__() needs the lock");
+        return NULL;
+    }
+    self = args[0];
+    if ((raw = PyObject_GetAttr(self, s__lock)) == NULL) {
+        return NULL;
+    }
+    h = ns_get(ns, s__hooks);
+    if (h != NULL && h != Py_None) {
+        PyObject *owned = PyObject_GetAttr(self, s__owned);  /* a staticmethod: the plain function */
+        int is_owned;
+        if (owned == NULL) {
+            goto fail;
+        }
+        r = PyObject_CallOneArg(owned, raw);
+        Py_DECREF(owned);
+        if (r == NULL) {
+            goto fail;
+        }
+        is_owned = PyObject_IsTrue(r);
+        Py_DECREF(r);
+        if (is_owned < 0) {
+            goto fail;
+        }
+        if (is_owned) {
+            if ((r = PyObject_CallMethodOneArg(h, s_lock_released, self)) == NULL) {
+                goto fail;
+            }
+            Py_DECREF(r);
+            o = ns_get(ns, s__order);
+            if (o != NULL && o != Py_None) {
+                Py_ssize_t n;
+                if ((held = held_list(ns)) == NULL) {
+                    goto fail;
+                }
+                n = PyList_GET_SIZE(held);
+                r = n > 0 ? PySequence_GetItem(held, n - 1) : NULL;
+                if (n > 0 && r == NULL) {
+                    goto fail;
+                }
+                if (r != NULL && PyTuple_Check(r) && PyTuple_GET_SIZE(r) > 0 && PyTuple_GET_ITEM(r, 0) == self) {
+                    Py_DECREF(r);
+                    if (PySequence_DelItem(held, n - 1) < 0) {
+                        goto fail;
+                    }
+                }
+                else {
+                    Py_XDECREF(r);
+                    if ((r = PyObject_CallMethodOneArg(o, s_released, self)) == NULL) {
+                        goto fail;
+                    }
+                    Py_DECREF(r);
+                }
+            }
+        }
+    }
+    r = PyObject_CallMethodNoArgs(raw, s_release);
+    Py_DECREF(raw);
+    Py_XDECREF(held);
+    Py_XDECREF(o);
+    Py_XDECREF(h);
+    if (r == NULL) {
+        return NULL;
+    }
+    Py_DECREF(r);
+    Py_RETURN_NONE;
+fail:
+    Py_DECREF(raw);
+    Py_XDECREF(held);
+    Py_XDECREF(o);
+    Py_XDECREF(h);
+    return NULL;
+}
+
+static PyMethodDef lock_enter_def = {
+    "__enter__", (PyCFunction)(void (*)(void))lock_enter, METH_FASTCALL,
+    "Acquire the raw lock, then record the acquire (hb_threading._TrackedLock.__enter__ in C)."};
+static PyMethodDef lock_exit_def = {
+    "__exit__", (PyCFunction)(void (*)(void))lock_exit, METH_FASTCALL,
+    "Record the release, then release the raw lock (hb_threading._TrackedLock.__exit__ in C)."};
+
+/* lock_methods(namespace) -> (__enter__, __exit__), each binding like a function. */
+static PyObject *
+speedups_lock_methods(PyObject *module, PyObject *ns)
+{
+    PyObject *enter = NULL, *exit_ = NULL, *f, *result;
+    if (!PyDict_Check(ns)) {
+        PyErr_SetString(PyExc_TypeError, "lock_methods(namespace) takes a module's globals dict");
+        return NULL;
+    }
+    if ((f = PyCFunction_New(&lock_enter_def, ns)) == NULL) {
+        return NULL;
+    }
+    enter = PyInstanceMethod_New(f);
+    Py_DECREF(f);
+    if (enter == NULL || (f = PyCFunction_New(&lock_exit_def, ns)) == NULL) {
+        Py_XDECREF(enter);
+        return NULL;
+    }
+    exit_ = PyInstanceMethod_New(f);
+    Py_DECREF(f);
+    if (exit_ == NULL) {
+        Py_DECREF(enter);
+        return NULL;
+    }
+    result = PyTuple_Pack(2, enter, exit_);
+    Py_DECREF(enter);
+    Py_DECREF(exit_);
+    return result;
+}
+
 static PyMethodDef speedups_functions[] = {
     {"join_into", (PyCFunction)(void (*)(void))speedups_join_into, METH_FASTCALL,
      "join_into(vc, other): vc := vc | other (element-wise max), in place."},
+    {"lock_methods", (PyCFunction)speedups_lock_methods, METH_O,
+     "lock_methods(namespace) -> (__enter__, __exit__) of hb_threading's tracked locks, in C."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1634,6 +2138,17 @@ speedups_exec(PyObject *module)
     INTERN(s_m, "m")
     INTERN(s_rs, "rs")
     INTERN(s_rsite, "rsite")
+    INTERN(s_lock_acquired, "lock_acquired")
+    INTERN(s_lock_released, "lock_released")
+    INTERN(s__hooks, "_hooks")
+    INTERN(s__order, "_order")
+    INTERN(s__held, "_held")
+    INTERN(s_held, "held")
+    INTERN(s_nested, "nested")
+    INTERN(s_released, "released")
+    INTERN(s__order_epoch, "_order_epoch")
+    INTERN(s__owned, "_owned")
+    INTERN(s__lock, "_lock")
 #undef INTERN
     LookasideType = (PyTypeObject *)PyType_FromSpec(&Lookaside_spec);
     if (LookasideType == NULL) {
@@ -1644,6 +2159,12 @@ speedups_exec(PyObject *module)
         return -1;
     }
     if (PyModule_AddObjectRef(module, "Recorder", (PyObject *)RecorderType) < 0) {
+        return -1;
+    }
+    if ((s__clock == NULL && (s__clock = PyUnicode_InternFromString("_clock")) == NULL)
+        || (s_clock == NULL && (s_clock = PyUnicode_InternFromString("clock")) == NULL)
+        || (LockHooksType = (PyTypeObject *)PyType_FromSpec(&LockHooks_spec)) == NULL
+        || PyModule_AddObjectRef(module, "LockHooks", (PyObject *)LockHooksType) < 0) {
         return -1;
     }
     return 0;

@@ -15,15 +15,14 @@ line, no traceback).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from racefree.cli import EXIT_RACE, UsageError
 from racefree.detector.runner import Program, ProgramError, ProgramRunner
+from racefree.errors import EXIT_RACE, UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,11 +79,15 @@ def program_from(args: argparse.Namespace) -> Program:
 def render(races: Sequence[Any], fmt: str, mode: str, deadlocks: Sequence[Any] = ()) -> str:
     """The report document for `races` (and potential `deadlocks`) in format `fmt`."""
     if fmt == "json":
+        import json
+
         from racefree.detector.report import to_json_document
 
         doc = to_json_document(list(races), mode, deadlocks)  # type: ignore[arg-type]
         return json.dumps(doc, indent=2) + "\n"
     if fmt == "sarif":
+        import json
+
         from racefree import __version__
         from racefree.detector.sarif import to_sarif
 

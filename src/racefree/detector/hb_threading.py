@@ -485,6 +485,12 @@ def install(detector: Detector) -> Patches:
     p.set(threading, "enumerate", _enumerate)
     p.set(threading, "Lock", Lock)
     p.set(threading, "RLock", RLock)
+    if getattr(detector, "backend", "python") == "c":  # `with lock:` in C (the methods above: reference)
+        from racefree.detector import _speedups
+
+        enter, exit_ = _speedups.lock_methods(globals())
+        p.set(_TrackedLock, "__enter__", enter)
+        p.set(_TrackedLock, "__exit__", exit_)
     order = getattr(detector, "lock_order", None)
     _held = order.tls if order is not None else _thread._local()
     _order = order

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from racefree.detector import shadow, stacks
-from racefree.detector.clocks import SHIFT, ThreadState
+from racefree.detector.clocks import SHIFT, SyncClock, ThreadState
 from racefree.detector.events import F_GUARD, F_ITERATION, ITEM, S_FILE, S_FLAGS, S_FUNC, S_LINE, SIZE
 from racefree.detector.shadow import Cell
 
@@ -105,4 +105,7 @@ def accelerate(
                      call=fast.call)
     # each Recorder remembers every thread's ThreadState: tell them when one changes
     det.thread_state_changing = lambda: (first.forget_thread(), fast.forget_thread())
+    # the tracked locks' clock steps, Detector.lock_acquired/lock_released, in C as well
+    hooks = module.LockHooks(fast, det.gen, SyncClock)
+    det.lock_acquired, det.lock_released = hooks.acquired, hooks.released  # type: ignore[method-assign]
     return functions

@@ -41,10 +41,12 @@ description (``Lock created at Account.__init__() /abs/path/bank.py:5``), so
 
 Discovery (no ``--suppressions``): from the working directory upwards, the
 first directory holding ``racefree.toml`` (used) or a ``pyproject.toml``
-(its ``[tool.racefree]`` table is used, if any); the search stops there.
+(its ``[tool.racefree]`` table is used, if any; a ``pyproject.toml`` that has
+no ``tool.racefree`` key and no ``[tool]`` table is not even parsed); the search
+stops there.
 
 Errors (bad TOML, unknown keys, missing ``reason``, a bad ``kind`` or ``site``)
-raise :class:`SuppressionError`, a :class:`racefree.cli.UsageError`: one line
+raise :class:`SuppressionError`, a :class:`racefree.errors.UsageError`: one line
 naming the file and line (or entry), exit code 2.
 
 A :class:`Suppressions` remembers which entries matched across calls of
@@ -56,14 +58,13 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
-from racefree.cli import UsageError
 from racefree.detector.report import DEADLOCK_KIND, Deadlock, Frame, Kind, Race
+from racefree.errors import UsageError
 
 __all__ = [
     "Applied",
@@ -79,6 +80,10 @@ KINDS: tuple[Kind, ...] = ("data-race", "lost-update", "check-then-act", "iterat
 ALL_KINDS: tuple[str, ...] = (*KINDS, DEADLOCK_KIND)
 ENTRY_KEYS = ("location", "site", "kind", "reason")
 TABLE_KEYS = ("suppress",)
+# Every way TOML can spell the [tool.racefree] table: a dotted "tool.racefree" key
+# or header (quotes and spaces allowed), a plain [tool] table or a `tool = {...}`.
+_MAY_HAVE_TABLE = re.compile(
+    r"""tool["']?\s*\.\s*["']?racefree|^\s*\[\s*["']?tool["']?\s*\]|^\s*["']?tool["']?\s*=""", re.M)
 _HEADER = re.compile(r"^\s*\[\[\s*(?:tool\s*\.\s*racefree\s*\.\s*)?suppress\s*\]\]")
 
 
@@ -243,6 +248,10 @@ def load(path: str | os.PathLike[str], cwd: str | os.PathLike[str] | None = None
         raise SuppressionError(f"{shown}: suppressions file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SuppressionError(f"{shown}: cannot read suppressions file: {exc}") from None
+    if file.name == "pyproject.toml" and not _MAY_HAVE_TABLE.search(text):
+        return Suppressions([], file, shown)  # cannot hold [tool.racefree]: not even parsed
+    import tomllib  # here, not at the top: most runs have no suppressions to parse
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

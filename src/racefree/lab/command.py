@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from racefree.cli import EXIT_FAILURE, EXIT_OK, UsageError
+from racefree.errors import EXIT_FAILURE, EXIT_OK, UsageError
 
 # Kept in step with racefree.lab.runner.EXERCISES (a test pins it); the runner
 # is imported only when the lab runs, so building the CLI parser stays light.

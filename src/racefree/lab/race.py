@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from racefree.cli import EXIT_RACE
+from racefree.errors import EXIT_RACE
 from racefree.lab.ui import LabUI
 
 __all__ = ["COMPONENTS", "MODES", "Component", "PassOutcome", "RaceReport", "RowVerdict", "run_pass",

@@ -13,19 +13,39 @@ decide at construction whether they report, which is what lets an
 nobody listens.
 """
 
-from racefree.sync._backend import BackendInfo, backend_info
-from racefree.sync.atomic import AtomicInt, AtomicRef
-from racefree.sync.cmap import ConcurrentMap, ConcurrentMapStatistics
-from racefree.sync.counter import ShardedCounter, ShardedCounterHandle, ShardedCounterStatistics
-from racefree.sync.errors import (
-    DeadlockError,
-    LockNotHeldError,
-    ReentrantCallError,
-    SyncError,
-    WrongThreadError,
-)
-from racefree.sync.rwlock import RWLock, RWLockStatistics
-from racefree.sync.snapshot import Snapshot, SnapshotStatistics
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from racefree.sync._backend import BackendInfo, backend_info
+    from racefree.sync.atomic import AtomicInt, AtomicRef
+    from racefree.sync.cmap import ConcurrentMap, ConcurrentMapStatistics
+    from racefree.sync.counter import ShardedCounter, ShardedCounterHandle, ShardedCounterStatistics
+    from racefree.sync.errors import (
+        DeadlockError,
+        LockNotHeldError,
+        ReentrantCallError,
+        SyncError,
+        WrongThreadError,
+    )
+    from racefree.sync.rwlock import RWLock, RWLockStatistics
+    from racefree.sync.snapshot import Snapshot, SnapshotStatistics
+
+# Each name is imported from its module on first use, so that importing one
+# sub-module (``racefree.sync._hb``, which the race detector needs) does not load
+# every primitive and the atomics' back-end.
+_HOME = {
+    "BackendInfo": "_backend", "backend_info": "_backend",
+    "AtomicInt": "atomic", "AtomicRef": "atomic",
+    "ConcurrentMap": "cmap", "ConcurrentMapStatistics": "cmap",
+    "ShardedCounter": "counter", "ShardedCounterHandle": "counter", "ShardedCounterStatistics": "counter",
+    "DeadlockError": "errors", "LockNotHeldError": "errors", "ReentrantCallError": "errors",
+    "SyncError": "errors", "WrongThreadError": "errors",
+    "RWLock": "rwlock", "RWLockStatistics": "rwlock",
+    "Snapshot": "snapshot", "SnapshotStatistics": "snapshot",
+}
 
 __all__ = [
     "AtomicInt",
@@ -47,3 +67,16 @@ __all__ = [
     "WrongThreadError",
     "backend_info",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -20,7 +20,6 @@ Any I/O problem (read-only directory, corrupt file) means a miss, never an error
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import marshal
 import os
@@ -51,6 +50,8 @@ def cache_path(source_path: str) -> str | None:
 
 
 def digest(source: bytes, runtime: str) -> bytes:
+    import hashlib  # here: loading OpenSSL costs ~3 ms of start-up, and most runs hash nothing
+
     return hashlib.sha256(source + b"\0" + runtime.encode()).digest()
 
 

@@ -61,15 +61,13 @@ def _under(path: str, dirs: Sequence[str]) -> bool:
 def _system_dirs() -> list[str]:
     """Directories of the standard library and of installed packages."""
     dirs: set[str] = set()
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        p = sysconfig.get_paths().get(key)
-        if p:
-            dirs.add(p)
+    keys = ("stdlib", "platstdlib", "purelib", "platlib")
+    schemes = [sysconfig.get_paths()]  # each call expands every path of the scheme: once per prefix
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
-        for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-            p = sysconfig.get_path(key, vars={"base": prefix, "platbase": prefix, "installed_base": prefix})
-            if p:
-                dirs.add(p)
+        where = {"base": prefix, "platbase": prefix, "installed_base": prefix}
+        schemes.append(sysconfig.get_paths(vars=where))
+    for paths in schemes:
+        dirs.update(p for p in (paths.get(key) for key in keys) if p)
     try:
         dirs.update(site.getsitepackages())
     except AttributeError:  # pragma: no cover - old virtualenv's site.py
@@ -147,8 +145,10 @@ class ImportHook:
             return False, "not a Python source file"
         if _matches(name, self.include):
             return True, "included by pattern"
+        if name == "racefree" or name.startswith("racefree."):
+            return False, "standard library, site-packages or racefree"
         real = os.path.realpath(origin)
-        if name == "racefree" or name.startswith("racefree.") or _under(real, self._system):
+        if _under(real, self._system):
             return False, "standard library, site-packages or racefree"
         if _under(real, self.roots):
             return True, "under a root"
@@ -223,6 +223,8 @@ class ImportHook:
             loader = getattr(module, "__loader__", None)
             if name == "__main__" or not isinstance(origin, str) or isinstance(loader, InstrumentingLoader):
                 continue
+            if name.partition(".")[0] in sys.stdlib_module_names and not _matches(name, self.include):
+                continue  # as in find_spec: never the user's, and no realpath() for each of them
             ok, why = self.selects(name, origin)
             if ok:
                 with self._lock:
