@@ -24,7 +24,7 @@ from pathlib import Path
 
 import racefree
 
-__all__ = ["RegistryError", "cache_root", "ensure_venv", "racefree_site", "venv_python"]
+__all__ = ["RegistryError", "cache_root", "ensure_venv", "racefree_site", "venv_path", "venv_python"]
 
 # pip waits 180 s per try by default here; a registry that is down should fail in seconds.
 PIP_NETWORK = ["--retries", "1", "--timeout", "20"]
@@ -54,6 +54,12 @@ def cache_root() -> Path:
     return Path(base) / f"{_interpreter_tag()}-{hashlib.sha256(site).hexdigest()[:10]}"
 
 
+def venv_path(name: str, requirements: list[str]) -> Path:
+    """Where the environment `name` holding `requirements` lives (a new pin is a new folder)."""
+    pins = hashlib.sha256("\n".join(sorted(requirements)).encode()).hexdigest()[:8]
+    return cache_root() / f"{name}-{pins}"
+
+
 def venv_python(venv: Path) -> Path:
     return venv / "bin" / "python"
 
@@ -70,7 +76,7 @@ def ensure_venv(name: str, requirements: list[str], *, no_deps: bool = True) -> 
 
     Raises RegistryError (one line) when pip cannot get a requirement.
     """
-    venv = cache_root() / name
+    venv = venv_path(name, requirements)
     if venv_python(venv).exists():
         return venv
     venv.parent.mkdir(parents=True, exist_ok=True)
