@@ -7,6 +7,7 @@ environment and runs the case's driver under `racefree run --include <package>*`
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -19,6 +20,8 @@ from realworld_venvs import RegistryError, ensure_venv, venv_path, venv_python
 
 DRIVERS = Path(__file__).resolve().parent / "drivers"
 RUN_TIMEOUT = 120
+# both detector back-ends, as the engine tests: the C fast path where it is built
+BACKENDS = ["python"] + (["c"] if importlib.util.find_spec("racefree.detector._speedups") else [])
 
 pytestmark = pytest.mark.realworld
 
@@ -31,14 +34,16 @@ def _params() -> list[Any]:
             why = f"detector needs: {needs}"
             marks = [pytest.mark.xfail(strict=True, raises=AssertionError, reason=why)] if needs else []
             version = case.buggy if side == "buggy" else case.fixed
-            params.append(pytest.param(case, side, id=f"{case.name}-{version}-{side}", marks=marks))
+            for backend in BACKENDS:
+                params.append(pytest.param(case, side, backend, id=f"{case.name}-{version}-{side}-{backend}",
+                                           marks=marks))
     return params
 
 
 _registry_down: list[str] = []  # the first registry failure: later tests fail at once, not after a timeout
 
 
-def _run(case: Case, version: str, tmp_path: Path) -> tuple[int, str, dict[str, Any]]:
+def _run(case: Case, version: str, backend: str, tmp_path: Path) -> tuple[int, str, dict[str, Any]]:
     name, pins = f"{case.project}-{version}", [f"{case.project}=={version}", *case.extra]
     if not _registry_down or venv_python(venv_path(name, pins)).exists():
         try:
@@ -49,6 +54,7 @@ def _run(case: Case, version: str, tmp_path: Path) -> tuple[int, str, dict[str, 
         pytest.fail(_registry_down[0], pytrace=False)
     report = tmp_path / "report.json"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["RACEFREE_DETECTOR_BACKEND"] = backend
     proc = subprocess.run(
         [str(venv_python(venv)), "-m", "racefree", "run", "--mode", "python", "--format", "json",
          "--output", str(report), "--include", case.include, str(DRIVERS / f"{case.name}_race.py")],
@@ -74,10 +80,10 @@ def _summary(data: dict[str, Any]) -> str:
     return "\n".join(lines) or "no race reported"
 
 
-@pytest.mark.parametrize(("case", "side"), _params())
-def test_documented_race(case: Case, side: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("case", "side", "backend"), _params())
+def test_documented_race(case: Case, side: str, backend: str, tmp_path: Path) -> None:
     version = case.buggy if side == "buggy" else case.fixed
-    code, output, data = _run(case, version, tmp_path)
+    code, output, data = _run(case, version, backend, tmp_path)
     assert "ok" in output.splitlines(), f"the driver did not finish:\n{output[-3000:]}"
     if side == "buggy" or case.fix_incomplete:
         assert code == 66, f"exit {code}, expected 66:\n{_summary(data)}"
