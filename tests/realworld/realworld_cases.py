@@ -39,7 +39,7 @@ CASES: tuple[Case, ...] = (
     Case(
         name="apipkg", project="apipkg", buggy="2.0.0", fixed="2.0.1",
         upstream=("https://github.com/pytest-dev/apipkg/pull/25",),
-        include="apipkg*", kind="check-then-act", location="dict self.__map__['__onfirstaccess__']",
+        include="apipkg*", kind="check-then-act", location="dict ApiModule.__map__['__onfirstaccess__']",
         file="apipkg/__init__.py", function="ApiModule.__makeattr",
         note="two threads resolving two lazy attributes both test and pop __onfirstaccess__",
     ),
@@ -72,9 +72,8 @@ CASES: tuple[Case, ...] = (
         name="dateutil", project="python-dateutil", buggy="2.8.0", fixed="2.8.1",
         upstream=("https://github.com/dateutil/dateutil/issues/901",
                   "https://github.com/dateutil/dateutil/pull/973"),
-        include="dateutil*", kind="check-then-act", location="OrderedDict cls.__strong_cache",
+        include="dateutil*", kind="check-then-act", location="OrderedDict tzoffset.__strong_cache",
         file="dateutil/tz/_factories.py", function="_TzOffsetFactory.__call__", extra=("six==1.16.0",),
-        needs_fixed="locks made by _thread.allocate_lock() (the fix uses one)",
         note="the strong cache is moved-to-end and trimmed with no lock",
     ),
     Case(
@@ -82,7 +81,6 @@ CASES: tuple[Case, ...] = (
         upstream=("https://github.com/scientific-python/lazy-loader/pull/90",),
         include="lazy_loader*", kind="check-then-act", location="dict sys.modules['colorsys']",
         file="lazy_loader/__init__.py", function="load",
-        needs_buggy="try: d[k] / except KeyError: d[k] = ... as a check-then-act guard",
         note="try: return sys.modules[name] / except KeyError: ... sys.modules[name] = module",
     ),
     Case(
@@ -90,7 +88,6 @@ CASES: tuple[Case, ...] = (
         upstream=("https://github.com/pydanny/cached-property/pull/18",),
         include="cached_property*", kind="check-then-act", location="Client._cache",
         file="cached_property.py", function="cached_property_with_ttl.__get__",
-        needs_buggy="try: o.x / except AttributeError: o.x = ... as a check-then-act guard",
         note="two TTL properties (one lock each) create the object's shared _cache lazily",
     ),
     Case(
@@ -98,7 +95,6 @@ CASES: tuple[Case, ...] = (
         upstream=("https://github.com/tqdm/tqdm/pull/754", "https://github.com/tqdm/tqdm/issues/481"),
         include="tqdm*", kind="iteration", location="_instances",
         file="tqdm/_tqdm.py", function="_get_free_pos",
-        needs_buggy="WeakSet tracked as a container",
         note="tqdm(disable=True) iterates the WeakSet of bars outside the lock other threads add under",
     ),
 )
