@@ -14,12 +14,9 @@ import sys
 
 import pytest
 
+from racefree._build import gil_enabled as _gil_enabled  # one definition (_build)
+
 REQUIRE_GIL_DISABLED = os.environ.get("RACEFREE_REQUIRE_GIL_DISABLED") == "1"
-
-
-def _gil_enabled() -> bool:
-    check = getattr(sys, "_is_gil_enabled", None)
-    return True if check is None else bool(check())
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -10,8 +10,9 @@ attempted once per process.
 from __future__ import annotations
 
 import importlib
-import sys
 from types import ModuleType
+
+from racefree._build import gil_enabled as _gil_enabled  # one definition (_build)
 
 __all__ = ["PEER_MODULES", "load", "skipped"]
 
@@ -24,11 +25,6 @@ PEER_MODULES = {
 }
 
 _cache: dict[str, tuple[ModuleType | None, str]] = {}
-
-
-def _gil_enabled() -> bool:
-    check = getattr(sys, "_is_gil_enabled", None)
-    return True if check is None else bool(check())
 
 
 def load(name: str) -> ModuleType | None:

@@ -15,11 +15,11 @@ Invariants (true with and without the GIL):
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from racefree._build import gil_enabled as _gil_enabled  # one definition (_build)
 from racefree.sync._atomic_py import LockedRef, PyAtomicInt
 
 __all__ = ["ACTIVE", "AVAILABLE", "AtomicIntImpl", "AtomicRefCell", "Backend", "BackendInfo", "backend_info"]
@@ -67,11 +67,6 @@ class BackendInfo:
 
 
 PYTHON = Backend("python", PyAtomicInt, LockedRef)
-
-
-def _gil_enabled() -> bool:
-    check = getattr(sys, "_is_gil_enabled", None)
-    return True if check is None else bool(check())
 
 
 def _load_cereggii() -> tuple[Backend | None, str]:

@@ -27,11 +27,11 @@ Invariants (true with and without the GIL), beyond those of the slow path:
 
 from __future__ import annotations
 
-import sys
 import threading
 from dataclasses import dataclass
 from types import TracebackType
 
+from racefree._build import gil_enabled as _gil_enabled  # one definition (_build)
 from racefree.sync import _fast, _hb
 from racefree.sync._rwlock_wait import NOT_A_READER as _NOT_A_READER
 from racefree.sync._rwlock_wait import _RWLockCore
@@ -40,11 +40,6 @@ from racefree.sync.errors import LockNotHeldError
 __all__ = ["RWLock", "RWLockStatistics"]
 
 _get_ident = threading.get_ident
-
-
-def _gil_enabled() -> bool:
-    check = getattr(sys, "_is_gil_enabled", None)
-    return True if check is None else bool(check())
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,21 @@ from racefree.detector.events import RUNTIME_API
 
 
 def test_front_door() -> None:
-    # the engine's names (other layers of the detector add theirs)
-    assert {
-        "Access", "Deadlock", "Detector", "Frame", "Race", "format_deadlock", "format_race", "format_report",
-        "format_summary", "to_json_document",
-    } <= set(detector.__all__)
+    # pinned exactly: a name added to the front door is added here on purpose
+    assert detector.__all__ == [
+        "Access", "Deadlock", "Detector", "Frame", "Race", "SuppressionError", "Suppressions",
+        "format_deadlock", "format_race", "format_report", "format_summary", "happens_after",
+        "happens_before", "load_for", "synchronized_by", "to_json_document", "to_sarif",
+    ]
     for name in detector.__all__:
         assert getattr(detector, name) is not None
+
+
+def test_root_front_door() -> None:
+    import racefree
+
+    assert racefree.__all__ == ["__version__", "happens_after", "happens_before", "synchronized_by"]
+    assert racefree.happens_before is detector.happens_before
 
 
 def test_runtime_implements_events_api() -> None:
