@@ -1,6 +1,6 @@
 """The package's layers point one way: each may import only the layers below it.
 
-Ground floor: ``racefree`` (the root), ``racefree.errors``, ``racefree._build``,
+Ground floor: ``racefree`` (the root), ``racefree.errors``, ``racefree._build``, ``racefree._lazy``,
 ``racefree.annotations`` (the root re-exports it).
 Then ``racefree.sync``; ``racefree.detector`` and ``racefree.automation`` on it;
 ``racefree.lab`` and ``racefree.bench`` above those; at the top the front ends
@@ -21,12 +21,13 @@ import pytest
 import racefree
 
 PACKAGE = Path(racefree.__file__).parent
-GROUND = {"racefree", "racefree.errors", "racefree._build", "racefree.annotations"}
+GROUND = {"racefree", "racefree.errors", "racefree._build", "racefree._lazy", "racefree.annotations"}
 
 # layer -> the layers it may import (besides itself and the ground floor)
 ALLOWED: dict[str, set[str]] = {
     "racefree.errors": set(),
     "racefree._build": set(),
+    "racefree._lazy": set(),
     "racefree.annotations": set(),
     "racefree.sync": set(),
     "racefree.detector": {"racefree.sync"},

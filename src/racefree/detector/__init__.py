@@ -8,9 +8,9 @@ Instrumented code talks to :mod:`racefree.detector.runtime`.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from racefree._lazy import front_door
 from racefree.annotations import happens_after, happens_before, synchronized_by
 
 if TYPE_CHECKING:
@@ -54,14 +54,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = front_door(__name__, _HOME, __all__)

@@ -13,8 +13,9 @@ among them — before the race detector can instrument them.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from racefree._lazy import front_door
 
 if TYPE_CHECKING:
     from racefree.lab.cachelines import (
@@ -73,14 +74,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'racefree.lab' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"racefree.lab.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = front_door(__name__, _MODULE_OF, __all__)
