@@ -19,6 +19,7 @@ Invariants (true with and without the GIL):
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from racefree.detector.report import Frame
@@ -39,9 +40,9 @@ def _join_into(vc: list[int], other: list[int]) -> None:
             vc[i] = c
 
 
-join_into = _join_into
+join_into: Callable[[list[int], list[int]], None] = _join_into
 try:  # the C loop when built (a clock has one entry per thread: 100 threads, 100 entries)
-    from racefree.detector._speedups import join_into  # type: ignore[no-redef]
+    from racefree.detector._speedups import join_into
 except ImportError:
     pass
 
