@@ -152,7 +152,7 @@ def test_suppressions_match_deadlocks_only_with_their_kind(tmp_path: Path) -> No
         reason = "no lock is created there"
         """))
     supp = load("racefree.toml", tmp_path)
-    kept, suppressed = supp.apply_deadlocks([_deadlock(tmp_path)])
+    kept, suppressed = supp.apply([_deadlock(tmp_path)])
     assert kept == [] and [e.origin for _, e in suppressed] == ["racefree.toml:5"]
     assert supp.summary_lines(0, 1) == [
         "racefree: 1 potential deadlock(s) suppressed by racefree.toml",
