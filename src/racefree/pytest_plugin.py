@@ -72,7 +72,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from racefree.detector.blame import Test
+    from racefree.detector.blame import Item
     from racefree.detector.report import Access, Deadlock, Frame, LockEdge, Race
 
 RACE_IGNORE = "race_ignore"
@@ -530,11 +530,11 @@ class _RacePlugin:
         return self.session.sarif_log(self.blame.reported, self.blame.deadlocks, base=self.root)
 
 
-def _test(item: pytest.Item) -> Test:
+def _test(item: pytest.Item) -> Item:
     """`item` as the Blame sees it."""
-    from racefree.detector.blame import Test
+    from racefree.detector.blame import Item
 
-    return Test(item.nodeid, _function_key(item), item.get_closest_marker(RACE_IGNORE) is not None)
+    return Item(item.nodeid, _function_key(item), item.get_closest_marker(RACE_IGNORE) is not None)
 
 
 def _function_key(item: pytest.Item) -> tuple[str, str] | None:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from racefree.detector.report import Deadlock, Race
 
-__all__ = ["Blame", "Test"]
+__all__ = ["Blame", "Item"]
 
 
 class _Thread(Protocol):
@@ -46,7 +46,7 @@ class _Thread(Protocol):
 
 
 @dataclass(frozen=True)
-class Test:
+class Item:
     """One test as the Blame sees it: its id, its function's ``(file, name)`` and its marker."""
 
     nodeid: str
@@ -87,7 +87,7 @@ class Blame:
         """A test's setup or call phase begins; `threads` are those alive now."""
         self._threads_at_call = set(threads)
 
-    def test_finished(self, test: Test, threads: Iterable[_Thread]) -> None:
+    def test_finished(self, test: Item, threads: Iterable[_Thread]) -> None:
         """`test`'s teardown ended; `threads` are those alive now (the new ones it leaked)."""
         for thread in threads:
             if thread not in self._threads_at_call and thread.is_alive():
@@ -97,7 +97,7 @@ class Blame:
 
     # -- the verdicts ------------------------------------------------------------------------------
 
-    def races_of(self, test: Test, races: Iterable[Race]) -> list[Race]:
+    def races_of(self, test: Item, races: Iterable[Race]) -> list[Race]:
         """Of the `races` found during a phase of `test`, those that fail it (the rest are deferred)."""
         own = []
         for race in races:
@@ -112,7 +112,7 @@ class Blame:
                 self._reported(race, test.nodeid)
         return own
 
-    def deadlocks_of(self, test: Test, deadlocks: list[Deadlock]) -> list[Deadlock]:
+    def deadlocks_of(self, test: Item, deadlocks: list[Deadlock]) -> list[Deadlock]:
         """Of the potential `deadlocks` whose cycle closed during a phase of `test`, those that fail it."""
         if deadlocks and test.ignored:
             self.ignored_deadlocks += len(deadlocks)
