@@ -40,6 +40,7 @@ from typing import Any, Literal
 
 from racefree.detector import (
     access,
+    clocks,
     containers,
     hb_futures,
     hb_queue,
@@ -49,7 +50,7 @@ from racefree.detector import (
     speedups,
     stacks,
 )
-from racefree.detector.clocks import MASK, SHIFT, SyncClock, ThreadState, join_into
+from racefree.detector.clocks import MASK, SHIFT, SyncClock, ThreadState
 from racefree.detector.lockorder import LockOrder
 from racefree.detector.patching import Patches
 from racefree.detector.races import Registry
@@ -83,8 +84,8 @@ def _after_fork_in_child() -> None:
     if d is not None:
         d._lock = _thread.RLock()
         d.stripes[:] = [_thread.RLock() for _ in d.stripes]
-        d.registry.lock = _thread.RLock()
-        d.shadow.lock = _allocate_lock()
+        d.registry.after_fork_in_child()
+        d.shadow.after_fork_in_child()
 
 
 if hasattr(os, "register_at_fork"):
@@ -199,8 +200,16 @@ class Detector:
             try:
                 self.thread_state()
                 build = functools.partial(containers.build, strict=self.mode == "strict")
-                functions = speedups.accelerate(self, access.build(self), build)
+                fast = speedups.accelerate(self, access.build(self), build)
+                functions = fast.functions
                 functions.update(hb_rawlocks.runtime_functions())
+                clocks.use_join_into(fast.join_into)
+                if fast.thread_state_changing is not None:
+                    self.thread_state_changing = fast.thread_state_changing
+                if fast.lock_hooks is not None:  # the C methods shadow the Python ones for this run
+                    acquired, released = fast.lock_hooks
+                    self.lock_acquired = acquired  # type: ignore[method-assign, assignment]
+                    self.lock_released = released  # type: ignore[method-assign, assignment]
                 from racefree.detector import hb_asyncio  # imports asyncio: only when recording
 
                 for module in (hb_threading, hb_queue, hb_futures, hb_rawlocks, hb_asyncio):
@@ -231,6 +240,7 @@ class Detector:
         except ValueError:
             pass
         self.thread_state_changing = _nothing
+        clocks.use_join_into(clocks.python_join_into)
         if self._switch_interval is not None:
             sys.setswitchinterval(self._switch_interval)
             self._switch_interval = None
@@ -389,7 +399,7 @@ class Detector:
             last = clock.last
             t = last & MASK
             if not (last and t < len(tvc) and (last >> SHIFT) <= tvc[t]):
-                join_into(tvc, clock.vc)
+                clocks.join_into(tvc, clock.vc)
         c = ts.clock + 1
         ts.clock = tvc[ts.tid] = c
         ts.epoch = (c << SHIFT) | ts.tid
@@ -453,7 +463,7 @@ class Detector:
         """Acquire a clock obtained from :meth:`publish_clock`."""
         ts = self.thread_state()
         if vc is not None:
-            join_into(ts.vc, vc)
+            clocks.join_into(ts.vc, vc)
         ts.tick()
 
     # ------------------------------------------------ racefree.sync (_hb listener)

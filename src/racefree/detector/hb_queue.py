@@ -40,10 +40,10 @@ from racefree.detector.patching import Patches
 from racefree.detector.sidetable import SideTable
 
 if TYPE_CHECKING:
-    from racefree.detector.engine import Detector
+    from racefree.detector.faces import SyncHooks
     from racefree.detector.lockorder import LockOrder
 
-_hooks: Detector | None = None
+_hooks: SyncHooks | None = None
 _order: LockOrder | None = None  # the started detector's lock-order graph, if it keeps one
 _RawSimpleQueue: Any = queue.SimpleQueue
 _RawLock: Any = _thread.LockType
@@ -167,7 +167,7 @@ SimpleQueue.__name__ = SimpleQueue.__qualname__ = "SimpleQueue"
 SimpleQueue.__module__ = "queue"
 
 
-def install(detector: Detector) -> Patches:
+def install(detector: SyncHooks) -> Patches:
     global _hooks, _order
     p = Patches()
     for cls in (queue.Queue, queue.LifoQueue, queue.PriorityQueue):

@@ -74,7 +74,7 @@ from racefree.detector import stacks
 from racefree.detector.report import Deadlock, Frame, LockEdge, LockInfo
 
 if TYPE_CHECKING:
-    from racefree.detector.engine import Detector
+    from racefree.detector.faces import RecordingState
 
 __all__ = ["MAX_SEARCH", "LockOrder", "creation_site"]
 
@@ -146,7 +146,7 @@ class Edge:
 class LockOrder:
     """The lock-order graph of one detector run and the potential deadlocks found in it."""
 
-    def __init__(self, detector: Detector | None = None, *, same_thread_cycles: bool = False) -> None:
+    def __init__(self, detector: RecordingState | None = None, *, same_thread_cycles: bool = False) -> None:
         self.detector = detector
         self.same_thread_cycles = same_thread_cycles  # report cycles made by one thread alone
         self.tls = _thread._local()  # .held: see _held (a plain _local: a subclass's reads are slower)

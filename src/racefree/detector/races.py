@@ -110,6 +110,10 @@ class Registry:
             self.order.append(race)
             self.new.append(race)
 
+    def after_fork_in_child(self) -> None:
+        """In a forked child (only the forking thread survives): a fresh lock, never one held forever."""
+        self.lock = _thread.RLock()
+
     def races(self) -> list[Race]:
         with self.lock:
             return list(self.order)

@@ -27,16 +27,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from racefree.detector import shadow, stacks
+from racefree.detector import clocks, shadow, stacks
 from racefree.detector.clocks import SHIFT, SyncClock, ThreadState
 from racefree.detector.events import F_GUARD, F_ITERATION, ITEM, S_FILE, S_FLAGS, S_FUNC, S_LINE, SIZE
 from racefree.detector.shadow import Cell
 
 if TYPE_CHECKING:
     from racefree.detector.access import Recorders
-    from racefree.detector.engine import Detector
+    from racefree.detector.faces import RecordingState
 
 ENV = "RACEFREE_DETECTOR_BACKEND"
 BACKENDS = ("auto", "c", "python")
@@ -69,15 +69,28 @@ def choose() -> tuple[str, str]:
     return "c", "C fast path built" if wanted == "auto" else f"{ENV}=c"
 
 
+class Accelerated(NamedTuple):
+    """What :func:`accelerate` gives the engine to install for one detector run."""
+
+    functions: dict[str, Callable[..., Any]]  # the runtime functions (racefree.detector.runtime)
+    join_into: Callable[[list[int], list[int]], None]  # clocks' join (clocks.use_join_into)
+    # called in a thread just before its ThreadState is (re)made: each C Recorder caches them
+    thread_state_changing: Callable[[], Any] | None = None
+    # Detector.lock_acquired / lock_released in C for the tracked locks; None: the Python methods
+    lock_hooks: tuple[Callable[[Any], None], Callable[[Any], None]] | None = None
+
+
 def accelerate(
-    det: Detector, rec: Recorders, build_containers: Callable[..., dict[str, Callable[..., Any]]]
-) -> dict[str, Callable[..., Any]]:
-    """The runtime functions for `det` on its backend (``det.backend``, from :func:`choose`).
+    det: RecordingState, rec: Recorders, build_containers: Callable[..., dict[str, Callable[..., Any]]]
+) -> Accelerated:
+    """What `det` records through on its backend (``det.backend``, from :func:`choose`).
 
     `build_containers(read, write, iterated)` is :func:`racefree.detector.containers.build`.
+    The one place that takes anything from the C extension for a run: on the
+    ``python`` backend every piece is the Python reference, clocks' join included.
     """
     if det.backend == "python":
-        return build_containers(rec.read, rec.write, rec.iterated)
+        return Accelerated(build_containers(rec.read, rec.write, rec.iterated), clocks.python_join_into)
     module, why = _load()
     if module is None:
         raise BackendError(f"the C fast path was chosen, but {why}")
@@ -103,9 +116,11 @@ def accelerate(
     fast = recorder(functions)
     functions.update(read=fast.read, write=fast.write, getitem=fast.getitem, setitem=fast.setitem,
                      call=fast.call)
-    # each Recorder remembers every thread's ThreadState: tell them when one changes
-    det.thread_state_changing = lambda: (first.forget_thread(), fast.forget_thread())
     # the tracked locks' clock steps, Detector.lock_acquired/lock_released, in C as well
     hooks = module.LockHooks(fast, det.gen, SyncClock)
-    det.lock_acquired, det.lock_released = hooks.acquired, hooks.released  # type: ignore[method-assign]
-    return functions
+    return Accelerated(
+        functions, module.join_into,
+        # each Recorder remembers every thread's ThreadState: tell them when one changes
+        thread_state_changing=lambda: (first.forget_thread(), fast.forget_thread()),
+        lock_hooks=(hooks.acquired, hooks.released),
+    )

@@ -279,3 +279,15 @@ def test_dead_weakly_referenced_objects_leave_the_history_live_ones_stay() -> No
     assert d.shadow.evicted == 0
     assert cells < 100  # 1000 dead Boxes would have left 1000 cells
     assert [r.location for r in d.races()] == ["Box.x"]
+
+
+def test_after_fork_the_registry_and_the_shadow_take_fresh_locks() -> None:
+    from racefree.detector.races import Registry
+    from racefree.detector.shadow import Shadow
+
+    registry, shadow = Registry(), Shadow(8)
+    registry.lock.acquire()  # as if a thread that does not survive the fork held them
+    shadow.lock.acquire()
+    registry.after_fork_in_child()
+    shadow.after_fork_in_child()
+    assert registry.lock.acquire(blocking=False) and shadow.lock.acquire(blocking=False)
