@@ -206,8 +206,8 @@ class Detector:
                 clocks.use_join_into(fast.join_into)
                 if fast.thread_state_changing is not None:
                     self.thread_state_changing = fast.thread_state_changing
-                if fast.lock_hooks is not None:  # the C methods shadow the Python ones for this run
-                    acquired, released = fast.lock_hooks
+                if fast.lock_events is not None:  # the C methods shadow the Python ones for this run
+                    acquired, released = fast.lock_events
                     self.lock_acquired = acquired  # type: ignore[method-assign, assignment]
                     self.lock_released = released  # type: ignore[method-assign, assignment]
                 from racefree.detector import hb_asyncio  # imports asyncio: only when recording

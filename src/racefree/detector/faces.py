@@ -4,7 +4,7 @@
 type against these instead of importing the concrete class, so what each side
 may touch is written down in one place (and mypy holds the Detector to it):
 
-* :class:`SyncHooks`: what the happens-before patches call when the program
+* :class:`SyncRecorder`: what the happens-before patches call when the program
   synchronizes (:mod:`~racefree.detector.hb_threading`, :mod:`~racefree.detector.hb_queue`,
   :mod:`~racefree.detector.hb_futures`, :mod:`~racefree.detector.hb_rawlocks`,
   :mod:`~racefree.detector.hb_asyncio`): thread lifecycle, lock edges, clocks of
@@ -32,10 +32,10 @@ if TYPE_CHECKING:
     from racefree.detector.races import Registry
     from racefree.detector.shadow import Shadow
 
-__all__ = ["RecordingState", "SyncHooks"]
+__all__ = ["RecordingState", "SyncRecorder"]
 
 
-class SyncHooks(Protocol):
+class SyncRecorder(Protocol):
     """What the happens-before patches call: one detector's synchronization events."""
 
     @property

@@ -40,10 +40,10 @@ from racefree.detector.patching import Patches
 from racefree.detector.sidetable import SideTable
 
 if TYPE_CHECKING:
-    from racefree.detector.faces import SyncHooks
+    from racefree.detector.faces import SyncRecorder
     from racefree.detector.lockorder import LockOrder
 
-_hooks: SyncHooks | None = None
+_hooks: SyncRecorder | None = None
 _order: LockOrder | None = None  # the started detector's lock-order graph, if it keeps one
 _RawSimpleQueue: Any = queue.SimpleQueue
 _RawLock: Any = _thread.LockType
@@ -167,7 +167,7 @@ SimpleQueue.__name__ = SimpleQueue.__qualname__ = "SimpleQueue"
 SimpleQueue.__module__ = "queue"
 
 
-def install(detector: SyncHooks) -> Patches:
+def install(detector: SyncRecorder) -> Patches:
     global _hooks, _order
     p = Patches()
     for cls in (queue.Queue, queue.LifoQueue, queue.PriorityQueue):

@@ -42,9 +42,9 @@ from racefree.detector.patching import Patches
 from racefree.detector.sidetable import SideTable
 
 if TYPE_CHECKING:
-    from racefree.detector.faces import SyncHooks
+    from racefree.detector.faces import SyncRecorder
 
-_hooks: SyncHooks | None = None
+_hooks: SyncRecorder | None = None
 _RawLock: Any = _thread.LockType
 _RawRLock: Any = _thread.RLock
 _create = _thread.allocate_lock()
@@ -204,7 +204,7 @@ def runtime_functions() -> dict[str, Any]:
 
 # ----------------------------------------------------------- _thread's factories
 
-def install(detector: SyncHooks) -> Patches:
+def install(detector: SyncRecorder) -> Patches:
     """While `detector` records, the program's ``_thread`` locks are tracked locks."""
     global _hooks
     from racefree.detector.hb_threading import Lock as Tracked

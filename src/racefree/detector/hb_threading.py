@@ -56,10 +56,10 @@ from racefree.detector.patching import Patches, internal_caller
 from racefree.detector.sidetable import SideTable
 
 if TYPE_CHECKING:
-    from racefree.detector.faces import SyncHooks
+    from racefree.detector.faces import SyncRecorder
     from racefree.detector.lockorder import LockOrder
 
-_hooks: SyncHooks | None = None
+_hooks: SyncRecorder | None = None
 _order: LockOrder | None = None  # the started detector's lock-order graph, if it keeps one
 # _order.tls (per thread, the tracked locks held; a global: one lookup less); never None, so a
 # thread racing with uninstall() writes to a throwaway _local instead of failing
@@ -283,7 +283,7 @@ def _mark(obj: Any) -> None:
     _internal.setdefault(obj, internal_caller(2))
 
 
-def _tracked(obj: Any) -> SyncHooks | None:
+def _tracked(obj: Any) -> SyncRecorder | None:
     h = _hooks
     if h is None:
         return None
@@ -450,7 +450,7 @@ def _barrier_release(self: threading.Barrier) -> None:
     _orig["Barrier._release"](self)
 
 
-def install(detector: SyncHooks) -> Patches:
+def install(detector: SyncRecorder) -> Patches:
     """Wrap threading for `detector`; returns the patches to restore."""
     global _hooks, _order, _held
     p = Patches()

@@ -77,7 +77,7 @@ class Accelerated(NamedTuple):
     # called in a thread just before its ThreadState is (re)made: each C Recorder caches them
     thread_state_changing: Callable[[], Any] | None = None
     # Detector.lock_acquired / lock_released in C for the tracked locks; None: the Python methods
-    lock_hooks: tuple[Callable[[Any], None], Callable[[Any], None]] | None = None
+    lock_events: tuple[Callable[[Any], None], Callable[[Any], None]] | None = None
 
 
 def accelerate(
@@ -122,5 +122,5 @@ def accelerate(
         functions, module.join_into,
         # each Recorder remembers every thread's ThreadState: tell them when one changes
         thread_state_changing=lambda: (first.forget_thread(), fast.forget_thread()),
-        lock_hooks=(hooks.acquired, hooks.released),
+        lock_events=(hooks.acquired, hooks.released),
     )
