@@ -7,7 +7,8 @@ installs no import hook, so a plain ``pytest`` run pays nothing.
 
 With ``--race`` (before any conftest is imported):
 
-* one :class:`racefree.detector.Detector` is started for the whole session
+* one :class:`racefree.detector.Session` (the detector, the suppressions and
+  the report formats, as ``racefree run`` drives them) is started for the whole session
   (``--race-mode``, ``--race-stress``, ``--race-seed``);
 * racefree's import hook instruments the project's own modules (those under
   pytest's rootdir, never the stdlib or site-packages; ``--race-include`` and
@@ -51,8 +52,10 @@ With pytest-xdist each worker runs its own detector; races that the workers
 report at session end, and their SARIF results, are gathered by the controller,
 which shows the former and writes one ``--race-sarif`` file.
 
-State: one :class:`_RacePlugin` in ``config.stash``; every hook runs in
-pytest's main thread, so it needs no lock.
+State: one :class:`_RacePlugin` in ``config.stash``, which holds the
+:class:`~racefree.detector.session.Session` and the
+:class:`~racefree.detector.blame.Blame` (which test each finding fails); every
+hook runs in pytest's main thread, so it needs no lock.
 """
 
 from __future__ import annotations
@@ -552,30 +555,24 @@ def _pytest_dirs() -> tuple[str, ...]:
     return tuple(str(Path(m.__file__).resolve().parent) + os.sep for m in (_pytest, pluggy) if m.__file__)
 
 
-def _without_pytest_frames(race: Race) -> Race:
-    """*race* with each stack cut where pytest's runner begins (the frames that called the test)."""
-    from dataclasses import replace
-
-    dirs = _pytest_dirs()
-
-    def cut(stack: tuple[Frame, ...]) -> tuple[Frame, ...]:
-        for i, frame in enumerate(stack):
-            if frame.file.startswith(dirs):
-                return stack[:i]
-        return stack
-
-    def trimmed(access: Access) -> Access:
-        return replace(access, stack=cut(access.stack), thread_created_at=cut(access.thread_created_at))
-
-    return replace(race, current=trimmed(race.current), previous=trimmed(race.previous))
-
-
 def _cut_pytest(stack: tuple[Frame, ...]) -> tuple[Frame, ...]:
+    """*stack* cut where pytest's runner begins (the frames that called the test)."""
     dirs = _pytest_dirs()
     for i, frame in enumerate(stack):
         if frame.file.startswith(dirs):
             return stack[:i]
     return stack
+
+
+def _without_pytest_frames(race: Race) -> Race:
+    """*race* with each stack cut where pytest's runner begins."""
+    from dataclasses import replace
+
+    def trimmed(access: Access) -> Access:
+        return replace(access, stack=_cut_pytest(access.stack),
+                       thread_created_at=_cut_pytest(access.thread_created_at))
+
+    return replace(race, current=trimmed(race.current), previous=trimmed(race.previous))
 
 
 def _deadlock_without_pytest_frames(deadlock: Deadlock) -> Deadlock:
