@@ -178,5 +178,4 @@ def _imports_speedups(path: Path) -> bool:
 
 def test_only_the_back_end_chooser_imports_the_c_extension() -> None:
     importers = sorted(module_name(p) for p in SOURCES if _imports_speedups(p))
-    # hb_threading takes the C `with lock:` methods when the chooser picked the C back-end
-    assert importers == ["racefree.detector.hb_threading", "racefree.detector.speedups"]
+    assert importers == ["racefree.detector.speedups"]

@@ -51,6 +51,7 @@ import threading
 from sys import _getframe
 from typing import TYPE_CHECKING, Any
 
+from racefree.detector import speedups
 from racefree.detector.lockorder import creation_site
 from racefree.detector.patching import Patches, internal_caller
 from racefree.detector.sidetable import SideTable
@@ -485,10 +486,9 @@ def install(detector: SyncRecorder) -> Patches:
     p.set(threading, "enumerate", _enumerate)
     p.set(threading, "Lock", Lock)
     p.set(threading, "RLock", RLock)
-    if getattr(detector, "backend", "python") == "c":  # `with lock:` in C (the methods above: reference)
-        from racefree.detector import _speedups
-
-        enter, exit_ = _speedups.lock_methods(globals())
+    methods = speedups.lock_methods(getattr(detector, "backend", "python"), globals())
+    if methods is not None:  # `with lock:` in C (the methods above: reference)
+        enter, exit_ = methods
         p.set(_TrackedLock, "__enter__", enter)
         p.set(_TrackedLock, "__exit__", exit_)
     order = getattr(detector, "lock_order", None)

@@ -124,3 +124,17 @@ def accelerate(
         thread_state_changing=lambda: (first.forget_thread(), fast.forget_thread()),
         lock_events=(hooks.acquired, hooks.released),
     )
+
+
+def lock_methods(backend: str, namespace: dict[str, Any]) -> tuple[Any, Any] | None:
+    """``(__enter__, __exit__)`` of hb_threading's tracked locks in C on the C back-end; None otherwise.
+
+    `namespace` is hb_threading's globals (the C methods read its ``_hooks``, ``_order``, ``_held``).
+    """
+    if backend != "c":
+        return None
+    module, why = _load()
+    if module is None:
+        raise BackendError(f"the C fast path was chosen, but {why}")
+    enter, exit_ = module.lock_methods(namespace)
+    return enter, exit_
