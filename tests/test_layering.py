@@ -138,7 +138,7 @@ def _modules_after(code: str) -> list[str]:
 
 
 HEAVY = ("racefree.detector.engine", "racefree.detector._speedups", "racefree.detector.sarif",
-         "racefree.sync.atomic", "racefree.sync._backend", "racefree.bench.suites", "racefree.lab.runner",
+         "racefree.sync.atomic", "racefree.sync._backend", "racefree.bench.suites", "racefree.lab.exercises",
          "tomllib")
 
 

@@ -76,7 +76,7 @@ import pytest
 
 if TYPE_CHECKING:
     from racefree.detector.blame import Item
-    from racefree.detector.report import Access, Deadlock, Frame, LockEdge, Race
+    from racefree.detector.findings import Access, Deadlock, Frame, LockEdge, Race
 
 RACE_IGNORE = "race_ignore"
 _WORKER_KEY = "racefree_session_end"  # xdist workeroutput: the session-end report text
@@ -310,7 +310,7 @@ class _RacePlugin:
         from racefree.errors import UsageError
 
         # what the hooks below need later is imported now, while nothing is patched yet
-        for name in ("racefree.detector.format", "racefree.detector.sarif", "racefree.detector.report"):
+        for name in ("racefree.detector.format", "racefree.detector.sarif", "racefree.detector.findings"):
             importlib.import_module(name)
         self._instrument_pytest_rewrite()
         try:

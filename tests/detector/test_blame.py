@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from racefree.detector.blame import Blame, Item
-from racefree.detector.report import Access, Deadlock, Frame, LockEdge, LockInfo, Race
+from racefree.detector.findings import Access, Deadlock, Frame, LockEdge, LockInfo, Race
 
 TEST_A = Item("test_a.py::test_a", ("/t/test_a.py", "test_a"))
 TEST_B = Item("test_b.py::test_b", ("/t/test_b.py", "test_b"))

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from racefree.detector import Detector
+from racefree.detector.findings import Deadlock, Frame, LockEdge, LockInfo, to_json_document
 from racefree.detector.format import format_deadlock, format_report, format_summary
-from racefree.detector.report import Deadlock, Frame, LockEdge, LockInfo, to_json_document
 from racefree.detector.sarif import to_sarif
 from racefree.detector.suppressions import load
 

@@ -1,7 +1,7 @@
 """``racefree run``'s command in-process, against a fake session and a fake program runner.
 
 The command is a thin script over :class:`racefree.detector.session.Session` and
-:class:`racefree.detector.runner.ProgramRunner`: these tests pin the exact calls it
+:class:`racefree.detector.program.ProgramRunner`: these tests pin the exact calls it
 makes, the exit status it returns and what it writes, without running a program
 (tests/detector/test_run_cli.py runs real programs in a subprocess).
 """
@@ -16,8 +16,8 @@ import pytest
 
 from racefree.cli import build_parser
 from racefree.detector import command, confirm
-from racefree.detector.report import Access, Frame, Race
-from racefree.detector.runner import Program, ProgramError
+from racefree.detector.findings import Access, Frame, Race
+from racefree.detector.program import Program, ProgramError
 from racefree.errors import EXIT_RACE, UsageError
 
 

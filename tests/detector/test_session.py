@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from racefree.detector import speedups
+from racefree.detector.findings import Access, Deadlock, Frame, LockEdge, LockInfo, Race, to_json_document
 from racefree.detector.format import format_report
-from racefree.detector.report import Access, Deadlock, Frame, LockEdge, LockInfo, Race, to_json_document
 from racefree.detector.session import Session, render, sarif_log
 from racefree.errors import UsageError
 

@@ -17,8 +17,8 @@ from racefree.annotations import happens_after, happens_before, synchronized_by
 
 if TYPE_CHECKING:
     from racefree.detector.engine import Detector
+    from racefree.detector.findings import Access, Deadlock, Frame, Race, to_json_document
     from racefree.detector.format import format_deadlock, format_race, format_report, format_summary
-    from racefree.detector.report import Access, Deadlock, Frame, Race, to_json_document
     from racefree.detector.sarif import to_sarif
     from racefree.detector.session import Session
     from racefree.detector.suppressions import SuppressionError, Suppressions, load_for
@@ -30,8 +30,8 @@ _HOME = {
     "Detector": "engine",
     "format_deadlock": "format", "format_race": "format", "format_report": "format",
     "format_summary": "format",
-    "Access": "report", "Deadlock": "report", "Frame": "report", "Race": "report",
-    "to_json_document": "report",
+    "Access": "findings", "Deadlock": "findings", "Frame": "findings", "Race": "findings",
+    "to_json_document": "findings",
     "to_sarif": "sarif",
     "Session": "session",
     "SuppressionError": "suppressions", "Suppressions": "suppressions", "load_for": "suppressions",

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from racefree.detector.report import Deadlock, Race
+    from racefree.detector.findings import Deadlock, Race
 
 __all__ = ["Blame", "Item"]
 

@@ -22,7 +22,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from racefree.detector.report import Frame
+from racefree.detector.findings import Frame
 
 SHIFT = 24
 MASK = (1 << SHIFT) - 1

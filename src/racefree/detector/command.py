@@ -4,7 +4,7 @@
     racefree run [options] -m module [args...]
 
 Everything after the script (or after ``-m module``) belongs to the program.
-The program runs as ``python`` would run it (see :mod:`racefree.detector.runner`),
+The program runs as ``python`` would run it (see :mod:`racefree.detector.program`),
 under one :class:`racefree.detector.session.Session` (the detector, the
 suppressions, the report formats: the same object ``pytest --race`` drives);
 races and potential deadlocks (lock-order cycles; ``--no-lock-order`` turns
@@ -23,12 +23,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from racefree.detector.runner import Program, ProgramError, ProgramRunner
+from racefree.detector.program import Program, ProgramError, ProgramRunner
 from racefree.detector.session import Session
 from racefree.errors import EXIT_RACE, UsageError
 
 if TYPE_CHECKING:
-    from racefree.detector.report import Race
+    from racefree.detector.findings import Race
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

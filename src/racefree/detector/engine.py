@@ -3,8 +3,8 @@
 A :class:`Detector` watches every thread of the process between ``start()``
 and ``stop()``: instrumented code reports accesses through
 :mod:`racefree.detector.runtime`, the wrapped ``threading``/``queue``/
-``concurrent.futures`` API and the :mod:`racefree.sync` hook report
-synchronization, and races accumulate as :class:`~racefree.detector.report.Race`
+``concurrent.futures`` API and the :mod:`racefree.sync` listener report
+synchronization, and races accumulate as :class:`~racefree.detector.findings.Race`
 objects.
 
 Invariants (true with and without the GIL):
@@ -51,10 +51,10 @@ from racefree.detector import (
     stacks,
 )
 from racefree.detector.clocks import MASK, SHIFT, SyncClock, ThreadState
+from racefree.detector.findings import Deadlock, Race
 from racefree.detector.lockorder import LockOrder
 from racefree.detector.patching import Patches
 from racefree.detector.races import Registry
-from racefree.detector.report import Deadlock, Race
 from racefree.detector.shadow import Shadow
 from racefree.detector.sidetable import SideTable
 from racefree.detector.stress import Perturber

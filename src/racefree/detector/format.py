@@ -78,7 +78,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from racefree.detector.report import Access, Deadlock, Frame, LockEdge, Race
+from racefree.detector.findings import Access, Deadlock, Frame, LockEdge, Race
 
 RULE = "=================="
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from racefree.detector import naming, stacks
 from racefree.detector.events import ITEM, S_TEXT
-from racefree.detector.report import Access, Kind, Op, Race
+from racefree.detector.findings import Access, Kind, Op, Race
 from racefree.detector.shadow import Cell, Info, safe_repr
 
 

@@ -7,7 +7,7 @@ suppressions file), and, when this process is a confirming child of
 with the suppressions applied (counting what they accepted), attaches
 ``--confirm`` verdicts, and renders findings in every format through one
 renderer per format (:func:`render`).  It knows nothing of how the program
-runs (:mod:`racefree.detector.runner`) or of pytest.
+runs (:mod:`racefree.detector.program`) or of pytest.
 
 Lifecycle: ``Session(...)`` (bad input raises :class:`~racefree.errors.UsageError`:
 an unknown mode, a ``RACEFREE_DETECTOR_BACKEND`` this installation cannot give,
@@ -31,7 +31,7 @@ from racefree.errors import UsageError
 
 if TYPE_CHECKING:
     from racefree.detector.engine import Detector
-    from racefree.detector.report import Deadlock, Race
+    from racefree.detector.findings import Deadlock, Race
     from racefree.detector.schedule import Child
     from racefree.detector.suppressions import Finding, Suppressions
 
@@ -65,11 +65,11 @@ def render(
 
     ``text`` is Go's layout (:func:`racefree.detector.format.format_report`), empty
     when there is nothing to report; `notes` gives a line to print before a block.
-    ``json`` is :func:`~racefree.detector.report.to_json_document`, ``sarif``
+    ``json`` is :func:`~racefree.detector.findings.to_json_document`, ``sarif``
     :func:`sarif_log` (URIs relative to `base`, default the working directory).
     """
     if fmt == "json":
-        from racefree.detector.report import to_json_document
+        from racefree.detector.findings import to_json_document
 
         doc = to_json_document(list(races), mode, deadlocks)  # type: ignore[arg-type]
         return json.dumps(doc, indent=2) + "\n"

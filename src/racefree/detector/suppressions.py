@@ -63,7 +63,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from racefree.detector.report import DEADLOCK_KIND, Deadlock, Frame, Kind, Race
+from racefree.detector.findings import DEADLOCK_KIND, Deadlock, Frame, Kind, Race
 from racefree.errors import UsageError
 
 __all__ = [

@@ -18,8 +18,8 @@ from typing import Any
 import racefree.detector as detector_pkg
 import racefree.detector.engine as engine
 import racefree.detector.instrument as instrument
+from racefree.detector.findings import Access, Deadlock, Frame, Race
 from racefree.detector.instrument import InstrumentError
-from racefree.detector.report import Access, Deadlock, Frame, Race
 
 _pending: list[Race] = []
 _all: list[Race] = []
