@@ -139,7 +139,7 @@ def _modules_after(code: str) -> list[str]:
 
 HEAVY = ("racefree.detector.engine", "racefree.detector._speedups", "racefree.detector.sarif",
          "racefree.sync.atomic", "racefree.sync._backend", "racefree.bench.suites", "racefree.lab.exercises",
-         "tomllib")
+         "tomllib", "json")
 
 
 def test_racefree_help_imports_no_layer() -> None:

@@ -22,7 +22,6 @@ the detector it owns records every thread.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
@@ -68,6 +67,8 @@ def render(
     ``json`` is :func:`~racefree.detector.findings.to_json_document`, ``sarif``
     :func:`sarif_log` (URIs relative to `base`, default the working directory).
     """
+    import json
+
     if fmt == "json":
         from racefree.detector.findings import to_json_document
 
