@@ -18,10 +18,12 @@ Invariants (true with and without the GIL):
 
 from __future__ import annotations
 
-import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from racefree.detector.report import Frame
+if TYPE_CHECKING:
+    import random
+
+    from racefree.detector.report import Frame
 
 SHIFT = 24
 MASK = (1 << SHIFT) - 1

@@ -37,17 +37,15 @@ is :mod:`racefree.detector.schedule`, in the child.  Nothing here runs unless
 
 from __future__ import annotations
 
-import json
 import os
-import random
 import re
-import subprocess
 import sys
-import tempfile
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from racefree.detector.schedule import Child
 
 ENV_TARGET = "RACEFREE_CONFIRM_TARGET"
 ENV_OUT = "RACEFREE_CONFIRM_OUT"
@@ -77,11 +75,15 @@ class Target:
     seed: int = 0
 
     def to_json(self) -> str:
+        import json
+
         return json.dumps({"kind": self.kind, "location": self.location, "attempt": self.attempt,
                            "seed": self.seed, "sites": [[s.file, s.line, s.op] for s in self.sites]})
 
     @classmethod
     def from_json(cls, text: str) -> Target:
+        import json
+
         d = json.loads(text)
         return cls(kind=d["kind"], location=d["location"], attempt=int(d["attempt"]), seed=int(d["seed"]),
                    sites=tuple(Site(f, int(ln), op) for f, ln, op in d["sites"]))
@@ -96,6 +98,15 @@ class Target:
                 return None
             sites.append(Site(frame.file, frame.line, access.op))
         return cls(kind=race.kind, location=race.location, sites=tuple(dict.fromkeys(sites)))
+
+
+def confirming_child() -> Child | None:
+    """The directed scheduler of this run when it is a confirming child; None (importing nothing) if not."""
+    if ENV_TARGET not in os.environ and ENV_OUT not in os.environ:
+        return None
+    from racefree.detector.schedule import Child
+
+    return Child.from_environ()
 
 
 def key_name(location: str) -> str:
@@ -142,6 +153,8 @@ def _program_outcome(status: int | None, stderr: str) -> str:
 def race_seed(master: int, target: Target) -> int:
     """The seed of one race's attempts: a function of the run's seed and the race's sites."""
     key = f"{target.kind}|{target.location}|" + "|".join(f"{s.file}:{s.line}:{s.op}" for s in target.sites)
+    import zlib
+
     return (master * 2654435761 + zlib.crc32(key.encode())) % (2**31)
 
 
@@ -199,6 +212,10 @@ def confirm_races(
 def _attempt(
     target: Target, child_argv: Sequence[str], timeout: float, cwd: str | None
 ) -> tuple[dict[str, Any], str]:
+    import json
+    import subprocess
+    import tempfile
+
     fd, out = tempfile.mkstemp(prefix="racefree-confirm-", suffix=".json")
     os.close(fd)
     env = dict(os.environ)
@@ -244,6 +261,8 @@ def child_command(
 
 
 def new_seed() -> int:
+    import random
+
     return random.SystemRandom().randrange(1, 2**31)
 
 

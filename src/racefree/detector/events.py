@@ -36,6 +36,9 @@ from __future__ import annotations
 
 from typing import Final
 
+# the module instrumented code calls (the rewriter's default; the bytecode cache keys on it)
+DEFAULT_RUNTIME: Final = "racefree.detector.runtime"
+
 # location kinds
 ATTR: Final = 0
 GLOBAL: Final = 1

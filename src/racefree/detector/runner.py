@@ -34,7 +34,7 @@ import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from racefree.detector.instrument import InstrumentError, compile_instrumented
+from racefree.detector.instrument.compiler import InstrumentError, instrument_source
 from racefree.detector.instrument.hook import ImportHook
 
 _RACEFREE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -98,8 +98,18 @@ class ProgramRunner:
             [self.program.target, *self.program.args]
 
     def _compile(self, source: bytes, filename: str) -> types.CodeType:
+        """The program's instrumented code, through the hook's bytecode cache (as its modules')."""
+        assert self.hook is not None
+        cache, runtime = self.hook.cache, self.hook.runtime
         try:
-            return compile_instrumented(source, filename)
+            st = os.stat(filename)
+        except OSError:
+            st = None
+        cached = None if st is None else cache.load(filename, source, st, runtime)
+        if cached is not None:
+            return cached[0]
+        try:
+            code, instrumented = instrument_source(source, filename, runtime=runtime)
         except SyntaxError as exc:
             where = f"{exc.filename}, line {exc.lineno}" if exc.lineno else str(exc.filename)
             raise ProgramError(f"syntax error in {where}: {exc.msg}") from None
@@ -107,6 +117,9 @@ class ProgramRunner:
             if self.hook is not None:
                 self.hook.warn(f"{filename} runs uninstrumented: {exc}")
             return compile(source, filename, "exec", dont_inherit=True)
+        if st is not None:
+            cache.store(filename, source, st, runtime, code, instrumented)
+        return code
 
     def _prepare_script(self) -> None:
         try:

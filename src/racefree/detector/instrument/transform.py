@@ -25,6 +25,7 @@ import ast
 from collections.abc import Sequence
 
 from racefree.detector import events
+from racefree.detector.events import DEFAULT_RUNTIME
 from racefree.detector.instrument import guards
 from racefree.detector.instrument.expressions import (
     CELL_PREFIX,
@@ -39,7 +40,6 @@ from racefree.detector.instrument.expressions import (
 )
 from racefree.detector.instrument.scopes import analyze
 
-DEFAULT_RUNTIME = "racefree.detector.runtime"
 SUPPORT_MODULE = "racefree.detector.instrument.support"
 
 
