@@ -29,13 +29,16 @@ import importlib.util
 import os
 import sys
 import threading
-import traceback
 import types
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from racefree.detector.instrument.compiler import InstrumentError, instrument_source
 from racefree.detector.instrument.hook import ImportHook
+
+if TYPE_CHECKING:
+    import traceback
 
 _RACEFREE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -225,6 +228,8 @@ def _strip(te: traceback.TracebackException, seen: set[int]) -> None:
     if id(te) in seen:
         return
     seen.add(id(te))
+    import traceback
+
     te.stack = traceback.StackSummary.from_list(
         [f for f in te.stack if not os.path.abspath(f.filename).startswith(_RACEFREE_DIR + os.sep)]
     )
@@ -237,6 +242,8 @@ def _strip(te: traceback.TracebackException, seen: set[int]) -> None:
 
 def print_exception(exc: BaseException) -> None:
     """Print `exc` as python would for an uncaught exception, without racefree's frames."""
+    import traceback  # here: only a program that dies of an exception needs it
+
     te = traceback.TracebackException.from_exception(exc)
     _strip(te, set())
     sys.stderr.write("".join(te.format()))
