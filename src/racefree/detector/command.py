@@ -130,7 +130,7 @@ def _replay_options(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from racefree.detector import confirm, suppressions
+    from racefree.detector import confirming, suppressions
     from racefree.detector.engine import Detector
     from racefree.detector.speedups import BackendError
 
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     if args.confirm_attempts is not None and args.confirm_attempts < 1:
         raise UsageError("--confirm-attempts must be at least 1")
     program = program_from(args)
-    child = confirm.confirming_child()  # this run is a confirming child of `racefree run --confirm`
+    child = confirming.confirming_child()  # this run is a confirming child of `racefree run --confirm`
     if args.output is not None:
         try:
             with open(args.output, "a"):

@@ -42,13 +42,11 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from racefree.detector.schedule import Child
+from racefree.detector.confirming import ENV_OUT as ENV_OUT
+from racefree.detector.confirming import ENV_TARGET as ENV_TARGET
 
-ENV_TARGET = "RACEFREE_CONFIRM_TARGET"
-ENV_OUT = "RACEFREE_CONFIRM_OUT"
 DEFAULT_ATTEMPTS = 3
 MAX_RACES = 20  # races confirmed per run; the rest say why they were not tried
 
@@ -98,15 +96,6 @@ class Target:
                 return None
             sites.append(Site(frame.file, frame.line, access.op))
         return cls(kind=race.kind, location=race.location, sites=tuple(dict.fromkeys(sites)))
-
-
-def confirming_child() -> Child | None:
-    """The directed scheduler of this run when it is a confirming child; None (importing nothing) if not."""
-    if ENV_TARGET not in os.environ and ENV_OUT not in os.environ:
-        return None
-    from racefree.detector.schedule import Child
-
-    return Child.from_environ()
 
 
 def key_name(location: str) -> str:

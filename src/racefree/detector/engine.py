@@ -380,7 +380,7 @@ class Detector:
     def thread_starting(self, thread: threading.Thread) -> None:
         """``Thread.start`` (in the parent): the child inherits the parent's clock."""
         ts = self.thread_state()
-        created = stacks.frames(stacks.capture_user(1))
+        created = stacks.capture_user(1)  # made into report frames only if a report needs them
         _starts.set(thread, (self.gen, ts.vc.copy(), created, self._reserve_tid()))
         ts.tick()
 

@@ -31,8 +31,7 @@ import sys
 import threading
 import types
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from racefree.detector.instrument.compiler import InstrumentError, instrument_source
 from racefree.detector.instrument.hook import ImportHook
@@ -47,8 +46,7 @@ class ProgramError(Exception):
     """The program cannot be started (bad input): one line for the user."""
 
 
-@dataclass
-class Program:
+class Program(NamedTuple):
     """What to run: a script path or (``as_module``) a dotted module name, with its arguments."""
 
     target: str

@@ -20,7 +20,6 @@ and only when a read follows its write in the source.
 
 from __future__ import annotations
 
-import linecache
 from typing import Any
 
 from racefree.detector.events import S_FILE, S_FUNC, S_LINE
@@ -48,6 +47,7 @@ def _statements(filename: str) -> dict[int, tuple[int, int]]:
     except KeyError:
         pass
     import ast  # here: rarely needed, and the rewriter's parser is cold on a cached run
+    import linecache
 
     found: dict[int, tuple[int, int]] = {}
     try:
