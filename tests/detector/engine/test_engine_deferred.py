@@ -92,7 +92,7 @@ def test_hello_under_racefree_run_imports_none_of_the_cold_parts(tmp_path: Path)
         t.join()
         cold = ("asyncio", "concurrent.futures", "racefree.detector.instrument.transform", "ast",
                 "dataclasses", "pathlib", "tomllib", "json", "subprocess", "racefree.detector.report",
-                "racefree.detector.suppression_entry", "racefree.detector.schedule",
+                "racefree.detector.suppression_entry", "racefree.detector.schedule", "shutil",
                 "racefree.detector.confirm")
         print(sorted(m for m in cold if m in sys.modules))
     """))
