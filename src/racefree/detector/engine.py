@@ -109,8 +109,10 @@ class Detector:
 
     Initial state: not recording.  ``start()`` makes :mod:`racefree.detector.runtime`
     record the accesses of instrumented code in every thread and intercepts the
-    synchronization of ``threading``, ``queue``, ``concurrent.futures`` and
-    :mod:`racefree.sync`; ``stop()`` undoes all of it.  Also a context manager.
+    synchronization of ``threading``, ``queue``, ``concurrent.futures``, ``asyncio``
+    hand-offs and :mod:`racefree.sync` (``concurrent.futures`` and ``asyncio`` when
+    the program imports them, if it had not: see ``_DEFERRED``); ``stop()`` undoes
+    all of it.  Also a context manager.
 
     ``mode`` is ``"python"`` (races that lose data although every bytecode is
     atomic: lost updates, check-then-act, iteration during mutation) or
