@@ -24,6 +24,11 @@
 #define Py_T_OBJECT_EX T_OBJECT_EX
 #endif
 
+#ifndef Py_BEGIN_CRITICAL_SECTION /* before 3.13: the GIL serializes these steps */
+#define Py_BEGIN_CRITICAL_SECTION(op) {
+#define Py_END_CRITICAL_SECTION() }
+#endif
+
 typedef struct {
     PyObject_HEAD
     PyObject *value; /* written only through the member descriptor */
@@ -90,6 +95,225 @@ static PyType_Spec published_spec = {
     .slots = published_slots,
 };
 
+/* -- the per-thread cache: a primitive's per-thread object without a shared lookup ------------
+ *
+ * ShardedCounter and the free-threaded RWLock keep one object per thread (a
+ * counter cell, a reader cell) behind a threading.local.  Finding it through
+ * the threading.local takes a new reference to the shared primitive's
+ * `_local` and to the member descriptors on the way: on a free-threaded build
+ * each is an atomic reference-count update on a cache line that every reader
+ * writes, the contention the per-thread cell was meant to avoid.
+ *
+ * So the C paths also keep, in the calling thread's own state (an object
+ * stored in PyThreadState_GetDict(), which only that thread touches), a small
+ * direct-mapped table from a primitive's *cache id* to its object for this
+ * thread.  A cache id is a process-wide counter value, never reused: an id is
+ * given to a CounterCells each time its `_local` is set and to a read guard
+ * when it is made, so an entry left by a dead or re-initialised primitive can
+ * never be found again.  The table holds strong references (a cell, never the
+ * primitive), dropped when evicted or when the thread's state is cleared.
+ * Only a hit skips the Python lookup; a miss does it and fills the entry.
+ */
+
+/* (GCC/Clang __atomic builtins: without them the optional extension does not build, and the
+ * Python bases serve.) */
+
+#define CACHE_WAYS 16 /* a power of two */
+
+static PyObject *str_cache_key; /* the key in the thread state dict */
+static unsigned long long next_cache_id = 0;
+
+static unsigned long long
+new_cache_id(void)
+{
+    return __atomic_add_fetch(&next_cache_id, 1, __ATOMIC_RELAXED);
+}
+
+typedef struct {
+    PyObject_HEAD
+    unsigned long long ids[CACHE_WAYS];
+    PyObject *objs[CACHE_WAYS];
+} ThreadCache;
+
+static PyTypeObject *thread_cache_type;
+
+static void
+thread_cache_dealloc(PyObject *self)
+{
+    ThreadCache *tc = (ThreadCache *)self;
+    PyTypeObject *tp = Py_TYPE(self);
+    for (int i = 0; i < CACHE_WAYS; i++) {
+        Py_CLEAR(tc->objs[i]);
+    }
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyType_Slot thread_cache_slots[] = {
+    {Py_tp_doc, "One thread's table from cache ids to that thread's cells (see racefree.sync._fastread)."},
+    {Py_tp_dealloc, thread_cache_dealloc},
+    {0, NULL},
+};
+
+static PyType_Spec thread_cache_spec = {
+    .name = "racefree.sync._fastread._ThreadCache",
+    .basicsize = sizeof(ThreadCache),
+    .itemsize = 0,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = thread_cache_slots,
+};
+
+/* The calling thread's cache (borrowed: its thread state dict holds it), made on first use. */
+static ThreadCache *
+thread_cache(void)
+{
+    PyObject *tsdict = PyThreadState_GetDict();
+    if (tsdict == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_RuntimeError, "racefree.sync._fastread: no thread state dict");
+        }
+        return NULL;
+    }
+    PyObject *tc = PyDict_GetItemWithError(tsdict, str_cache_key);
+    if (tc != NULL || PyErr_Occurred()) {
+        return (ThreadCache *)tc;
+    }
+    tc = (PyObject *)PyObject_New(ThreadCache, thread_cache_type);
+    if (tc == NULL) {
+        return NULL;
+    }
+    memset(((ThreadCache *)tc)->ids, 0, sizeof(((ThreadCache *)tc)->ids));
+    memset(((ThreadCache *)tc)->objs, 0, sizeof(((ThreadCache *)tc)->objs));
+    int rc = PyDict_SetItem(tsdict, str_cache_key, tc);
+    Py_DECREF(tc);
+    return rc < 0 ? NULL : (ThreadCache *)tc;
+}
+
+/* The object cached under `id` for this thread (borrowed), or NULL. */
+static inline PyObject *
+cache_get(ThreadCache *tc, unsigned long long id)
+{
+    unsigned int slot = (unsigned int)(id & (CACHE_WAYS - 1));
+    return tc->ids[slot] == id ? tc->objs[slot] : NULL;
+}
+
+static void
+cache_put(ThreadCache *tc, unsigned long long id, PyObject *obj)
+{
+    unsigned int slot = (unsigned int)(id & (CACHE_WAYS - 1));
+    PyObject *old = tc->objs[slot];
+    tc->objs[slot] = Py_NewRef(obj);
+    tc->ids[slot] = id;
+    Py_XDECREF(old);
+}
+
+/* -- ReaderCell: the free-threaded RWLock's per-thread reader cell ---------------------------
+ *
+ * One 64-bit integer changed only by hardware atomic instructions (sequentially
+ * consistent), with the methods the lock's Python code uses on an AtomicInt:
+ * load(), add(delta) -> new value, compare_and_swap(expected, new) -> bool.
+ * Every operation is one atomic instruction (or one compare-and-swap), so the
+ * cell is linearizable on both builds.  The C read guard adds to it directly.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    long long value;
+} ReaderCell;
+
+static PyTypeObject *reader_cell_type;
+
+static PyObject *
+cell_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"value", NULL};
+    long long value = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|L:ReaderCell", kwlist, &value)) {
+        return NULL;
+    }
+    ReaderCell *self = (ReaderCell *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        __atomic_store_n(&self->value, value, __ATOMIC_SEQ_CST);
+    }
+    return (PyObject *)self;
+}
+
+static void
+cell_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+cell_load(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyLong_FromLongLong(__atomic_load_n(&((ReaderCell *)self)->value, __ATOMIC_SEQ_CST));
+}
+
+static PyObject *
+cell_add(PyObject *self, PyObject *arg)
+{
+    long long delta = PyLong_AsLongLong(arg);
+    if (delta == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    return PyLong_FromLongLong(__atomic_add_fetch(&((ReaderCell *)self)->value, delta, __ATOMIC_SEQ_CST));
+}
+
+static PyObject *
+cell_compare_and_swap(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "compare_and_swap() takes exactly 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    long long expected = PyLong_AsLongLong(args[0]);
+    if (expected == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    long long desired = PyLong_AsLongLong(args[1]);
+    if (desired == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    int done = __atomic_compare_exchange_n(&((ReaderCell *)self)->value, &expected, desired, 0,
+                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    return PyBool_FromLong(done);
+}
+
+static PyObject *
+cell_repr(PyObject *self)
+{
+    return PyUnicode_FromFormat("<ReaderCell %lld>", __atomic_load_n(&((ReaderCell *)self)->value,
+                                                                     __ATOMIC_SEQ_CST));
+}
+
+static PyMethodDef cell_methods[] = {
+    {"load", cell_load, METH_NOARGS, "The current value."},
+    {"add", cell_add, METH_O, "Add delta atomically; return the new value."},
+    {"compare_and_swap", _PyCFunction_CAST(cell_compare_and_swap), METH_FASTCALL,
+     "Set the value to new if it is expected (atomically); return whether it was."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot cell_slots[] = {
+    {Py_tp_doc, "An atomic 64-bit reader cell of the free-threaded RWLock (racefree.sync._rwlock_ft)."},
+    {Py_tp_new, cell_new},
+    {Py_tp_dealloc, cell_dealloc},
+    {Py_tp_repr, cell_repr},
+    {Py_tp_methods, cell_methods},
+    {0, NULL},
+};
+
+static PyType_Spec cell_spec = {
+    .name = "racefree.sync._fastread.ReaderCell",
+    .basicsize = sizeof(ReaderCell),
+    .itemsize = 0,
+    .flags = Py_TPFLAGS_DEFAULT,
+    .slots = cell_slots,
+};
+
 /* -- CounterCells: ShardedCounter.add as one C call ------------------------------------------
  *
  * `_local` is the counter's threading.local; the calling thread's cell is a
@@ -109,14 +333,82 @@ static PyObject *int_one;
 
 typedef struct {
     PyObject_HEAD
-    PyObject *local; /* the counter's threading.local, set once by __init__ */
+    PyObject *local; /* the counter's threading.local, set by __init__ (under the object's lock) */
+    unsigned long long cache_id; /* renewed whenever `local` is set: see the per-thread cache */
 } CounterCells;
 
-static PyMemberDef counter_members[] = {
-    {"_local", Py_T_OBJECT_EX, offsetof(CounterCells, local), 0,
-     "the counter's threading.local (the calling thread's cell is _local.cell)"},
-    {NULL, 0, 0, 0, NULL},
+static PyObject *
+counter_get_local(PyObject *self, void *Py_UNUSED(closure))
+{
+    PyObject *local = NULL;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    local = Py_XNewRef(((CounterCells *)self)->local);
+    Py_END_CRITICAL_SECTION();
+    if (local == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "_local");
+    }
+    return local;
+}
+
+static int
+counter_set_local(PyObject *self, PyObject *value, void *Py_UNUSED(closure))
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "_local cannot be deleted");
+        return -1;
+    }
+    PyObject *old;
+    Py_BEGIN_CRITICAL_SECTION(self);
+    old = ((CounterCells *)self)->local;
+    ((CounterCells *)self)->local = Py_NewRef(value);
+    /* A new threading.local means new cells: entries cached under the old id go stale. */
+    __atomic_store_n(&((CounterCells *)self)->cache_id, new_cache_id(), __ATOMIC_SEQ_CST);
+    Py_END_CRITICAL_SECTION();
+    Py_XDECREF(old);
+    return 0;
+}
+
+static PyGetSetDef counter_getset[] = {
+    {"_local", counter_get_local, counter_set_local,
+     "the counter's threading.local (the calling thread's cell is _local.cell)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
 };
+
+/* The calling thread's cell, a new reference: from the per-thread cache, else through `_local`
+ * (making it with the Python `_new_cell()` on the thread's first add) and then cached. */
+static PyObject *
+counter_cell(PyObject *self)
+{
+    unsigned long long id = __atomic_load_n(&((CounterCells *)self)->cache_id, __ATOMIC_SEQ_CST);
+    ThreadCache *tc = thread_cache();
+    if (tc == NULL) {
+        return NULL;
+    }
+    PyObject *cell = cache_get(tc, id);
+    if (cell != NULL) {
+        return Py_NewRef(cell);
+    }
+    PyObject *local = counter_get_local(self, NULL);
+    if (local == NULL) {
+        return NULL;
+    }
+    cell = PyObject_GetAttr(local, str_cell);
+    Py_DECREF(local);
+    if (cell == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        cell = PyObject_CallMethodNoArgs(self, str_new_cell);
+        if (cell == NULL) {
+            return NULL;
+        }
+    }
+    if (id != 0) {
+        cache_put(tc, id, cell);
+    }
+    return cell;
+}
 
 static PyObject *
 counter_add(PyObject *self, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
@@ -149,21 +441,9 @@ counter_add(PyObject *self, PyObject *const *args, Py_ssize_t nargsf, PyObject *
     if (reporting) {
         return PyObject_CallMethodOneArg(self, str_add_reporting, n);
     }
-    PyObject *local = PyMember_GetOne((const char *)self, &counter_members[0]);
-    if (local == NULL) {
-        return NULL;
-    }
-    PyObject *cell = PyObject_GetAttr(local, str_cell);
-    Py_DECREF(local);
+    PyObject *cell = counter_cell(self);
     if (cell == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
-            return NULL;
-        }
-        PyErr_Clear();
-        cell = PyObject_CallMethodNoArgs(self, str_new_cell);
-        if (cell == NULL) {
-            return NULL;
-        }
+        return NULL;
     }
     PyObject *old = PySequence_GetItem(cell, 0);
     if (old == NULL) {
@@ -223,7 +503,7 @@ static PyType_Slot counter_slots[] = {
     {Py_tp_traverse, counter_traverse},
     {Py_tp_clear, counter_clear},
     {Py_tp_methods, counter_methods},
-    {Py_tp_members, counter_members},
+    {Py_tp_getset, counter_getset},
     {0, NULL},
 };
 
@@ -259,6 +539,7 @@ static PyObject *str_local, *str_add, *str_read_flagged, *str_acquire, *str_rele
 typedef struct {
     PyObject_HEAD
     PyObject *lock; /* the RWLock; set at construction, never changed */
+    unsigned long long cache_id; /* this guard's key in the per-thread cache (ShardedReadGuard) */
 } ReadGuard;
 
 static PyObject *
@@ -271,6 +552,7 @@ guard_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     ReadGuard *self = (ReadGuard *)type->tp_alloc(type, 0);
     if (self != NULL) {
         self->lock = Py_NewRef(lock);
+        self->cache_id = new_cache_id();
     }
     return (PyObject *)self;
 }
@@ -365,10 +647,80 @@ sharded_add(PyObject *rw)
     return add;
 }
 
+/* The calling thread's ReaderCell of the guard's lock (borrowed from the per-thread cache), or
+ * NULL: with an exception set, or without one when the lock's cells are not ReaderCells (then
+ * the generic path below serves).  On a miss it makes the cell (`_new_cell()`) if need be. */
+static PyObject *
+reader_cell(PyObject *self)
+{
+    ReadGuard *guard = (ReadGuard *)self;
+    ThreadCache *tc = thread_cache();
+    if (tc == NULL) {
+        return NULL;
+    }
+    PyObject *cell = cache_get(tc, guard->cache_id);
+    if (cell != NULL) {
+        return cell;
+    }
+    PyObject *local = PyObject_GetAttr(guard->lock, str_local);
+    if (local == NULL) {
+        return NULL;
+    }
+    cell = PyObject_GetAttr(local, str_cell);
+    Py_DECREF(local);
+    if (cell == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        cell = PyObject_CallMethodNoArgs(guard->lock, str_new_cell);
+        if (cell == NULL) {
+            return NULL;
+        }
+    }
+    int ours = Py_IS_TYPE(cell, reader_cell_type);
+    if (ours) {
+        cache_put(tc, guard->cache_id, cell);
+    }
+    Py_DECREF(cell);
+    return ours ? cache_get(tc, guard->cache_id) : NULL;
+}
+
+/* cell.add, bound (for the Python slow paths, which take it as an argument) */
+static PyObject *
+bound_add(PyObject *cell)
+{
+    return PyObject_GetAttr(cell, str_add);
+}
+
 static PyObject *
 sharded_enter(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
     PyObject *rw = ((ReadGuard *)self)->lock;
+    PyObject *cell = reader_cell(self);
+    if (cell != NULL) { /* announce a share and read the flag, in one atomic add on our own cell */
+        long long v = __atomic_add_fetch(&((ReaderCell *)cell)->value, RW_SHARE, __ATOMIC_SEQ_CST);
+        if (!(v & RW_FLAG) || v >= 2 * RW_SHARE) {
+            if (report_acquire_write(rw) < 0) {
+                return NULL;
+            }
+            Py_RETURN_NONE;
+        }
+        PyObject *add = bound_add(cell);
+        if (add == NULL) {
+            return NULL;
+        }
+        PyObject *r = PyObject_CallMethodObjArgs(rw, str_read_flagged, add, Py_True, int_minus_one, NULL);
+        Py_DECREF(add);
+        if (r == NULL) {
+            return NULL;
+        }
+        Py_DECREF(r);
+        Py_RETURN_NONE;
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
     PyObject *add = sharded_add(rw);
     if (add == NULL) {
         return NULL;
@@ -407,6 +759,31 @@ sharded_exit(PyObject *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNU
     int on = listening();
     if (on < 0) {
         return NULL;
+    }
+    ThreadCache *tc = on ? NULL : thread_cache();
+    if (!on && tc == NULL) {
+        return NULL;
+    }
+    PyObject *cell = on ? NULL : cache_get(tc, ((ReadGuard *)self)->cache_id);
+    if (cell != NULL) { /* our ReaderCell: give the share back in one atomic add */
+        long long v = __atomic_add_fetch(&((ReaderCell *)cell)->value, -RW_SHARE, __ATOMIC_SEQ_CST);
+        if (v >= 0 && !((v & RW_MARK) && v < RW_SHARE)) {
+            Py_RETURN_NONE;
+        }
+        /* no share was held, or a draining writer marked the cell: _last_share_out decides */
+        Py_INCREF(cell); /* _last_share_out may run code that evicts it from the cache */
+        PyObject *add = bound_add(cell);
+        PyObject *value = add == NULL ? NULL : PyLong_FromLongLong(v);
+        PyObject *r = value == NULL ? NULL
+            : PyObject_CallMethodObjArgs(rw, str_last_share_out, add, value, NULL);
+        Py_XDECREF(value);
+        Py_XDECREF(add);
+        Py_DECREF(cell);
+        if (r == NULL) {
+            return NULL;
+        }
+        Py_DECREF(r);
+        Py_RETURN_NONE;
     }
     PyObject *local = on ? NULL : PyObject_GetAttr(rw, str_local);
     PyObject *add = local == NULL ? NULL : PyObject_GetAttr(local, str_add);
@@ -638,6 +1015,25 @@ fastread_exec(PyObject *module)
             || !str_wake_drained || !str_write || !int_share || !int_minus_share || !int_minus_one) {
             return -1;
         }
+    }
+    if (thread_cache_type == NULL) {
+        thread_cache_type = (PyTypeObject *)PyType_FromSpec(&thread_cache_spec);
+        if (thread_cache_type == NULL) {
+            return -1;
+        }
+        str_cache_key = intern("racefree.sync._fastread per-thread cache");
+        if (str_cache_key == NULL) {
+            return -1;
+        }
+    }
+    if (reader_cell_type == NULL) {
+        reader_cell_type = (PyTypeObject *)PyType_FromSpec(&cell_spec);
+        if (reader_cell_type == NULL) {
+            return -1;
+        }
+    }
+    if (PyModule_AddObjectRef(module, "ReaderCell", (PyObject *)reader_cell_type) < 0) {
+        return -1;
     }
     if (add_type(module, &published_spec, "PublishedValue") < 0
         || add_type(module, &counter_spec, "CounterCells") < 0

@@ -283,4 +283,9 @@ class _ShardedReadGuard(_ReadGuard):
             rw._last_share_out(add, value)
 
 
-_ShardedRWLock._Cell = _make_cell_type(_backend.ACTIVE)
+# The cells: the C ReaderCell when racefree.sync._fastread is built (the C read guard then adds to
+# the calling thread's cell directly, found through a per-thread cache, see _fastread.c), else an
+# AtomicInt of the active back-end.
+_ShardedRWLock._Cell = (
+    _make_cell_type(_backend.ACTIVE) if _fast.FASTREAD is None else _fast.FASTREAD.ReaderCell
+)
