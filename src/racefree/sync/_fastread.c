@@ -23,6 +23,9 @@
 #ifndef Py_T_OBJECT_EX
 #define Py_T_OBJECT_EX T_OBJECT_EX
 #endif
+#ifndef READONLY
+#define READONLY Py_READONLY
+#endif
 
 #ifndef Py_BEGIN_CRITICAL_SECTION /* before 3.13: the GIL serializes these steps */
 #define Py_BEGIN_CRITICAL_SECTION(op) {
@@ -133,6 +136,7 @@ typedef struct {
     PyObject_HEAD
     unsigned long long ids[CACHE_WAYS];
     PyObject *objs[CACHE_WAYS];
+    PyObject *ident; /* this thread's ident as an int, made once (the GIL read guard's share) */
 } ThreadCache;
 
 static PyTypeObject *thread_cache_type;
@@ -145,6 +149,7 @@ thread_cache_dealloc(PyObject *self)
     for (int i = 0; i < CACHE_WAYS; i++) {
         Py_CLEAR(tc->objs[i]);
     }
+    Py_CLEAR(tc->ident);
     tp->tp_free(self);
     Py_DECREF(tp);
 }
@@ -184,6 +189,7 @@ thread_cache(void)
     }
     memset(((ThreadCache *)tc)->ids, 0, sizeof(((ThreadCache *)tc)->ids));
     memset(((ThreadCache *)tc)->objs, 0, sizeof(((ThreadCache *)tc)->objs));
+    ((ThreadCache *)tc)->ident = NULL;
     int rc = PyDict_SetItem(tsdict, str_cache_key, tc);
     Py_DECREF(tc);
     return rc < 0 ? NULL : (ThreadCache *)tc;
@@ -195,6 +201,16 @@ cache_get(ThreadCache *tc, unsigned long long id)
 {
     unsigned int slot = (unsigned int)(id & (CACHE_WAYS - 1));
     return tc->ids[slot] == id ? tc->objs[slot] : NULL;
+}
+
+/* The calling thread's ident as an int (borrowed from its cache), or NULL with an exception. */
+static PyObject *
+thread_ident(ThreadCache *tc)
+{
+    if (tc->ident == NULL) {
+        tc->ident = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+    }
+    return tc->ident;
 }
 
 static void
@@ -325,7 +341,31 @@ static PyType_Spec cell_spec = {
  */
 
 static PyObject *hb_module;     /* racefree.sync._hb, imported at exec */
-static PyObject *str_listener;  /* interned attribute names */
+static PyObject *hb_dict;       /* its namespace (borrowed: the module lives as long as we do) */
+static PyObject *str_listener;
+
+/* racefree.sync._hb.listener, a new reference: one lookup in the module's namespace (what
+ * `_hb.listener` does in Python, without the module attribute protocol around it). */
+static PyObject *
+hb_listener(void)
+{
+    PyObject *listener;
+#if PY_VERSION_HEX >= 0x030D0000
+    if (PyDict_GetItemRef(hb_dict, str_listener, &listener) < 0) {
+        return NULL;
+    }
+#else
+    listener = Py_XNewRef(PyDict_GetItemWithError(hb_dict, str_listener));
+    if (listener == NULL && PyErr_Occurred()) {
+        return NULL;
+    }
+#endif
+    if (listener == NULL) { /* deleted: as Python would say */
+        return PyObject_GetAttr(hb_module, str_listener);
+    }
+    return listener;
+}
+/* interned attribute names */
 static PyObject *str_cell;
 static PyObject *str_new_cell;
 static PyObject *str_add_reporting;
@@ -432,7 +472,7 @@ counter_add(PyObject *self, PyObject *const *args, Py_ssize_t nargsf, PyObject *
         }
         n = args[0];
     }
-    PyObject *listener = PyObject_GetAttr(hb_module, str_listener);
+    PyObject *listener = hb_listener();
     if (listener == NULL) {
         return NULL;
     }
@@ -540,6 +580,8 @@ typedef struct {
     PyObject_HEAD
     PyObject *lock; /* the RWLock; set at construction, never changed */
     unsigned long long cache_id; /* this guard's key in the per-thread cache (ShardedReadGuard) */
+    PyObject *readers;  /* GILReadGuard: the lock's `_readers` list (set once by its __init__) */
+    Py_ssize_t writer_offset; /* GILReadGuard: where the lock keeps `_writer` (its slot), or -1 */
 } ReadGuard;
 
 static PyObject *
@@ -553,6 +595,8 @@ guard_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (self != NULL) {
         self->lock = Py_NewRef(lock);
         self->cache_id = new_cache_id();
+        self->readers = NULL;
+        self->writer_offset = -1;
     }
     return (PyObject *)self;
 }
@@ -561,6 +605,7 @@ static int
 guard_traverse(PyObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(((ReadGuard *)self)->lock);
+    Py_VISIT(((ReadGuard *)self)->readers);
     Py_VISIT(Py_TYPE(self));
     return 0;
 }
@@ -569,6 +614,7 @@ static int
 guard_clear(PyObject *self)
 {
     Py_CLEAR(((ReadGuard *)self)->lock);
+    Py_CLEAR(((ReadGuard *)self)->readers);
     return 0;
 }
 
@@ -586,7 +632,7 @@ guard_dealloc(PyObject *self)
 static int
 listening(void)
 {
-    PyObject *listener = PyObject_GetAttr(hb_module, str_listener);
+    PyObject *listener = hb_listener();
     if (listener == NULL) {
         return -1;
     }
@@ -599,7 +645,7 @@ listening(void)
 static int
 report_acquire_write(PyObject *rw)
 {
-    PyObject *listener = PyObject_GetAttr(hb_module, str_listener);
+    PyObject *listener = hb_listener();
     if (listener == NULL) {
         return -1;
     }
@@ -827,35 +873,80 @@ sharded_exit(PyObject *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNU
     Py_RETURN_NONE;
 }
 
+/* GILReadGuard runs only while the GIL is held (the GIL build's RWLock), so the steps below are
+ * not interleaved with any other thread's: the lock's `_readers` list is kept in the guard, its
+ * `_writer` slot is read in place, and the thread's ident is one int made once per thread (so
+ * the exit finds the share by identity first). */
+static int
+gil_guard_ready(ReadGuard *g)
+{
+    if (g->readers != NULL) {
+        return 0;
+    }
+    PyObject *readers = PyObject_GetAttr(g->lock, str_readers);
+    if (readers == NULL) {
+        return -1;
+    }
+    if (!PyList_CheckExact(readers)) {
+        Py_DECREF(readers);
+        PyErr_SetString(PyExc_TypeError, "GILReadGuard: the lock's _readers is not a list");
+        return -1;
+    }
+    PyObject *descr = PyObject_GetAttr((PyObject *)Py_TYPE(g->lock), str_writer);
+    if (descr == NULL) {
+        Py_DECREF(readers);
+        return -1;
+    }
+    if (Py_IS_TYPE(descr, &PyMemberDescr_Type)) {
+        PyMemberDef *m = ((PyMemberDescrObject *)descr)->d_member;
+        if (m->type == Py_T_OBJECT_EX && !(m->flags & READONLY)) {
+            g->writer_offset = m->offset;
+        }
+    }
+    Py_DECREF(descr);
+    g->readers = readers;
+    return 0;
+}
+
+/* rw._writer, a new reference */
+static PyObject *
+gil_writer(ReadGuard *g)
+{
+    if (g->writer_offset >= 0) {
+        PyObject *w = *(PyObject **)((char *)g->lock + g->writer_offset);
+        if (w != NULL) {
+            return Py_NewRef(w);
+        }
+    }
+    return PyObject_GetAttr(g->lock, str_writer);
+}
+
 static PyObject *
 gil_enter(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
-    PyObject *rw = ((ReadGuard *)self)->lock;
-    PyObject *me = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
-    if (me == NULL) {
+    ReadGuard *g = (ReadGuard *)self;
+    PyObject *rw = g->lock;
+    ThreadCache *tc = thread_cache();
+    PyObject *me = tc == NULL ? NULL : thread_ident(tc);
+    if (me == NULL || gil_guard_ready(g) < 0) {
         return NULL;
     }
-    PyObject *readers = PyObject_GetAttr(rw, str_readers);
-    if (readers == NULL || PyList_Append(readers, me) < 0) { /* provisional share */
-        Py_XDECREF(readers);
-        Py_DECREF(me);
+    if (PyList_Append(g->readers, me) < 0) { /* provisional share */
         return NULL;
     }
-    Py_DECREF(readers);
-    PyObject *writer = PyObject_GetAttr(rw, str_writer);
+    PyObject *writer = gil_writer(g);
     if (writer == NULL) {
-        Py_DECREF(me);
         return NULL;
     }
     int unclaimed = writer == Py_None;
     Py_DECREF(writer);
     if (unclaimed) {
-        Py_DECREF(me);
         if (report_acquire_write(rw) < 0) {
             return NULL;
         }
         Py_RETURN_NONE;
     }
+    Py_INCREF(me);
     PyObject *r = PyObject_CallMethodObjArgs(rw, str_read_claimed, me, Py_True, int_minus_one, NULL);
     Py_DECREF(me);
     if (r == NULL) {
@@ -865,10 +956,39 @@ gil_enter(PyObject *self, PyObject *Py_UNUSED(ignored))
     Py_RETURN_NONE;
 }
 
+/* Remove one entry equal to `me` from `readers` (the last one: any is the same share);
+ * 1 if removed, 0 if there is none, -1 on error. */
+static int
+remove_share(PyObject *readers, PyObject *me)
+{
+    Py_ssize_t i;
+    for (i = PyList_GET_SIZE(readers) - 1; i >= 0; i--) {
+        if (PyList_GET_ITEM(readers, i) == me) {
+            break;
+        }
+    }
+    for (Py_ssize_t j = PyList_GET_SIZE(readers) - 1; i < 0 && j >= 0; j--) {
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(readers, j)); /* added by a Python path */
+        int eq = PyObject_RichCompareBool(item, me, Py_EQ);
+        Py_DECREF(item);
+        if (eq < 0) {
+            return -1;
+        }
+        if (eq && j < PyList_GET_SIZE(readers)) {
+            i = j;
+        }
+    }
+    if (i < 0) {
+        return 0;
+    }
+    return PyList_SetSlice(readers, i, i + 1, NULL) < 0 ? -1 : 1;
+}
+
 static PyObject *
 gil_exit(PyObject *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(nargs))
 {
-    PyObject *rw = ((ReadGuard *)self)->lock;
+    ReadGuard *g = (ReadGuard *)self;
+    PyObject *rw = g->lock;
     int on = listening();
     if (on < 0) {
         return NULL;
@@ -876,32 +996,20 @@ gil_exit(PyObject *self, PyObject *const *Py_UNUSED(args), Py_ssize_t Py_UNUSED(
     if (on) {
         return call_lock(rw, str_release_read); /* the checks and the report live there */
     }
-    PyObject *me = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
-    if (me == NULL) {
+    ThreadCache *tc = thread_cache();
+    PyObject *me = tc == NULL ? NULL : thread_ident(tc);
+    if (me == NULL || gil_guard_ready(g) < 0) {
         return NULL;
     }
-    PyObject *readers = PyObject_GetAttr(rw, str_readers);
-    if (readers == NULL) {
-        Py_DECREF(me);
+    int removed = remove_share(g->readers, me);
+    if (removed < 0) {
         return NULL;
     }
-    PyObject *r = PyObject_CallMethodOneArg(readers, str_remove, me);
-    Py_DECREF(me);
-    if (r == NULL) {
-        Py_DECREF(readers);
-        if (!PyErr_ExceptionMatches(PyExc_ValueError)) {
-            return NULL;
-        }
-        PyErr_Clear();
+    if (!removed) {
         return call_lock(rw, str_release_read); /* holds no share: raises LockNotHeldError */
     }
-    Py_DECREF(r);
-    Py_ssize_t left = PyList_Size(readers);
-    Py_DECREF(readers);
-    if (left < 0) {
-        return NULL;
-    }
-    PyObject *writer = PyObject_GetAttr(rw, str_writer); /* looked at after the remove */
+    Py_ssize_t left = PyList_GET_SIZE(g->readers);
+    PyObject *writer = gil_writer(g); /* looked at after the remove */
     if (writer == NULL) {
         return NULL;
     }
@@ -987,6 +1095,7 @@ fastread_exec(PyObject *module)
         if (hb_module == NULL) {
             return -1;
         }
+        hb_dict = PyModule_GetDict(hb_module);
         str_listener = PyUnicode_InternFromString("listener");
         str_cell = PyUnicode_InternFromString("cell");
         str_new_cell = PyUnicode_InternFromString("_new_cell");
