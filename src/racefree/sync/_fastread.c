@@ -98,6 +98,91 @@ static PyType_Spec published_spec = {
     .slots = published_slots,
 };
 
+/* -- GuardHolder: rw.read() and rw.write() without a Python frame --------------------------------
+ *
+ * The base of RWLock's state (racefree.sync._rwlock_wait._RWLockCore): two slots holding the
+ * lock's read and write guards, set by RWLock.__init__, and read() / write() returning them.
+ * On 3.13t a Python method that only returns an attribute still costs a frame (calls are not
+ * specialized there), as much as the guard's own work.  Reads go through PyMember_GetOne, safe
+ * against a concurrent store on both builds.
+ */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *read_guard;
+    PyObject *write_guard;
+} GuardHolder;
+
+static PyMemberDef holder_members[] = {
+    {"_read_guard", Py_T_OBJECT_EX, offsetof(GuardHolder, read_guard), 0, "what read() returns"},
+    {"_write_guard", Py_T_OBJECT_EX, offsetof(GuardHolder, write_guard), 0, "what write() returns"},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyObject *
+holder_read(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyMember_GetOne((const char *)self, &holder_members[0]);
+}
+
+static PyObject *
+holder_write(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    return PyMember_GetOne((const char *)self, &holder_members[1]);
+}
+
+static int
+holder_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(((GuardHolder *)self)->read_guard);
+    Py_VISIT(((GuardHolder *)self)->write_guard);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int
+holder_clear(PyObject *self)
+{
+    Py_CLEAR(((GuardHolder *)self)->read_guard);
+    Py_CLEAR(((GuardHolder *)self)->write_guard);
+    return 0;
+}
+
+static void
+holder_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    holder_clear(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef holder_methods[] = {
+    {"read", holder_read, METH_NOARGS, "``with rw.read():`` holds a read share for the block."},
+    {"write", holder_write, METH_NOARGS, "``with rw.write():`` holds the write lock for the block."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot holder_slots[] = {
+    {Py_tp_doc, "The read and write guards of an RWLock, returned by read() and write() in C."},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, holder_dealloc},
+    {Py_tp_traverse, holder_traverse},
+    {Py_tp_clear, holder_clear},
+    {Py_tp_methods, holder_methods},
+    {Py_tp_members, holder_members},
+    {0, NULL},
+};
+
+static PyType_Spec holder_spec = {
+    .name = "racefree.sync._fastread.GuardHolder",
+    .basicsize = sizeof(GuardHolder),
+    .itemsize = 0,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = holder_slots,
+};
+
 /* -- the per-thread cache: a primitive's per-thread object without a shared lookup ------------
  *
  * ShardedCounter and the free-threaded RWLock keep one object per thread (a
@@ -1146,6 +1231,7 @@ fastread_exec(PyObject *module)
     }
     if (add_type(module, &published_spec, "PublishedValue") < 0
         || add_type(module, &counter_spec, "CounterCells") < 0
+        || add_type(module, &holder_spec, "GuardHolder") < 0
         || add_type(module, &sharded_guard_spec, "ShardedReadGuard") < 0) {
         return -1;
     }

@@ -30,6 +30,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from racefree._build import gil_enabled as _gil_enabled  # one definition (_build)
 from racefree.sync import _fast, _hb
@@ -145,7 +146,7 @@ class RWLock(_RWLockCore):
     read section still queue on it.
     """
 
-    __slots__ = ("_read_guard", "_write_guard")
+    __slots__ = ()  # the guards: in the base (_rwlock_wait._GuardBase), so read() is one C call
 
     def __init__(self) -> None:
         super().__init__()
@@ -155,7 +156,7 @@ class RWLock(_RWLockCore):
     def __new__(cls) -> RWLock:
         if cls is RWLock:
             cls = _GILRWLock if _gil_enabled() else _ShardedRWLock
-        return object.__new__(cls)
+        return _RWLockCore.__new__(cls)
 
     # -- read shares: the reference keeps them in a list (all under _lock) --------
 
@@ -210,13 +211,13 @@ class RWLock(_RWLockCore):
 
     # -- context managers and introspection ------------------------------------
 
-    def read(self) -> _ReadGuard:
-        """``with rw.read():`` holds a read share for the block."""
-        return self._read_guard
+    if TYPE_CHECKING:  # at run time read() and write() are the base's (C when _fastread is built)
 
-    def write(self) -> _WriteGuard:
-        """``with rw.write():`` holds the write lock for the block."""
-        return self._write_guard
+        def read(self) -> _ReadGuard:
+            """``with rw.read():`` holds a read share for the block."""
+
+        def write(self) -> _WriteGuard:
+            """``with rw.write():`` holds the write lock for the block."""
 
     def statistics(self) -> RWLockStatistics:
         """Who holds and who waits, right now."""
