@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sync_helpers import ReferenceInt, run_threads
 
 from racefree.sync import LockNotHeldError, RWLock, RWLockStatistics, ShardedCounter, _fast
-from racefree.sync._rwlock_ft import _FLAG, _SHARE, _ShardedRWLock
+from racefree.sync._rwlock_ft import _SHARE, _ShardedRWLock
 
 pytestmark = pytest.mark.skipif(_fast.FASTREAD is None, reason="racefree.sync._fastread is not built")
 
@@ -28,7 +28,7 @@ FREE_THREADED = not getattr(sys, "_is_gil_enabled", lambda: True)()
 CACHE_WAYS = 16  # _fastread.c: more primitives than this evict each other's entries
 
 
-def ReaderCell(value: int = 0):  # noqa: N802 - the C type, looked up when the module is built
+def ReaderCell(value: int = 0):
     return _fast.FASTREAD.ReaderCell(value)  # type: ignore[union-attr]
 
 
@@ -104,7 +104,9 @@ def test_reader_cell_adds_and_swaps_lose_nothing_under_threads() -> None:
 
 # -- the per-thread cache: ShardedCounter --------------------------------------------------------
 
-adds = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2 * CACHE_WAYS), st.integers(-5, 5)), max_size=200)
+adds = st.lists(
+    st.tuples(st.integers(0, 3), st.integers(0, 2 * CACHE_WAYS), st.integers(-5, 5)), max_size=200
+)
 
 
 @settings(max_examples=60, deadline=None)
