@@ -462,17 +462,17 @@ typedef struct {
     unsigned long long cache_id; /* renewed whenever `local` is set: see the per-thread cache */
 } CounterCells;
 
+/* `_local` is read and written as a __slots__ attribute is (PyMember_GetOne/SetOne: a lock-free
+ * read that is safe against a concurrent store on 3.13t), through this (unlisted) member;
+ * the getset around it renews the cache id on every store. */
+static PyMemberDef counter_local_member = {
+    "_local", Py_T_OBJECT_EX, offsetof(CounterCells, local), 0, NULL,
+};
+
 static PyObject *
 counter_get_local(PyObject *self, void *Py_UNUSED(closure))
 {
-    PyObject *local = NULL;
-    Py_BEGIN_CRITICAL_SECTION(self);
-    local = Py_XNewRef(((CounterCells *)self)->local);
-    Py_END_CRITICAL_SECTION();
-    if (local == NULL) {
-        PyErr_SetString(PyExc_AttributeError, "_local");
-    }
-    return local;
+    return PyMember_GetOne((const char *)self, &counter_local_member);
 }
 
 static int
@@ -482,14 +482,11 @@ counter_set_local(PyObject *self, PyObject *value, void *Py_UNUSED(closure))
         PyErr_SetString(PyExc_AttributeError, "_local cannot be deleted");
         return -1;
     }
-    PyObject *old;
-    Py_BEGIN_CRITICAL_SECTION(self);
-    old = ((CounterCells *)self)->local;
-    ((CounterCells *)self)->local = Py_NewRef(value);
+    if (PyMember_SetOne((char *)self, &counter_local_member, value) < 0) {
+        return -1;
+    }
     /* A new threading.local means new cells: entries cached under the old id go stale. */
     __atomic_store_n(&((CounterCells *)self)->cache_id, new_cache_id(), __ATOMIC_SEQ_CST);
-    Py_END_CRITICAL_SECTION();
-    Py_XDECREF(old);
     return 0;
 }
 

@@ -53,9 +53,10 @@ class _ShardedRWLock(RWLock):
 
     Invariants (true with and without the GIL):
 
-    * Each thread that ever read this lock owns one cell, an
-      :class:`~racefree.sync.AtomicInt` (linearizable on every back-end)
-      holding ``4 * shares + 2 * marked + flagged``.  Only the owner changes
+    * Each thread that ever read this lock owns one cell (``_Cell``: the C
+      ``ReaderCell`` of :mod:`racefree.sync._fastread` when it is built, else an
+      :class:`~racefree.sync.AtomicInt`; each linearizable, one hardware atomic
+      per operation) holding ``4 * shares + 2 * marked + flagged``.  Only the owner changes
       ``shares`` (save the share added, under ``_lock``, by the thread that
       admits the parked owner); only a thread holding ``_lock`` changes
       ``flagged``, which is set while a writer holds or claims (writers queued
@@ -63,8 +64,11 @@ class _ShardedRWLock(RWLock):
       writer (compare-and-swap, under ``_lock``) on each cell that had shares,
       and cleared by whoever gets there first (compare-and-swap): the owner
       when its last share goes, or the writer when it gives up.
-      ``_local.cell`` is the calling thread's cell; ``_cells`` (guarded by
-      ``_lock``) maps thread idents to cells, for writers to visit.
+      ``_local.cell`` is the calling thread's cell (the C read guard also
+      keeps it in a per-thread cache under the guard's never-reused id, so
+      that an uncontended ``with rw.read():`` touches no shared object but the
+      guard); ``_cells`` (guarded by ``_lock``) maps thread idents to cells,
+      for writers to visit.
     * ``_flagged`` (guarded by ``_lock``) is the flag that every cell carries;
       :meth:`_writers_changed` keeps it equal to "``_writer`` is set", setting
       or clearing it in every cell *before* the writer acts.  So each write

@@ -35,7 +35,6 @@ from __future__ import annotations
 import threading
 import time
 from _queue import Empty, SimpleQueue  # the C type itself: a detector replaces queue.SimpleQueue
-
 from typing import TYPE_CHECKING, Any
 
 from racefree.sync import _fast, _hb

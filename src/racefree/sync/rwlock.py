@@ -133,8 +133,12 @@ class RWLock(_RWLockCore):
     own and is woken already admitted, so a writer's release does not send a
     crowd of readers through one lock.  Writers pay for the readers' fast
     path: claiming and releasing visit one cell per thread that ever read this
-    lock.  ``with rw.read():`` runs those steps in C when the optional
-    ``racefree.sync._fastread`` is built (see :mod:`racefree.sync._fast`).
+    lock.  When the optional ``racefree.sync._fastread`` is built (see
+    :mod:`racefree.sync._fast`), ``read()`` and ``with rw.read():`` run in C: on
+    a free-threaded build the guard finds the thread's cell in a per-thread
+    cache and adds to it with one atomic instruction; with the GIL it appends
+    and removes the thread's ident in place.  Either costs about what a
+    ``threading.Lock`` acquire and release cost.
 
     When not to use it: for short critical sections with few readers a plain
     ``threading.Lock`` is cheaper; when writes are frequent, each write makes
