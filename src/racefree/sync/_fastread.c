@@ -27,11 +27,6 @@
 #define READONLY Py_READONLY
 #endif
 
-#ifndef Py_BEGIN_CRITICAL_SECTION /* before 3.13: the GIL serializes these steps */
-#define Py_BEGIN_CRITICAL_SECTION(op) {
-#define Py_END_CRITICAL_SECTION() }
-#endif
-
 typedef struct {
     PyObject_HEAD
     PyObject *value; /* written only through the member descriptor */
