@@ -17,7 +17,7 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sync_helpers import ReferenceInt, run_threads
+from sync_helpers import ReferenceInt, SerialWorker, run_threads
 
 from racefree.sync import LockNotHeldError, RWLock, RWLockStatistics, ShardedCounter, _fast
 from racefree.sync._rwlock_ft import _SHARE, _ShardedRWLock
@@ -117,7 +117,7 @@ def test_counters_sum_like_a_dict_across_threads_and_evictions(
     """Four threads add to 33 counters (twice the cache) in a fixed interleaving; some are re-initialised."""
     counters = [ShardedCounter() for _ in range(2 * CACHE_WAYS + 1)]
     expected = [0] * len(counters)
-    workers = [_Worker() for _ in range(4)]
+    workers = [SerialWorker() for _ in range(4)]
     try:
         for k, (thread, which, n) in enumerate(steps):
             workers[thread].run(lambda c=counters[which], n=n: c.add(n))
@@ -248,39 +248,3 @@ def test_a_flagged_cell_sends_the_c_guard_to_the_slow_path() -> None:
     t.join(30)
     assert inside.is_set() and not t.is_alive()
     assert rw.statistics() == RWLockStatistics(readers=0, writer=None, waiting_readers=0, waiting_writers=0)
-
-
-class _Worker:
-    """A thread that runs the callables it is given, one at a time, and waits for each."""
-
-    def __init__(self) -> None:
-        self._todo: list[object] = []
-        self._cv = threading.Condition()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            with self._cv:
-                while not self._todo:
-                    self._cv.wait()
-                job = self._todo[0]
-            if job is None:
-                return
-            job()  # type: ignore[operator]
-            with self._cv:
-                self._todo.pop(0)
-                self._cv.notify_all()
-
-    def run(self, job: object) -> None:
-        with self._cv:
-            self._todo.append(job)
-            self._cv.notify_all()
-            while self._todo:
-                self._cv.wait()
-
-    def stop(self) -> None:
-        with self._cv:
-            self._todo.append(None)
-            self._cv.notify_all()
-        self._thread.join()

@@ -27,6 +27,10 @@
 #define READONLY Py_READONLY
 #endif
 
+#define RW_FLAG 1   /* _rwlock_ft._FLAG */
+#define RW_MARK 2   /* _rwlock_ft._MARK */
+#define RW_SHARE 4  /* _rwlock_ft._SHARE */
+
 typedef struct {
     PyObject_HEAD
     PyObject *value; /* written only through the member descriptor */
@@ -410,6 +414,92 @@ static PyType_Spec cell_spec = {
     .slots = cell_slots,
 };
 
+/* A writer's passes over every reader cell (_rwlock_ft._ShardedRWLock._writers_changed and
+ * _drain), one atomic instruction per cell: they run while the writer holds the lock's `_lock`
+ * and readers arriving meanwhile wait, so they are kept short.  Same steps, in the same order,
+ * as the Python loops they replace. */
+
+static ReaderCell *
+as_reader_cell(PyObject *item)
+{
+    if (!Py_IS_TYPE(item, reader_cell_type)) {
+        PyErr_Format(PyExc_TypeError, "expected a ReaderCell, got %.100s", Py_TYPE(item)->tp_name);
+        return NULL;
+    }
+    return (ReaderCell *)item;
+}
+
+static PyObject *
+cells_add_all(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "add_all(cells, delta)");
+        return NULL;
+    }
+    long long delta = PyLong_AsLongLong(args[1]);
+    if (delta == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(args[0], "add_all: cells must be iterable");
+    if (seq == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        ReaderCell *cell = as_reader_cell(PySequence_Fast_GET_ITEM(seq, i));
+        if (cell == NULL) {
+            Py_DECREF(seq);
+            return NULL;
+        }
+        __atomic_add_fetch(&cell->value, delta, __ATOMIC_SEQ_CST);
+    }
+    Py_DECREF(seq);
+    Py_RETURN_NONE;
+}
+
+/* For each cell holding shares and not yet marked: mark it (compare-and-swap) and count it in
+ * `pending`, at once, as _ShardedRWLock._drain does. */
+static PyObject *
+cells_mark_all(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "mark_all(cells, pending)");
+        return NULL;
+    }
+    ReaderCell *pending = as_reader_cell(args[1]);
+    if (pending == NULL) {
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(args[0], "mark_all: cells must be iterable");
+    if (seq == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        ReaderCell *cell = as_reader_cell(PySequence_Fast_GET_ITEM(seq, i));
+        if (cell == NULL) {
+            Py_DECREF(seq);
+            return NULL;
+        }
+        long long v = __atomic_load_n(&cell->value, __ATOMIC_SEQ_CST);
+        while (v >= RW_SHARE && !(v & RW_MARK)) {
+            if (__atomic_compare_exchange_n(&cell->value, &v, v + RW_MARK, 0, __ATOMIC_SEQ_CST,
+                                            __ATOMIC_SEQ_CST)) {
+                __atomic_add_fetch(&pending->value, 1, __ATOMIC_SEQ_CST);
+                break;
+            } /* v now holds the current value: the owner came or went, or the flag moved */
+        }
+    }
+    Py_DECREF(seq);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef fastread_functions[] = {
+    {"add_all", _PyCFunction_CAST(cells_add_all), METH_FASTCALL,
+     "add_all(cells, delta): add delta to every ReaderCell of cells."},
+    {"mark_all", _PyCFunction_CAST(cells_mark_all), METH_FASTCALL,
+     "mark_all(cells, pending): mark every unmarked ReaderCell with shares, counting each in pending."},
+    {NULL, NULL, 0, NULL},
+};
+
 /* -- CounterCells: ShardedCounter.add as one C call ------------------------------------------
  *
  * `_local` is the counter's threading.local; the calling thread's cell is a
@@ -645,9 +735,6 @@ static PyType_Spec counter_spec = {
  * at least as strongly as in Python.
  */
 
-#define RW_FLAG 1   /* _rwlock_ft._FLAG */
-#define RW_MARK 2   /* _rwlock_ft._MARK */
-#define RW_SHARE 4  /* _rwlock_ft._SHARE */
 
 static PyObject *str_local, *str_add, *str_read_flagged, *str_acquire, *str_release_read,
     *str_last_share_out, *str_readers, *str_writer, *str_read_claimed, *str_remove,
@@ -1243,6 +1330,7 @@ static struct PyModuleDef fastread_module = {
     .m_name = "racefree.sync._fastread",
     .m_doc = "Snapshot.get, ShardedCounter.add and RWLock read guards in C (optional; see racefree.sync._fast).",
     .m_size = 0,
+    .m_methods = fastread_functions,
     .m_slots = fastread_module_slots,
 };
 

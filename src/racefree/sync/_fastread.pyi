@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
@@ -41,3 +42,9 @@ class ShardedReadGuard(_Guard):
 
 class GILReadGuard(_Guard):
     """with rw.read(): for the GIL build's RWLock (_GILRWLock), in C."""
+
+def add_all(cells: Iterable[ReaderCell], delta: int, /) -> None:
+    """Add delta to every ReaderCell of cells."""
+
+def mark_all(cells: Iterable[ReaderCell], pending: ReaderCell, /) -> None:
+    """Mark every unmarked ReaderCell with shares, counting each in pending."""

@@ -110,8 +110,13 @@ class RWLock(_RWLockCore):
     So neither side starves.  A writer that has claimed waits only for the
     readers already inside (new ones wait behind it), and the only readers that
     can pass a queued writer are those arriving while it wakes up to claim --
-    the step any arriving writer takes too.  A reader waits for at most one
-    writer: the claimant it found, after which it is admitted.
+    the step any arriving writer takes too.  A reader waits through at most
+    two claims: the one in force when it arrives and, if another writer claims
+    just as that one ends, that one; then it is admitted.  (On a free-threaded build a
+    reader that finds a claim first yields the CPU a few times, watching only
+    its own cell, and comes in at once if the claim ends meanwhile: a write is
+    short, and parking and waking a reader costs more than a few yields when
+    threads outnumber CPUs.)
 
     Re-entrancy: a thread that holds a read share may take another (it does not
     wait, even behind a claiming writer -- otherwise it would deadlock).  Anything
