@@ -102,3 +102,38 @@ def run_threads(n: int, target: Callable[[int], None], timeout: float = 120.0) -
     if errors:
         raise errors[0]
 
+
+class SerialWorker:
+    """A thread of its own that runs the callables it is given, one at a time; ``run`` waits for each."""
+
+    def __init__(self) -> None:
+        self._todo: list[object] = []
+        self._cv = threading.Condition()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while not self._todo:
+                    self._cv.wait()
+                job = self._todo[0]
+            if job is None:
+                return
+            job()  # type: ignore[operator]
+            with self._cv:
+                self._todo.pop(0)
+                self._cv.notify_all()
+
+    def run(self, job: object) -> None:
+        with self._cv:
+            self._todo.append(job)
+            self._cv.notify_all()
+            while self._todo:
+                self._cv.wait()
+
+    def stop(self) -> None:
+        with self._cv:
+            self._todo.append(None)
+            self._cv.notify_all()
+        self._thread.join()

@@ -20,6 +20,7 @@ import pytest
 from sync_helpers import RecordingListener, run_threads
 
 from racefree.sync import RWLock, ShardedCounter, Snapshot, _fast, _hb
+from racefree.sync._rwlock_wait import _PyGuardHolder, _RWLockCore
 from racefree.sync.counter import _PyCounterCells
 from racefree.sync.rwlock import _gil_enabled
 from racefree.sync.snapshot import READ_PATH, _PyPublishedValue
@@ -36,9 +37,12 @@ def test_the_bases_are_the_ones_the_loader_chose() -> None:
         assert ShardedCounter.__mro__[1].__name__ == "CounterCells"
         guard = "GILReadGuard" if _gil_enabled() else "ShardedReadGuard"
         assert type(RWLock().read()).__name__ == guard
+        assert _RWLockCore.__mro__[1].__name__ == "GuardHolder"  # read()/write(): one C call
+        assert type(RWLock.__dict__.get("read", RWLock.read)).__name__ == "method_descriptor"
     else:
         assert Snapshot.__mro__[1] is _PyPublishedValue
         assert ShardedCounter.__mro__[1] is _PyCounterCells
+        assert _RWLockCore.__mro__[1] is _PyGuardHolder
 
 
 def test_the_extension_leaves_the_gil_as_it_was() -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 from sync_helpers import run_threads
 
-from racefree.sync import DeadlockError, LockNotHeldError, RWLock, RWLockStatistics, _backend
+from racefree.sync import DeadlockError, LockNotHeldError, RWLock, RWLockStatistics, _backend, _fast
 from racefree.sync._rwlock_ft import _make_cell_type, _ShardedRWLock
 from racefree.sync.rwlock import _gil_enabled
 
@@ -36,6 +36,10 @@ def sharded_on(backend: str) -> type[RWLock]:
 # The sharded implementation does not rely on the GIL: it runs on both builds, on every back-end.
 MODES: dict[str, type[RWLock]] = {"locked": LockedModeRWLock}
 MODES.update({f"sharded-{name}": sharded_on(name) for name in _backend.AVAILABLE})
+if _fast.FASTREAD is not None:  # the C reader cells the C read guard adds to directly (the default)
+    MODES["sharded-readercell"] = type(
+        "Sharded_readercell", (_ShardedRWLock,), {"__slots__": (), "_Cell": _fast.FASTREAD.ReaderCell}
+    )
 if _gil_enabled():  # the lock-free list paths are only valid (and only chosen) with the GIL
     MODES["gil"] = RWLock
 

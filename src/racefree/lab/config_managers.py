@@ -48,7 +48,13 @@ class _BaseManager:
 
     def get(self, key: str) -> str | None:
         with self._reading():
-            value = self._config.get(key)
+            # Go's `value, exists := cm.config[key]`: a subscript, not dict.get, which on a
+            # free-threaded build takes the dict's own lock and would queue concurrent readers
+            # on it (the RWLock row would then time that lock, not the RWLock).
+            try:
+                value: str | None = self._config[key]
+            except KeyError:
+                value = None
             self._reads.increment()
         return value
 

@@ -1,10 +1,14 @@
 """The optional C fast paths of :mod:`racefree.sync` (``_fastread``), or why they are not used.
 
-``Snapshot.get`` and ``ShardedCounter.add`` are methods of a base class: the C
-one from ``racefree.sync._fastread`` when it is built and usable, else a
-pure-Python one with the same contract.  On a free-threaded build a
-Python-level method call is not specialized and costs several attribute
-loads; these two are the hot calls of read-mostly code.
+``Snapshot.get``, ``ShardedCounter.add`` and ``RWLock.read``/``write`` are
+methods of a base class: the C one from ``racefree.sync._fastread`` when it is
+built and usable, else a pure-Python one with the same contract.  The RWLock's
+read guards and (free-threaded) reader cells are C types then too.  On a
+free-threaded build a Python-level method call is not specialized and costs
+several attribute loads, and every shared object a call touches on the way
+(a ``threading.local``, a descriptor, a bound method) costs an atomic
+reference-count update on a cache line all threads write; the C paths find a
+thread's own cell through a per-thread cache instead (see ``_fastread.c``).
 ``RACEFREE_SYNC_FASTREAD=0`` forces the Python bases (the tests use it to run
 the contract on both).  The choice is made once, at import.
 """

@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
@@ -13,6 +14,22 @@ class CounterCells:
     _local: Any
     def add(self, n: int = 1) -> None: ...
 
+class ReaderCell:
+    """An atomic 64-bit reader cell of the free-threaded RWLock (racefree.sync._rwlock_ft)."""
+
+    def __init__(self, value: int = 0) -> None: ...
+    def load(self) -> int: ...
+    def add(self, delta: int, /) -> int: ...
+    def compare_and_swap(self, expected: int, new: int, /) -> bool: ...
+
+class GuardHolder:
+    """The read and write guards of an RWLock, returned by read() and write() in C."""
+
+    _read_guard: Any
+    _write_guard: Any
+    def read(self) -> Any: ...
+    def write(self) -> Any: ...
+
 class _Guard:
     def __init__(self, lock: Any, /) -> None: ...
     def __enter__(self) -> None: ...
@@ -25,3 +42,9 @@ class ShardedReadGuard(_Guard):
 
 class GILReadGuard(_Guard):
     """with rw.read(): for the GIL build's RWLock (_GILRWLock), in C."""
+
+def add_all(cells: Iterable[ReaderCell], delta: int, /) -> None:
+    """Add delta to every ReaderCell of cells."""
+
+def mark_all(cells: Iterable[ReaderCell], pending: ReaderCell, /) -> None:
+    """Mark every unmarked ReaderCell with shares, counting each in pending."""

@@ -6,11 +6,13 @@ The policy, the slow path and the contract are :class:`~racefree.sync.RWLock`'s
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from types import TracebackType
 from typing import Any, cast
 
+from racefree._build import gil_enabled as _gil_enabled
 from racefree.sync import _backend, _fast, _hb
 from racefree.sync._rwlock_wait import NOT_A_READER as _NOT_A_READER
 from racefree.sync._rwlock_wait import _Waiter
@@ -19,6 +21,14 @@ from racefree.sync.rwlock import RWLock, _ReadGuard
 
 _get_ident = threading.get_ident
 _monotonic = time.monotonic
+_yield = getattr(os, "sched_yield", None) or (lambda: time.sleep(0))
+
+# Without the GIL, a reader that finds a writer claiming yields the CPU up to this many times,
+# watching only the flag in its own cell, before it queues on _lock and parks: a write is short,
+# and with many more threads than CPUs the parked-reader path (a contended _lock, then a wake-up
+# per reader) costs far more than a few yields.  With the GIL a yield waits for the GIL (up to a
+# switch interval), so readers there queue at once.  See _read_flagged for the bound.
+SPINS = 0 if _gil_enabled() else 16
 
 
 def _make_cell_type(backend: _backend.Backend) -> type[Any]:
@@ -53,9 +63,10 @@ class _ShardedRWLock(RWLock):
 
     Invariants (true with and without the GIL):
 
-    * Each thread that ever read this lock owns one cell, an
-      :class:`~racefree.sync.AtomicInt` (linearizable on every back-end)
-      holding ``4 * shares + 2 * marked + flagged``.  Only the owner changes
+    * Each thread that ever read this lock owns one cell (``_Cell``: the C
+      ``ReaderCell`` of :mod:`racefree.sync._fastread` when it is built, else an
+      :class:`~racefree.sync.AtomicInt`; each linearizable, one hardware atomic
+      per operation) holding ``4 * shares + 2 * marked + flagged``.  Only the owner changes
       ``shares`` (save the share added, under ``_lock``, by the thread that
       admits the parked owner); only a thread holding ``_lock`` changes
       ``flagged``, which is set while a writer holds or claims (writers queued
@@ -63,8 +74,11 @@ class _ShardedRWLock(RWLock):
       writer (compare-and-swap, under ``_lock``) on each cell that had shares,
       and cleared by whoever gets there first (compare-and-swap): the owner
       when its last share goes, or the writer when it gives up.
-      ``_local.cell`` is the calling thread's cell; ``_cells`` (guarded by
-      ``_lock``) maps thread idents to cells, for writers to visit.
+      ``_local.cell`` is the calling thread's cell (the C read guard also
+      keeps it in a per-thread cache under the guard's never-reused id, so
+      that an uncontended ``with rw.read():`` touches no shared object but the
+      guard); ``_cells`` (guarded by ``_lock``) maps thread idents to cells,
+      for writers to visit.
     * ``_flagged`` (guarded by ``_lock``) is the flag that every cell carries;
       :meth:`_writers_changed` keeps it equal to "``_writer`` is set", setting
       or clearing it in every cell *before* the writer acts.  So each write
@@ -94,7 +108,7 @@ class _ShardedRWLock(RWLock):
       read-locked, as a ``threading.Lock`` stays locked by a dead thread).
     """
 
-    __slots__ = ("_cells", "_flagged", "_local", "_pending")
+    __slots__ = ("_cells", "_epoch", "_flagged", "_local", "_pending")
 
     _Cell: type[Any]  # the AtomicInt back-end of the cells (a class attribute, set below)
 
@@ -103,6 +117,7 @@ class _ShardedRWLock(RWLock):
         self._local = threading.local()
         self._cells: dict[int, Any] = {}  # guarded by _lock
         self._flagged = False  # guarded by _lock
+        self._epoch = 0  # written under _lock: +1 each time _flagged changes (read by yielding readers)
         self._pending = self._Cell(0)
         fast = _fast.FASTREAD  # the same steps in C when built: no Python frame per with-block
         self._read_guard = _ShardedReadGuard(self) if fast is None else fast.ShardedReadGuard(self)
@@ -140,7 +155,11 @@ class _ShardedRWLock(RWLock):
         flag = self._writer is not None
         if flag != self._flagged:
             self._flagged = flag
+            self._epoch += 1
             delta = _FLAG if flag else -_FLAG
+            if self._Cell is _C_CELL:  # the same loop in C: readers wait while we hold _lock
+                _C_ADD_ALL(self._cells.values(), delta)
+                return
             for cell in self._cells.values():
                 cell.add(delta)
 
@@ -149,13 +168,16 @@ class _ShardedRWLock(RWLock):
     def _drain(self, blocking: bool, deadline: float | None) -> bool:
         pending = self._pending
         pending.add(1)  # our token: no reader can bring the count to zero while we mark
-        for cell in self._cells.values():
-            value = cell.load()
-            while value >= _SHARE and not value & _MARK:
-                if cell.compare_and_swap(value, value + _MARK):
-                    pending.add(1)
-                    break
-                value = cell.load()  # the owner came or went, or the flag moved: look again
+        if self._Cell is _C_CELL:  # the same loop in C
+            _C_MARK_ALL(self._cells.values(), pending)
+        else:
+            for cell in self._cells.values():
+                value = cell.load()
+                while value >= _SHARE and not value & _MARK:
+                    if cell.compare_and_swap(value, value + _MARK):
+                        pending.add(1)
+                        break
+                    value = cell.load()  # the owner came or went, or the flag moved: look again
         if pending.add(-1) == 0:
             return True
         self._draining = True
@@ -201,9 +223,34 @@ class _ShardedRWLock(RWLock):
         return self._read_flagged(add, blocking, timeout)
 
     def _read_flagged(self, add: Any, blocking: bool, timeout: float) -> bool:
-        """A writer holds or claims: back out, then queue like any reader (``_read_contended``)."""
+        """A writer holds or claims (the caller holds no other share): back out, wait, come in.
+
+        A blocking reader without a timeout first yields up to :data:`SPINS`
+        times (none with the GIL), looking only at the flag in its own cell.
+        When the claim in force as it backs out ends (``_epoch`` moves), it
+        tries the fast path once more; if another writer claimed in between,
+        it stops yielding.  Then it queues like any reader
+        (``_read_contended``): parked, and admitted when the claim then in
+        force ends.  So it waits through at most two claims: the one in force
+        as it backs out, and one that begins as that one ends.
+        """
+        cell = self._local.cell
         if add(-_SHARE) & _MARK:  # the draining writer counted our provisional share
-            self._unmark(self._local.cell)
+            self._unmark(cell)
+        if SPINS and blocking and timeout is not None and timeout < 0:
+            epoch = self._epoch
+            for _ in range(SPINS):
+                _yield()
+                if self._epoch == epoch and cell.load() & _FLAG:
+                    continue
+                if not add(_SHARE) & _FLAG:  # in: the claim ended and no new one began
+                    hb = _hb.listener
+                    if hb is not None:
+                        hb.acquire((self, "write"))
+                    return True
+                if add(-_SHARE) & _MARK:  # another writer claimed meanwhile: back out, queue
+                    self._unmark(cell)
+                break
         me = _get_ident()
         waiter = _Waiter(me) if blocking else None
         self._lock.acquire()
@@ -283,4 +330,13 @@ class _ShardedReadGuard(_ReadGuard):
             rw._last_share_out(add, value)
 
 
-_ShardedRWLock._Cell = _make_cell_type(_backend.ACTIVE)
+_C_CELL: Any = None if _fast.FASTREAD is None else _fast.FASTREAD.ReaderCell
+_C_ADD_ALL: Any = None if _fast.FASTREAD is None else _fast.FASTREAD.add_all
+_C_MARK_ALL: Any = None if _fast.FASTREAD is None else _fast.FASTREAD.mark_all
+
+# The cells: the C ReaderCell when racefree.sync._fastread is built (the C read guard then adds to
+# the calling thread's cell directly, found through a per-thread cache, see _fastread.c), else an
+# AtomicInt of the active back-end.
+_ShardedRWLock._Cell = (
+    _make_cell_type(_backend.ACTIVE) if _fast.FASTREAD is None else _fast.FASTREAD.ReaderCell
+)

@@ -35,8 +35,9 @@ from __future__ import annotations
 import threading
 import time
 from _queue import Empty, SimpleQueue  # the C type itself: a detector replaces queue.SimpleQueue
+from typing import TYPE_CHECKING, Any
 
-from racefree.sync import _hb
+from racefree.sync import _fast, _hb
 from racefree.sync.errors import DeadlockError, LockNotHeldError
 
 _get_ident = threading.get_ident
@@ -62,7 +63,31 @@ class _Waiter:
         self.admitted = False  # guarded by the RWLock's _lock
 
 
-class _RWLockCore:
+class _PyGuardHolder:
+    """The pure-Python base of :class:`_RWLockCore`: the contract of ``_fastread.GuardHolder``."""
+
+    __slots__ = ("_read_guard", "_write_guard")
+
+    _read_guard: Any
+    _write_guard: Any
+
+    def read(self) -> Any:
+        """``with rw.read():`` holds a read share for the block."""
+        return self._read_guard
+
+    def write(self) -> Any:
+        """``with rw.write():`` holds the write lock for the block."""
+        return self._write_guard
+
+
+# read() and write() are one C call each when racefree.sync._fastread is built (see _fast).
+if TYPE_CHECKING:  # the checker sees the Python base; both have the same members
+    _GuardBase = _PyGuardHolder
+else:
+    _GuardBase = _PyGuardHolder if _fast.FASTREAD is None else _fast.FASTREAD.GuardHolder
+
+
+class _RWLockCore(_GuardBase):
     """The state and slow paths of :class:`~racefree.sync.RWLock`; subclasses keep the read shares."""
 
     __slots__ = (

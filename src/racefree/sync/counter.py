@@ -10,6 +10,10 @@ Invariants (true with and without the GIL):
   ``_local`` and :meth:`ShardedCounter.add` live in the base class: the C
   ``CounterCells`` of :mod:`racefree.sync._fastread` when it is built, else
   :class:`_PyCounterCells`, the same steps in Python (see :mod:`racefree.sync._fast`).
+  The C ``add`` also keeps the thread's cell in a per-thread cache under an
+  id renewed whenever ``_local`` is set, so it finds the cell without
+  touching the shared ``_local`` (an atomic reference-count update per call
+  on a free-threaded build); a re-initialised counter gets fresh cells.
 * ``_cells`` maps a thread ident to its cell; ``_lock`` guards every access to
   it.  A cell outlives its thread, so its count stays in the total; the OS
   reuses an ident only after that thread has ended, and a new thread with a

@@ -30,6 +30,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from racefree._build import gil_enabled as _gil_enabled  # one definition (_build)
 from racefree.sync import _fast, _hb
@@ -109,8 +110,13 @@ class RWLock(_RWLockCore):
     So neither side starves.  A writer that has claimed waits only for the
     readers already inside (new ones wait behind it), and the only readers that
     can pass a queued writer are those arriving while it wakes up to claim --
-    the step any arriving writer takes too.  A reader waits for at most one
-    writer: the claimant it found, after which it is admitted.
+    the step any arriving writer takes too.  A reader waits through at most
+    two claims: the one in force when it arrives and, if another writer claims
+    just as that one ends, that one; then it is admitted.  (On a free-threaded build a
+    reader that finds a claim first yields the CPU a few times, watching only
+    its own cell, and comes in at once if the claim ends meanwhile: a write is
+    short, and parking and waking a reader costs more than a few yields when
+    threads outnumber CPUs.)
 
     Re-entrancy: a thread that holds a read share may take another (it does not
     wait, even behind a claiming writer -- otherwise it would deadlock).  Anything
@@ -132,8 +138,12 @@ class RWLock(_RWLockCore):
     own and is woken already admitted, so a writer's release does not send a
     crowd of readers through one lock.  Writers pay for the readers' fast
     path: claiming and releasing visit one cell per thread that ever read this
-    lock.  ``with rw.read():`` runs those steps in C when the optional
-    ``racefree.sync._fastread`` is built (see :mod:`racefree.sync._fast`).
+    lock.  When the optional ``racefree.sync._fastread`` is built (see
+    :mod:`racefree.sync._fast`), ``read()`` and ``with rw.read():`` run in C: on
+    a free-threaded build the guard finds the thread's cell in a per-thread
+    cache and adds to it with one atomic instruction; with the GIL it appends
+    and removes the thread's ident in place.  Either costs about what a
+    ``threading.Lock`` acquire and release cost.
 
     When not to use it: for short critical sections with few readers a plain
     ``threading.Lock`` is cheaper; when writes are frequent, each write makes
@@ -145,7 +155,7 @@ class RWLock(_RWLockCore):
     read section still queue on it.
     """
 
-    __slots__ = ("_read_guard", "_write_guard")
+    __slots__ = ()  # the guards: in the base (_rwlock_wait._GuardBase), so read() is one C call
 
     def __init__(self) -> None:
         super().__init__()
@@ -155,7 +165,7 @@ class RWLock(_RWLockCore):
     def __new__(cls) -> RWLock:
         if cls is RWLock:
             cls = _GILRWLock if _gil_enabled() else _ShardedRWLock
-        return object.__new__(cls)
+        return _RWLockCore.__new__(cls)
 
     # -- read shares: the reference keeps them in a list (all under _lock) --------
 
@@ -210,13 +220,13 @@ class RWLock(_RWLockCore):
 
     # -- context managers and introspection ------------------------------------
 
-    def read(self) -> _ReadGuard:
-        """``with rw.read():`` holds a read share for the block."""
-        return self._read_guard
+    if TYPE_CHECKING:  # at run time read() and write() are the base's (C when _fastread is built)
 
-    def write(self) -> _WriteGuard:
-        """``with rw.write():`` holds the write lock for the block."""
-        return self._write_guard
+        def read(self) -> _ReadGuard:
+            """``with rw.read():`` holds a read share for the block."""
+
+        def write(self) -> _WriteGuard:
+            """``with rw.write():`` holds the write lock for the block."""
 
     def statistics(self) -> RWLockStatistics:
         """Who holds and who waits, right now."""
