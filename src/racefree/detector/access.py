@@ -345,10 +345,12 @@ def build(det: Detector) -> Recorders:
                         pass
             if read_info is not None:
                 rsite = read_info[1]
-                if rsite is site or (rsite[S_FUNC] == site[S_FUNC] and rsite[S_FILE] == site[S_FILE]):
-                    rmw = statements.feeds(rsite, site)  # an earlier line, or the same statement
+                fed = statements.feeds(rsite, site)  # the value's data flow, or the line order
+                if fed is not None:
+                    rmw = fed
                 elif read_info[2] is not None:
-                    rmw = stacks.flows_into(read_info[2], rsite[S_LINE], capture(), site[S_LINE])
+                    rmw = stacks.flows_into(read_info[2], rsite[S_LINE], capture(), site[S_LINE],
+                                            statements.flow(site))
                 if not rmw:
                     # judged: the read fed no write. Python mode uses reads for nothing else, so
                     # drop it: the next writes of this epoch take the fast path instead of asking again

@@ -29,7 +29,9 @@ A site is a constant tuple compiled into the rewritten code (so it costs one
 ``LOAD_CONST`` and needs no registry, and survives the bytecode cache):
 ``(filename, lineno, function, flags, text)`` where ``text`` is the source of
 the container expression (``"self"``, ``"registry"``, ``"results"``) used in
-report locations, and ``flags`` is a bit set of the ``F_*`` values below.
+report locations, and ``flags`` is a bit set of the ``F_*`` values below.  The
+site of an assignment in a function body has a sixth field, the data flow of
+the stored value (:data:`S_FLOW`).
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ S_LINE: Final = 1
 S_FUNC: Final = 2
 S_FLAGS: Final = 3
 S_TEXT: Final = 4
+S_FLOW: Final = 5
+"""Only on the site of a store with a value, in a function body: ``(first line, last line, lines,
+open)``, the data flow of the stored value (see :mod:`racefree.detector.instrument.flow`)."""
 
 # site flags
 F_GUARD: Final = 1

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from racefree.detector import shadow, stacks
 from racefree.detector.clocks import SHIFT, SyncClock, ThreadState
-from racefree.detector.events import F_GUARD, F_ITERATION, ITEM, S_FILE, S_FLAGS, S_FUNC, S_LINE, SIZE
+from racefree.detector.events import F_GUARD, F_ITERATION, ITEM, S_FILE, S_FLAGS, S_FLOW, S_FUNC, S_LINE, SIZE
 from racefree.detector.shadow import Cell
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def accelerate(
             hold_type=getattr(shadow, "_Hold", None),
             stripes=det.stripes, capture=stacks.capture_outside_site, shift=SHIFT,
             iteration_flag=F_ITERATION, file_index=S_FILE, func_index=S_FUNC,
-            internal_error=det.internal_error, line_index=S_LINE,
+            internal_error=det.internal_error, line_index=S_LINE, flow_index=S_FLOW,
         )
 
     # the containers' Python paths (methods, lists, sets...) record through the C read/write too

@@ -17,7 +17,7 @@ from racefree.detector.instrument.transform import DEFAULT_RUNTIME, rewrite_modu
 NO_INSTRUMENT_MARKER = "RACEFREE: no-instrument"
 
 # bumped whenever the rewrite changes, so cached code from an older rewriter is not reused
-REWRITE_VERSION = 3
+REWRITE_VERSION = 4
 
 
 class InstrumentError(Exception):

@@ -19,7 +19,7 @@ import copy
 from typing import Any, TypeVar
 
 from racefree.detector import events
-from racefree.detector.instrument import guards
+from racefree.detector.instrument import flow, guards
 from racefree.detector.instrument.scopes import Analysis, Scope
 
 RT = "@rf"  # the runtime module, imported once per module
@@ -84,6 +84,11 @@ class ExpressionRewriter(ast.NodeTransformer):
         self.used_globals = False
         self._counter = 0  # temporaries in use are @rf1..@rf<counter>; reused statement by statement
         self._pending: list[str] = []  # temporaries bound by the statement being rewritten
+        # the stores of the function being rewritten: id(Assign/AnnAssign/setattr call) -> the data flow
+        # of its value (flow.Function.stores), and that of the store being rewritten, if any
+        self.flows: dict[int, flow.Flow] = {}
+        self.value_flow: flow.Flow | None = None
+        self.identity: frozenset[str] = frozenset()  # the function's names for its thread's identity
 
     # --- building blocks ---------------------------------------------------------
     def children(self, node: _N) -> _N:
@@ -107,6 +112,14 @@ class ExpressionRewriter(ast.NodeTransformer):
     def site(self, node: ast.AST, flags: int, text: str) -> ast.Constant:
         qualname = self.scope.function_qualname()
         return const((self.filename, getattr(node, "lineno", 0), qualname, flags, text))
+
+    def store_site(self, node: ast.AST, flags: int, text: str) -> ast.Constant:
+        """The site of a store: with the data flow of the value being stored (events.S_FLOW) when
+        known (an assignment in a function body)."""
+        if self.value_flow is None:
+            return self.site(node, flags, text)
+        qualname = self.scope.function_qualname()
+        return const((self.filename, getattr(node, "lineno", 0), qualname, flags, text, self.value_flow))
 
     def guard_flag(self, node: ast.AST) -> int:
         if not self.guard:
@@ -328,7 +341,12 @@ class ExpressionRewriter(ast.NodeTransformer):
         )
         if plain:
             return self.children(node)
-        site = self.site(node, self.guard_flag(node) if op == "read" else 0, guards.text(node.args[0]))
+        if op == "read":
+            site = self.site(node, self.guard_flag(node), guards.text(node.args[0]))
+        else:
+            self.value_flow = self.flows.get(id(node)) if func.id == "setattr" else None
+            site = self.store_site(node, 0, guards.text(node.args[0]))
+            self.value_flow = None
         binds: list[ast.expr] = []
         temps: list[str] = []
         for arg in node.args:

@@ -36,6 +36,17 @@ The analysis is syntactic and local: a write made by a function the body calls
 guard.  A check inside the lock of double-checked locking guards the write in
 its body; the unlocked outer check does not (its body's write is under ``with``).
 
+An *ownership check* guards nothing: a location the test only compares, with
+``==``, ``!=``, ``is`` or ``is not``, to the current thread's identity
+(``threading.get_ident()``, ``get_native_id()``, ``current_thread()`` and its
+``.ident``, or a local variable assigned only from one of them) — ``if
+self._owner == me:``, ``txn = self._txn_id`` then ``if tid == txn:``.  Its answer
+("is it mine?") is one no other thread can change: only the thread itself stores
+its own identity there, and another thread's store of *its* identity or of
+``None`` leaves the comparison as it was.  (A field that two threads each take
+for themselves with no lock at all, ``if self.owner != me: self.owner = me``, is
+then left to strict mode.)
+
 The rewriter marks the guarding reads' sites with :data:`events.F_GUARD`; the
 engine decides at run time whether another thread's write made the check stale.
 """
@@ -263,3 +274,43 @@ def names_tested(node: ast.stmt) -> frozenset[str]:
     if not isinstance(node, (ast.If, ast.While)):
         return frozenset()
     return frozenset(n.id for n in ast.walk(node.test) if isinstance(n, ast.Name))
+
+
+# functions whose result identifies the calling thread (threading, _thread)
+IDENTITY_FUNCTIONS = frozenset({"get_ident", "get_native_id", "current_thread", "currentThread"})
+
+
+def thread_identity(node: ast.AST, names: Iterable[str] = ()) -> bool:
+    """Whether `node` evaluates to the current thread's identity: ``get_ident()``,
+    ``threading.current_thread()``, ``current_thread().ident``, or one of `names`."""
+    if isinstance(node, ast.Call) and not node.args and not node.keywords:
+        f = node.func
+        called = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+        return called in IDENTITY_FUNCTIONS
+    if isinstance(node, ast.Attribute) and node.attr in ("ident", "native_id"):
+        return thread_identity(node.value)
+    return isinstance(node, ast.Name) and node.id in names
+
+
+def ownership_checked(test: ast.expr, identity: Iterable[str] = ()) -> frozenset[Loc]:
+    """The locations `test` reads only to compare them with the current thread's identity
+    (`identity`: the local names that hold it): see "ownership check" above."""
+    names = frozenset(identity)
+    compared: set[int] = set()
+    for n in ast.walk(test):
+        if isinstance(n, ast.Compare) and len(n.ops) == 1 \
+                and isinstance(n.ops[0], (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)):
+            left, right = n.left, n.comparators[0]
+            if thread_identity(right, names):
+                compared.add(id(left))
+            elif thread_identity(left, names):
+                compared.add(id(right))
+    if not compared:
+        return frozenset()
+    only: dict[Loc, bool] = {}
+    for n in ast.walk(test):
+        if isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and isinstance(n.ctx, ast.Load):
+            loc = read_location(n)
+            if loc is not None:
+                only[loc] = only.get(loc, True) and id(n) in compared
+    return frozenset(loc for loc, ok in only.items() if ok)
