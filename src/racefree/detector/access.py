@@ -66,7 +66,9 @@ STRIPE_MASK = STRIPES - 1
 class Recorders(NamedTuple):
     """One detector's recording functions.
 
-    ``iterated(container, site)`` records an iteration.  ``read_miss``/``write_miss``
+    ``iterated(container, site)`` records an iteration, ``snapshot(container, site)`` an
+    atomic copy (:func:`containers.atomic_copy`; python mode: a read of SIZE, strict mode:
+    an iteration).  ``read_miss``/``write_miss``
     take over after the same-epoch test failed, with what it looked up:
     ``(cell or None, ts, epoch, kind, container, key, site)`` — the entry points of
     the C fast path (:mod:`racefree.detector._speedups`).
@@ -77,6 +79,7 @@ class Recorders(NamedTuple):
     iterated: Callable[[Any, tuple[Any, ...]], None]
     read_miss: Miss
     write_miss: Miss
+    snapshot: Callable[[Any, tuple[Any, ...]], None]
 
 
 def build(det: Detector) -> Recorders:
@@ -309,8 +312,8 @@ def build(det: Detector) -> Recorders:
 
     # ---------------------------------------------------------------- python
 
-    def python_read_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> None:
-        if site[3] & F_ITERATION and cell.kind == SIZE:  # a slice, or a read the rewriter marked
+    def python_read_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...], copy: bool = False) -> None:
+        if site[3] & F_ITERATION and cell.kind == SIZE and not copy:  # a slice, or a read the rewriter marked
             python_iteration_slow(cell, ts, site)
             return
         info = record_read(cell, ts, e, site)
@@ -475,6 +478,28 @@ def build(det: Detector) -> Recorders:
         except Exception:
             internal_error()
 
+    def python_snapshot(container: Any, site: tuple[Any, ...]) -> None:
+        # an atomic copy (containers.atomic_copy): it sees the container before or after another
+        # thread's change, never during it: one read of its size (a guard's, if the site is one)
+        try:
+            ts = tl.ts
+        except AttributeError:
+            ts = thread_state()
+        try:
+            cell = cells[(id(container),)]
+        except KeyError:
+            cell = None
+        e = ts.epoch
+        if cell is not None and cell.r == e and cell.rsite is site:
+            return
+        try:
+            cell = locate(cell, SIZE, container, None, site, ts)
+            if cell is not None:
+                with stripes[(id(cell) >> 4) & STRIPE_MASK]:
+                    python_read_slow(cell, ts, e, site, True)
+        except Exception:
+            internal_error()
+
     def python_iteration_slow(cell: Cell, ts: ThreadState, site: tuple[Any, ...]) -> None:
         e = ts.epoch
         info = record_read(cell, ts, e, site)
@@ -484,5 +509,7 @@ def build(det: Detector) -> Recorders:
         cell.it = remember(cell.it, ts, e, info)
 
     if python:
-        return Recorders(python_read, python_write, python_iterated, python_read_miss, python_write_miss)
-    return Recorders(strict_read, strict_write, strict_iterated, strict_read_miss, strict_write_miss)
+        return Recorders(python_read, python_write, python_iterated, python_read_miss, python_write_miss,
+                         python_snapshot)
+    return Recorders(strict_read, strict_write, strict_iterated, strict_read_miss, strict_write_miss,
+                     strict_iterated)

@@ -74,10 +74,10 @@ def accelerate(
 ) -> dict[str, Callable[..., Any]]:
     """The runtime functions for `det` on its backend (``det.backend``, from :func:`choose`).
 
-    `build_containers(read, write, iterated)` is :func:`racefree.detector.containers.build`.
+    `build_containers(read, write, iterated, snapshot)` is :func:`racefree.detector.containers.build`.
     """
     if det.backend == "python":
-        return build_containers(rec.read, rec.write, rec.iterated)
+        return build_containers(rec.read, rec.write, rec.iterated, rec.snapshot)
     module, why = _load()
     if module is None:
         raise BackendError(f"the C fast path was chosen, but {why}")
@@ -99,7 +99,7 @@ def accelerate(
 
     # the containers' Python paths (methods, lists, sets...) record through the C read/write too
     first = recorder(None)
-    functions = build_containers(first.read, first.write, rec.iterated)
+    functions = build_containers(first.read, first.write, rec.iterated, rec.snapshot)
     fast = recorder(functions)
     functions.update(read=fast.read, write=fast.write, getitem=fast.getitem, setitem=fast.setitem,
                      call=fast.call)
