@@ -44,7 +44,7 @@ from itertools import islice
 from types import BuiltinFunctionType, MethodDescriptorType, MethodType, WrapperDescriptorType
 from typing import Any
 
-from racefree.detector.events import ELEMENTS, ITEM, SIZE, SYNCHRONIZED_ATTR
+from racefree.detector.events import ELEMENTS, F_COPIED, ITEM, S_FLAGS, SIZE, SYNCHRONIZED_ATTR
 from racefree.detector.shadow import IMMUTABLE, Ident
 
 Site = tuple[Any, ...]
@@ -82,8 +82,10 @@ def atomic_copy(func: Any, source: Any) -> bool:
     section (``list(x)``: ``list_extend`` takes it for an exact ``dict``, ``set`` or
     ``list``; ``tuple(lst)``: ``PyList_AsTuple``; ``set(s)``, ``s.copy()``:
     ``set_merge``; ``d.copy()``, ``dict(d)``: ``PyDict_Copy``/``dict_merge``; ``set(d)``:
-    ``set_update_dict``; ``sorted(x)`` copies with ``list`` before sorting).  Not one
-    step: anything on a dict subclass (``OrderedDict``, ``defaultdict``, ``Counter``:
+    ``set_update_dict``; ``sorted(x)`` copies with ``list`` before sorting).
+    ``list(d.items())``, ``sorted(d.keys())``... of an exact dict are one step too
+    (``list_extend`` takes the dict's critical section for its exact view types; the
+    rewriter marks such a view call :data:`events.F_COPIED`).  Not one step: anything on a dict subclass (``OrderedDict``, ``defaultdict``, ``Counter``:
     ``list()`` iterates them item by item on 3.13t), a ``deque``, ``tuple(d)`` and
     ``tuple(s)`` (item by item on 3.13t), ``set(lst)``/``frozenset(lst)``, ``sum``,
     ``min``, ``max``, ``enumerate``, ``for`` loops and comprehensions; and a dict copy
@@ -313,7 +315,10 @@ def build(
             write(SIZE, owner, None, site)
 
     def iterate_owner(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
-        iterated(owner, site)
+        if copied is not None and site[S_FLAGS] & F_COPIED and type(owner) is dict:
+            copied(owner, site)  # list(d.items()), sorted(d.keys()): copied at once (atomic_copy)
+        else:
+            iterated(owner, site)
 
     def copy_owner(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
         copy_of("copy", owner, site)

@@ -86,6 +86,11 @@ F_ITERATION: Final = 4
 """This SIZE read is an iteration (``for``, comprehension, ``list(d)``,
 ``sorted``, ``sum``, ``.items()`` …), reported as kind ``iteration``."""
 
+F_COPIED: Final = 8
+"""This ``.keys()``/``.values()``/``.items()`` call is the whole argument of ``list(...)`` or
+``sorted(...)`` (the builtins), which copy the view at once: of an exact ``dict``, a snapshot
+in python mode (see :func:`racefree.detector.containers.atomic_copy`)."""
+
 SYNCHRONIZED_ATTR: Final = "__racefree_synchronized__"
 """A container class that synchronizes itself and reports its happens-before
 edges through :mod:`racefree.sync._hb` (``ConcurrentMap``) sets this class

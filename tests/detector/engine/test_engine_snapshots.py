@@ -19,7 +19,7 @@ from _engine_support import sequential_unordered, site
 from racefree.detector import Detector
 from racefree.detector import runtime as rf
 from racefree.detector.containers import atomic_copy
-from racefree.detector.events import F_ITERATION
+from racefree.detector.events import F_COPIED, F_ITERATION
 
 ITER = site(1, "copier", F_ITERATION, "c")  # what the rewriter gives list(c), sorted(c), c.copy()
 W = site(2, "writer", 0, "c")
@@ -123,3 +123,19 @@ def test_atomic_copy_answers_by_exact_type() -> None:
     assert not atomic_copy(list, defaultdict(int)) and not atomic_copy(tuple, {"a": 1})
     assert not atomic_copy("copy", {PyKey(1): 1}) and atomic_copy(list, {PyKey(1): 1})
     assert not atomic_copy(set, [1]) and not atomic_copy(list, deque())
+
+
+COPIED = site(4, "copier", F_ITERATION | F_COPIED, "c")  # the `.items()` of `list(c.items())`
+
+
+@pytest.mark.parametrize("view", ["keys", "values", "items"])
+def test_a_view_that_list_copies_at_once_is_a_snapshot(view: str) -> None:
+    c: dict[str, int] = {"a": 1}
+    case: Case = (lambda: c, lambda c: rf.call(getattr(c, view), COPIED), "dict c")
+    assert races("python", case) == []
+    assert races("strict", case) == [("data-race", "dict c")]
+    # not marked (`tuple(c.items())`, `for k in c.items()`), or a dict subclass: an iteration
+    plain: Case = (lambda: c, lambda c: rf.call(getattr(c, view), ITER), "dict c")
+    assert races("python", plain) == [("iteration", "dict c")]
+    od: Case = (lambda: OrderedDict(a=1), lambda c: rf.call(getattr(c, view), COPIED), "OrderedDict c")
+    assert races("python", od) == [("iteration", "OrderedDict c")]

@@ -64,6 +64,14 @@ def mangle(private: str | None, attr: str) -> str:
     return f"_{stripped}{attr}" if stripped else attr
 
 
+def _view_call(node: ast.expr) -> bool:
+    """``x.keys()``, ``x.values()`` or ``x.items()``, without arguments."""
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("keys", "values", "items") and not node.args and not node.keywords
+    )
+
+
 _LOCK_METHODS = frozenset({"acquire", "release", "acquire_lock", "release_lock"})
 
 
@@ -89,6 +97,7 @@ class ExpressionRewriter(ast.NodeTransformer):
         self.flows: dict[int, flow.Flow] = {}
         self.value_flow: flow.Flow | None = None
         self.identity: frozenset[str] = frozenset()  # the function's names for its thread's identity
+        self._copied: set[int] = set()  # ids of `.items()`-like calls that list()/sorted() copy at once
 
     # --- building blocks ---------------------------------------------------------
     def children(self, node: _N) -> _N:
@@ -307,6 +316,8 @@ class ExpressionRewriter(ast.NodeTransformer):
                 return node
             if func.attr in guards.ITERATING_METHODS:
                 flags |= events.F_ITERATION
+            if id(node) in self._copied:
+                flags |= events.F_COPIED
             site = self.site(node, flags, text)
             return ast.copy_location(call(self.rt("call"), [func, site, *node.args], node.keywords), node)
         if (
@@ -318,6 +329,8 @@ class ExpressionRewriter(ast.NodeTransformer):
             if func.id in guards.ITERATING_BUILTINS:
                 flags |= events.F_ITERATION
             site = self.site(node, flags, guards.text(node.args[0]) if node.args else func.id)
+            if func.id in ("list", "sorted") and node.args and _view_call(node.args[0]):
+                self._copied.add(id(node.args[0]))  # `list(d.items())`: the view is copied at once
             args = [self.visit(a) for a in node.args]
             keywords = [self.visit(k) for k in node.keywords]
             return ast.copy_location(call(self.rt("call"), [func, site, *args], keywords), node)
