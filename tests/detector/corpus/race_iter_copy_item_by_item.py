@@ -16,9 +16,14 @@ import threading
 
 
 def snapshot(cache, names, counts, out):
-    out.append(tuple(cache))  # [tup]
-    out.append(tuple(names.values()))  # [tv]
-    out.append(list(counts))  # [sub]
+    # on 3.13t each copy can really fail here: "dictionary changed size during iteration"
+    for copy in (lambda: tuple(cache),  # [tup]
+                 lambda: tuple(names.values()),  # [tv]
+                 lambda: list(counts)):  # [sub]
+        try:
+            out.append(copy())
+        except RuntimeError:
+            pass
 
 
 def fill(cache, names, counts):
@@ -31,7 +36,7 @@ def main():
     cache = {"k1": 1}
     names = {"n1": "a"}
     counts = collections.defaultdict(int, a=1)
-    out = []
+    out = [len(cache) + len(names) + len(counts)]  # touched here: shared from the start
     a = threading.Thread(target=snapshot, args=(cache, names, counts, out), name="A")
     b = threading.Thread(target=fill, args=(cache, names, counts), name="B")
     for t in (a, b):

@@ -90,3 +90,26 @@ def test_identity_names_are_locals_assigned_only_the_identity() -> None:
     )).body[0]
     assert isinstance(fn, ast.FunctionDef)
     assert flow.Function(fn).identity == {"me", "also"}
+
+
+def test_views_copied_whole_by_list_or_sorted_are_marked() -> None:
+    from racefree.detector.events import F_COPIED
+    from racefree.detector.instrument.transform import rewrite_module
+
+    tree = rewrite_module(ast.parse(textwrap.dedent(
+        """
+        def f(d):
+            a = list(d.items())
+            b = sorted(d.keys())
+            c = tuple(d.values())
+            e = list(d.items(), )
+            for k in d.items():
+                pass
+        """
+    )), "/snippets/views.py")
+    flagged = {
+        c.value[1] for c in ast.walk(tree)
+        if isinstance(c, ast.Constant) and isinstance(c.value, tuple) and len(c.value) >= 5
+        and c.value[3] & F_COPIED
+    }
+    assert flagged == {3, 4, 6}
