@@ -65,8 +65,9 @@ typedef struct {
     PyObject *internal_error;   /* () -> None: count a detector failure (Detector.internal_error) */
     PyObject *stripes;       /* list of the detector's private RLocks, by cell */
     PyObject *capture;       /* () -> the caller's stack (stacks.capture_outside_site) */
-    long shift, iteration_flag, file_index, func_index, line_index, flow_index;
+    long shift, iteration_flag, file_index, func_index, line_index;
     long long mask;
+    long flow_index;  /* the data flow in a store's site (statements.feeds), -1: none */
 } Recorder;
 
 static PyTypeObject *RecorderType;
