@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from racefree.detector import stacks, statements
 from racefree.detector.clocks import MASK, SHARED, SHIFT, ThreadState
-from racefree.detector.events import ELEMENTS, F_GUARD, F_ITERATION, ITEM, S_FILE, S_FUNC, S_LINE, SIZE
+from racefree.detector.events import ELEMENTS, F_GUARD, F_ITERATION, ITEM, S_LINE, SIZE
 from racefree.detector.shadow import Cell, Info
 
 if TYPE_CHECKING:
@@ -312,7 +312,9 @@ def build(det: Detector) -> Recorders:
 
     # ---------------------------------------------------------------- python
 
-    def python_read_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...], copy: bool = False) -> None:
+    def python_read_slow(
+        cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...], copy: bool = False
+    ) -> None:
         if site[3] & F_ITERATION and cell.kind == SIZE and not copy:  # a slice, or a read the rewriter marked
             python_iteration_slow(cell, ts, site)
             return

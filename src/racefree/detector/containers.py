@@ -85,8 +85,9 @@ def atomic_copy(func: Any, source: Any) -> bool:
     ``set_update_dict``; ``sorted(x)`` copies with ``list`` before sorting).
     ``list(d.items())``, ``sorted(d.keys())``... of an exact dict are one step too
     (``list_extend`` takes the dict's critical section for its exact view types; the
-    rewriter marks such a view call :data:`events.F_COPIED`).  Not one step: anything on a dict subclass (``OrderedDict``, ``defaultdict``, ``Counter``:
-    ``list()`` iterates them item by item on 3.13t), a ``deque``, ``tuple(d)`` and
+    rewriter marks such a view call :data:`events.F_COPIED`).  Not one step: anything on a
+    dict subclass (``OrderedDict``, ``defaultdict``, ``Counter``: ``list()`` iterates them
+    item by item on 3.13t), a ``deque``, ``tuple(d)`` and
     ``tuple(s)`` (item by item on 3.13t), ``set(lst)``/``frozenset(lst)``, ``sum``,
     ``min``, ``max``, ``enumerate``, ``for`` loops and comprehensions; and a dict copy
     into a new dict or set (``d.copy()``, ``dict(d)``, ``set(d)``) whose keys run a
@@ -107,7 +108,8 @@ def atomic_copy(func: Any, source: Any) -> bool:
 
 # method name -> what it does: "r" read ITEM(arg0), "w" write SIZE, "ins" write ITEM(arg0) and, if
 # absent, SIZE, "del" write ITEM(arg0) and, if present, SIZE, "it" iterate, "len" read SIZE,
-# "ita" write SIZE and iterate arg0, "cp" a copy of the owner (iterate it, or a snapshot: atomic_copy)
+# "ita" write SIZE and iterate arg0, "cp" a copy of the owner (an iteration, or a snapshot:
+# atomic_copy)
 _DICT = {
     "get": "r", "__getitem__": "r", "__contains__": "r",
     "setdefault": "ins", "__setitem__": "ins", "pop": "del", "__delitem__": "del",

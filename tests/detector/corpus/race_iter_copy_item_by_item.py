@@ -1,7 +1,7 @@
-"""TestRaceIterCopyItemByItem: copies that CPython makes item by item, while another thread inserts.
+"""TestRaceIterCopyItemByItem: copies CPython makes item by item, while another thread inserts.
 
-``tuple(d)`` and ``tuple(d.values())`` walk an exact dict with its iterator, and ``list(d)`` of a dict subclass
-(``defaultdict``) does the same: on 3.13t each step takes the dict's lock on its own, and
+``tuple(d)`` and ``tuple(d.values())`` walk an exact dict with its iterator, and ``list(d)``
+of a dict subclass (``defaultdict``) does the same: on 3.13t each step takes the dict's lock on its own, and
 an insertion between two steps raises "dictionary changed size during iteration".
 Twin of race_strict_copy_list_call.py (``list(d)`` of an exact dict: one step).
 """

@@ -1,5 +1,5 @@
-"""TestRaceStrictCopyMethods: ``d.copy()``, ``list(d.items())``, ``s.copy()`` and ``tuple(lst)`` without the lock
-the other thread changes them under.
+"""TestRaceStrictCopyMethods: ``d.copy()``, ``list(d.items())``, ``s.copy()``, ``tuple(lst)``,
+without the lock the other thread changes them under.
 
 Python mode: each copies an exact dict, set or list in one step on both builds (str keys:
 no Python ``__eq__`` runs while the new dict is built), so it sees the change whole or not

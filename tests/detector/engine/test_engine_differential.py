@@ -171,7 +171,8 @@ def do(world: World, op: str, arg: int, line: int) -> None:
         fn = f"flow{line}"
         rf.read(ATTR, obj, name, (*site(line, fn, text="obj"),))
         lines = (line, line + 2) if op == "fed" else (line + 2,)
-        rf.write(ATTR, obj, name, (*site(line + 2, fn, text="obj"), (line - 1, line + 3, lines, arg % 2 == 0)))
+        flow = (line - 1, line + 3, lines, arg % 2 == 0)
+        rf.write(ATTR, obj, name, (*site(line + 2, fn, text="obj"), flow))
     elif op == "copy":  # list(d) of an exact dict: a snapshot (python mode)
         rf.call(list, site(line, "copier", F_ITERATION, "d"), world.d)
     elif op == "tcopy":  # tuple(d): item by item on 3.13t, an iteration

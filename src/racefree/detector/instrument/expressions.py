@@ -301,6 +301,8 @@ class ExpressionRewriter(ast.NodeTransformer):
     # --- calls ---------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> ast.expr:
         func = node.func
+        copied = id(node) in self._copied
+        self._copied.discard(id(node))
         if isinstance(func, ast.Attribute):
             # a method call: the attribute load itself is not an access of the object
             tracked = func.attr in guards.CONTAINER_METHODS and not self.skip_base(func.value)
@@ -316,7 +318,7 @@ class ExpressionRewriter(ast.NodeTransformer):
                 return node
             if func.attr in guards.ITERATING_METHODS:
                 flags |= events.F_ITERATION
-            if id(node) in self._copied:
+            if copied:
                 flags |= events.F_COPIED
             site = self.site(node, flags, text)
             return ast.copy_location(call(self.rt("call"), [func, site, *node.args], node.keywords), node)
@@ -357,9 +359,10 @@ class ExpressionRewriter(ast.NodeTransformer):
         if op == "read":
             site = self.site(node, self.guard_flag(node), guards.text(node.args[0]))
         else:
+            saved = self.value_flow
             self.value_flow = self.flows.get(id(node)) if func.id == "setattr" else None
             site = self.store_site(node, 0, guards.text(node.args[0]))
-            self.value_flow = None
+            self.value_flow = saved
         binds: list[ast.expr] = []
         temps: list[str] = []
         for arg in node.args:

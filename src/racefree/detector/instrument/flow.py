@@ -164,7 +164,7 @@ class Function:
             assert isinstance(n, ast.Call)
             name = n.args[1]
             assert isinstance(name, ast.Constant)
-            self.defs.setdefault(("attr", name.value), []).append(n.args[2])
+            self.defs.setdefault(("attr", str(name.value)), []).append(n.args[2])
 
     def slice(self, value: ast.expr) -> Flow:
         """The flow of a store of `value` (see the module docstring)."""
