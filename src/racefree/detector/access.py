@@ -423,7 +423,9 @@ def build(det: Detector) -> Recorders:
             cell = locate(cell, kind, container, key, site, ts)
             if cell is not None:
                 with stripes[(id(cell) >> 4) & STRIPE_MASK]:
-                    python_read_slow(cell, ts, e, site)
+                    # a slice of an exact list (the only whole-container read of one made here) is
+                    # copied at once on both builds: a snapshot (containers.atomic_copy)
+                    python_read_slow(cell, ts, e, site, kind == SIZE and type(container) is list)
         except Exception:  # a detector bug must never break the program
             internal_error()
 

@@ -80,7 +80,8 @@ def atomic_copy(func: Any, source: Any) -> bool:
     them, or compare keys only where the keys are of builtin types); on the
     free-threaded build (3.13t) each of these copies runs under the source's critical
     section (``list(x)``: ``list_extend`` takes it for an exact ``dict``, ``set`` or
-    ``list``; ``tuple(lst)``: ``PyList_AsTuple``; ``set(s)``, ``s.copy()``:
+    ``list``; ``tuple(lst)``: ``PyList_AsTuple``; a slice ``lst[i:j]``, recorded by
+    :mod:`racefree.detector.access` as the same snapshot; ``set(s)``, ``s.copy()``:
     ``set_merge``; ``d.copy()``, ``dict(d)``: ``PyDict_Copy``/``dict_merge``; ``set(d)``:
     ``set_update_dict``; ``sorted(x)`` copies with ``list`` before sorting).
     ``list(d.items())``, ``sorted(d.keys())``... of an exact dict are one step too

@@ -19,7 +19,7 @@ from _engine_support import sequential_unordered, site
 from racefree.detector import Detector
 from racefree.detector import runtime as rf
 from racefree.detector.containers import atomic_copy
-from racefree.detector.events import F_COPIED, F_ITERATION
+from racefree.detector.events import F_COPIED, F_ITERATION, SIZE
 
 ITER = site(1, "copier", F_ITERATION, "c")  # what the rewriter gives list(c), sorted(c), c.copy()
 W = site(2, "writer", 0, "c")
@@ -63,6 +63,7 @@ SNAPSHOTS: dict[str, Case] = {
     "tuple(list)": (lambda: [0], lambda c: rf.call(tuple, ITER, c), "list c"),
     "list.copy()": (lambda: [0], lambda c: rf.call(c.copy, ITER), "list c"),
     "sorted(list)": (lambda: [0], lambda c: rf.call(sorted, ITER, c), "list c"),
+    "list[:]": (lambda: [0], lambda c: rf.read(SIZE, c, None, ITER), "list c"),  # as the rewriter records it
 }
 ITERATIONS: dict[str, Case] = {
     # item by item on 3.13t

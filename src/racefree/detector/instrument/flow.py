@@ -48,15 +48,22 @@ Key = tuple[str, str]  # ("local", name) | ("attr", attribute name) | ("item", c
 Flow = tuple[int, int, tuple[int, ...], bool]
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+# the nodes that bind something (Function._collect); every other node is skipped at once
+_BINDERS = frozenset({
+    ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.comprehension,
+    ast.withitem, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom,
+    ast.ExceptHandler, ast.Delete, ast.Global, ast.Nonlocal, ast.Call,
+})
 
 
-def _own_nodes(node: ast.AST) -> Iterator[ast.AST]:
+def _own_nodes(node: ast.AST) -> list[ast.AST]:
     """`node` and its descendants, without the bodies of nested functions, classes and lambdas
     (their decorators, defaults and bases are evaluated here and are kept)."""
+    out: list[ast.AST] = []
     stack = [node]
     while stack:
         n = stack.pop()
-        yield n
+        out.append(n)
         if n is not node and isinstance(n, _SCOPES):
             if isinstance(n, ast.Lambda):
                 stack.extend(n.args.defaults)
@@ -70,7 +77,13 @@ def _own_nodes(node: ast.AST) -> Iterator[ast.AST]:
                     stack.extend(n.args.defaults)
                     stack.extend(d for d in n.args.kw_defaults if d is not None)
             continue
-        stack.extend(ast.iter_child_nodes(n))
+        for field in n._fields:
+            v = getattr(n, field, None)
+            if isinstance(v, ast.AST):
+                stack.append(v)
+            elif isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, ast.AST))
+    return out
 
 
 def _target_keys(target: ast.AST) -> Iterator[Key]:
@@ -79,7 +92,7 @@ def _target_keys(target: ast.AST) -> Iterator[Key]:
     elif isinstance(target, ast.Attribute):
         yield ("attr", target.attr)
     elif isinstance(target, ast.Subscript):
-        yield ("item", guards.text(target.value))
+        yield ("item", _container(target.value))
     elif isinstance(target, ast.Starred):
         yield from _target_keys(target.value)
     elif isinstance(target, (ast.Tuple, ast.List)):
@@ -99,9 +112,12 @@ class Function:
         self.defs: dict[Key, list[ast.expr]] = {}
         self.bound: set[str] = set(self.params)  # every name bound in the function
         self.shared: set[str] = set()  # names declared global or nonlocal
+        self._scans: dict[int, tuple[int, int, tuple[Key, ...], bool]] = {}  # id(expr) -> _scan(expr)
         stores: list[tuple[ast.AST, ast.expr]] = []
         for stmt in node.body:
             for n in _own_nodes(stmt):
+                if type(n) not in _BINDERS:
+                    continue
                 self._collect(n)
                 if isinstance(n, ast.Assign) or (isinstance(n, ast.AnnAssign) and n.value is not None):
                     assert n.value is not None
@@ -178,27 +194,51 @@ class Function:
             if id(e) in done:
                 continue
             done.add(id(e))
-            lines.update(range(e.lineno, (e.end_lineno or e.lineno) + 1))
-            for n in _own_nodes(e):
-                key: Key | None = None
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                    if n.id in self.params or n.id in self.shared or n.id not in self.bound:
-                        opened = True  # a parameter, a global, a free variable or a builtin
-                    key = ("local", n.id)
-                elif isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load):
-                    opened = True
-                    key = ("attr", n.attr)
-                elif isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load):
-                    opened = True
-                    key = ("item", guards.text(n.value))
-                elif isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom)):
-                    opened = True  # a result from elsewhere (a yield: whatever was sent in)
-                elif isinstance(n, ast.Lambda):
-                    opened = True
-                if key is not None and key not in seen:
+            first, last, keys, opens = self._scan(e)
+            lines.update(range(first, last + 1))
+            opened = opened or opens
+            for key in keys:
+                if key not in seen:
                     seen.add(key)
                     work.extend(self.defs.get(key, ()))
         return (self.first, self.last, tuple(sorted(lines)), opened)
+
+    def _scan(self, e: ast.expr) -> tuple[int, int, tuple[Key, ...], bool]:
+        """`e`'s lines, what it reads that has definitions here, and whether it is open (memoized)."""
+        try:
+            return self._scans[id(e)]
+        except KeyError:
+            pass
+        keys: list[Key] = []
+        opened = False
+        for n in _own_nodes(e):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                if n.id in self.params or n.id in self.shared or n.id not in self.bound:
+                    opened = True  # a parameter, a global, a free variable or a builtin
+                keys.append(("local", n.id))
+            elif isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load):
+                opened = True
+                keys.append(("attr", n.attr))
+            elif isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load):
+                opened = True
+                keys.append(("item", _container(n.value)))
+            elif isinstance(n, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.Lambda)):
+                opened = True  # a result from elsewhere (a yield: whatever was sent in)
+        found = self._scans[id(e)] = (e.lineno, e.end_lineno or e.lineno, tuple(keys), opened)
+        return found
+
+
+def _container(node: ast.expr) -> str:
+    """A subscripted container's key: its dotted name, or "?" for any other expression (all of
+    them one key: more flow, never less)."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return "?"
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 def _setattr(n: ast.AST) -> bool:

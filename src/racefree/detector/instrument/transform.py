@@ -323,8 +323,10 @@ class Rewriter(ExpressionRewriter):
     # --- control flow ---------------------------------------------------------------
     def _test(self, node: ast.If | ast.While, rest: Sequence[ast.stmt] = ()) -> None:
         saved = self.guard
-        owned = guards.ownership_checked(node.test, self.identity)
-        self.guard = saved | (guards.guarded_locations(node, rest) - owned)
+        guarded = guards.guarded_locations(node, rest)
+        if guarded:
+            guarded -= guards.ownership_checked(node.test, self.identity)
+        self.guard = saved | guarded
         node.test = self.visit_truth(node.test)
         self.guard = saved
 
@@ -428,9 +430,11 @@ class Rewriter(ExpressionRewriter):
                     nxt = stmts[k + 1]
                     assert isinstance(nxt, (ast.If, ast.While))
                     # `txn = self.owner` then `if txn == me:`: an ownership check guards nothing
-                    owned = guards.ownership_checked(nxt.test, self.identity)
-                    if any(("name", c) not in owned for c in carried):
-                        self.guard = saved_guard | guards.guarded_locations(nxt, stmts[k + 2:])
+                    guarded = guards.guarded_locations(nxt, stmts[k + 2:])
+                    if guarded and all(("name", c) in guards.ownership_checked(nxt.test, self.identity)
+                                       for c in carried):
+                        guarded = frozenset()
+                    self.guard = saved_guard | guarded
             r = self.visit(s)
             self.guard = saved_guard
             temps, self._pending = self._pending, outer
