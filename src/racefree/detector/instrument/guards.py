@@ -232,9 +232,9 @@ def guarded_locations(node: ast.If | ast.While | ast.IfExp, rest: Sequence[ast.s
     if isinstance(node, ast.While):
         return written_locations(node.body)
     if isinstance(node, ast.If):
-        branches: list[ast.stmt] = [*node.body, *node.orelse]
-        if rest and (always_exits(node.body) or always_exits(node.orelse)):
-            branches += _until_acquire(rest)
+        # the statements after the `if` act on its check too, whichever branch ran (the rest of the
+        # block is the other branch when one leaves; otherwise the code both branches go on to)
+        branches: list[ast.stmt] = [*node.body, *node.orelse, *_until_acquire(rest)]
         return written_locations(branches)
     return written_locations([node.body, node.orelse])
 
@@ -267,6 +267,31 @@ def try_guarded_locations(node: ast.Try | ast.TryStar, rest: Sequence[ast.stmt] 
     if rest and always_exits(node.body):
         nodes += _until_acquire(rest)
     return written_locations(nodes)
+
+
+def carried_test(stmts: Sequence[ast.stmt], k: int) -> tuple[int, frozenset[str]]:
+    """The ``if``/``while`` that the assignment ``stmts[k]`` carries its value to, through the
+    assignments between them (none, or more: ``a = x.v``, ``b = f(a)``, ``if b:``), and the
+    names of the test that carry it; ``(k, empty)`` when there is none."""
+    names = {t.id for t in _assigned(stmts[k])}
+    j = k + 1
+    chain: list[ast.stmt] = []
+    while j < len(stmts) and isinstance(stmts[j], (ast.Assign, ast.AnnAssign)):
+        chain.append(stmts[j])
+        j += 1
+    if j >= len(stmts) or not isinstance(stmts[j], (ast.If, ast.While)) or not names:
+        return k, frozenset()
+    for later in chain:  # a later assignment computed from a carried name carries it too
+        if any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(later)):
+            names.update(t.id for t in _assigned(later))
+    tested = names_tested(stmts[j]) & names
+    return (j, frozenset(tested)) if tested else (k, frozenset())
+
+
+def _assigned(stmt: ast.stmt) -> list[ast.Name]:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(
+        stmt, ast.AnnAssign) else []
+    return [t for t in targets if isinstance(t, ast.Name)]
 
 
 def names_tested(node: ast.stmt) -> frozenset[str]:

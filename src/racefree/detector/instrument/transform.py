@@ -422,17 +422,17 @@ class Rewriter(ExpressionRewriter):
             self._rest = stmts[k + 1:]
             saved_guard = self.guard
             if k + 1 < len(stmts) and isinstance(s, (ast.Assign, ast.AnnAssign)):
-                # `v = d.get(k)` then `if v is None:`: the assignment's reads are the check
-                tested = guards.names_tested(stmts[k + 1])
-                carried = {t.id for t in (s.targets if isinstance(s, ast.Assign) else [s.target])
-                           if isinstance(t, ast.Name) and t.id in tested}
-                if carried:
-                    nxt = stmts[k + 1]
+                # `v = d.get(k)` then `if v is None:` (or through more assignments just before the
+                # test: `elapsed = now() - last[0]`, `wait = limit - elapsed`, `if wait > 0:`): the
+                # assignment's reads are the check
+                j, tested = guards.carried_test(stmts, k)
+                if tested:
+                    nxt = stmts[j]
                     assert isinstance(nxt, (ast.If, ast.While))
                     # `txn = self.owner` then `if txn == me:`: an ownership check guards nothing
-                    guarded = guards.guarded_locations(nxt, stmts[k + 2:])
+                    guarded = guards.guarded_locations(nxt, stmts[j + 1:])
                     if guarded and all(("name", c) in guards.ownership_checked(nxt.test, self.identity)
-                                       for c in carried):
+                                       for c in tested):
                         guarded = frozenset()
                     self.guard = saved_guard | guarded
             r = self.visit(s)
