@@ -17,6 +17,7 @@ class Store:
         self.n = 0
         self.tmp = 0
         self.owner = None
+        self.lock = threading.Lock()
 def compute(s):
     return s.n * 2
 store = Store()
@@ -116,3 +117,29 @@ def test_ownership_needs_the_thread_identity() -> None:
     # compared with a parameter, a check is a check
     body = "held = s.owner\nif held == i:\n    return\ns.owner = i"
     assert run("python", program(body)) == [("check-then-act", "Store.owner")]
+
+
+# a decision made on the value read, then a store of the location after it (ratelimit < 1.4.1)
+DECIDED = """
+elapsed = s.n
+wait = 3 - elapsed
+if wait > 0:
+    pass
+s.n = i
+"""
+
+
+@BOTH
+def test_a_store_after_a_decision_on_the_read_is_a_check_then_act(mode: str) -> None:
+    expect(mode, program(DECIDED), [("check-then-act", "Store.n")], STRICT)
+    direct = "if s.n > 5:\n    print('over')\ns.n = 0"
+    expect(mode, program(direct), [("check-then-act", "Store.n")], STRICT)
+
+
+@BOTH
+def test_a_decision_and_its_store_under_one_lock_are_clean(mode: str) -> None:
+    locked = "with s.lock:\n" + "\n".join("    " + line for line in DECIDED.strip().splitlines())
+    expect(mode, program(locked), [], [])
+    # the store after the lock is taken: the check is stale-proof (the unlocked read is strict-only)
+    acquired = "if s.n > 5:\n    pass\ns.lock.acquire()\ns.n = i\ns.lock.release()"
+    expect(mode, program(acquired), [], STRICT)

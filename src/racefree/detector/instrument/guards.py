@@ -19,17 +19,19 @@ A container tested for its truth (``while self.queue:``, ``if not d:``) whose
 branches change it gets an extra SIZE read at the test (its emptiness), marked
 as a guard like the others.
 
-The test also guards what follows it when a branch leaves the block
-(``if self.client is not None: return self.client`` then ``self.client = make()``;
-``return``, ``raise``, ``continue``, ``break``): the rest of the block, up to a
-statement that calls ``.acquire()``, is that check's other branch.  A ``try`` body's
+The test of an ``if`` also guards what follows it in its block, up to a statement
+that calls ``.acquire()``: when a branch leaves the block (``if self.client is not
+None: return self.client`` then ``self.client = make()``; ``return``, ``raise``,
+``continue``, ``break``) that is the check's other branch, otherwise the code both
+branches go on to (``if self.count >= n: flush()`` then ``self.count = 0``).  A ``try`` body's
 reads guard the writes of its handlers of
 ``KeyError``, ``AttributeError``, ``IndexError`` or ``LookupError`` (``try: return
 d[k]`` / ``except KeyError: d[k] = make()``), and of the code after the ``try``
 when its body always leaves.  ``getattr(o, "x", None)`` and ``hasattr(o, "x")``
 read ``o.x``; ``setattr(o, "x", v)`` writes it.  A name assigned just before the
-test (``v = d.get(k)`` then ``if v is None:``) carries the check: that
-assignment's reads guard as if they were in the test.
+test (``v = d.get(k)`` then ``if v is None:``), or through assignments between
+them (:func:`carried_test`), carries the check: that assignment's reads guard as
+if they were in the test.
 
 The analysis is syntactic and local: a write made by a function the body calls
 (``if self.x is None: self._init()``) is not seen, and ``assert`` has no body to
