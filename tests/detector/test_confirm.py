@@ -272,7 +272,7 @@ CONFIRMABLE = (
     "race_attr_augassign", "race_dict_get_increment", "race_global_augassign", "race_lostupdate_split_lines",
     "race_module_global_via_attribute",
     "race_cta_is_none", "race_cta_not_in", "race_cta_len_limit",
-    "race_iter_for_dict", "race_iter_items", "race_iter_sorted", "race_iter_list_call", "race_iter_set",
+    "race_iter_for_dict", "race_iter_items", "race_iter_set",
 )
 
 

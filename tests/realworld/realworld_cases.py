@@ -47,9 +47,11 @@ CASES: tuple[Case, ...] = (
         name="ratelimit", project="ratelimit", buggy="1.3.0", fixed="1.4.1",
         upstream=("https://github.com/tomasbasham/ratelimit/pull/8",
                   "https://github.com/tomasbasham/ratelimit/issues/9"),
-        include="ratelimit*", kind="lost-update", location="list last_called[0]",
+        include="ratelimit*", kind="check-then-act", location="list last_called[0]",
         file="ratelimit/__init__.py", function="rate_limited.<locals>.decorator.<locals>.wrapper",
-        note="last_called[0] read, then rewritten after the call, with no lock",
+        # the time stored is not computed from the one read (no lost update): the read decides
+        # whether to wait, and the store after that decision is its act
+        note="last_called[0] read to decide the wait, then rewritten after the call, with no lock",
     ),
     Case(
         name="pyee", project="pyee", buggy="8.0.1", fixed="8.1.0",

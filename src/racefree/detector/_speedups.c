@@ -67,6 +67,7 @@ typedef struct {
     PyObject *capture;       /* () -> the caller's stack (stacks.capture_outside_site) */
     long shift, iteration_flag, file_index, func_index, line_index;
     long long mask;
+    long flow_index;  /* the data flow in a store's site (statements.feeds), -1: none */
 } Recorder;
 
 static PyTypeObject *RecorderType;
@@ -561,6 +562,19 @@ same_function(Recorder *self, PyObject *a, PyObject *b)
         || !PyLong_CheckExact(PyTuple_GET_ITEM(a, self->line_index))
         || !PyLong_CheckExact(PyTuple_GET_ITEM(b, self->line_index))) {
         return -1;
+    }
+    if (self->flow_index >= 0 && PyTuple_GET_SIZE(b) > self->flow_index) {
+        /* the stored value's data flow (first, last, lines, open): a read of this function feeds
+         * the write when its line is one of `lines`; anything else Python decides */
+        PyObject *flow = PyTuple_GET_ITEM(b, self->flow_index), *rline = PyTuple_GET_ITEM(a, self->line_index);
+        long long r = PyLong_AsLongLong(rline);
+        if (!PyTuple_CheckExact(flow) || PyTuple_GET_SIZE(flow) < 3 || !PyLong_CheckExact(PyTuple_GET_ITEM(flow, 0))
+            || !PyLong_CheckExact(PyTuple_GET_ITEM(flow, 1))
+            || r < PyLong_AsLongLong(PyTuple_GET_ITEM(flow, 0)) || r > PyLong_AsLongLong(PyTuple_GET_ITEM(flow, 1))) {
+            return -1;
+        }
+        eq = PySequence_Contains(PyTuple_GET_ITEM(flow, 2), rline);
+        return eq > 0 ? 1 : -1;
     }
     return PyLong_AsLongLong(PyTuple_GET_ITEM(a, self->line_index))
            <= PyLong_AsLongLong(PyTuple_GET_ITEM(b, self->line_index)) ? 1 : -1;
@@ -1435,19 +1449,21 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"cells", "tls", "thread_state", "read_miss", "write_miss", "getitem", "setitem",
                              "call", "perturb", "python_mode", "item_kind", "size_kind", "guard_flag",
                              "flags_index", "cell_type", "ts_type", "hold_type", "stripes", "capture", "shift",
-                             "iteration_flag", "file_index", "func_index", "internal_error", "line_index", NULL};
+                             "iteration_flag", "file_index", "func_index", "internal_error", "line_index",
+                             "flow_index", NULL};
     PyObject *cells, *tls, *ts_fn, *rmiss, *wmiss, *gi, *si, *call, *perturb, *cell_type, *ts_type;
     PyObject *hold_type = Py_None, *stripes = Py_None, *capture = Py_None;
-    long shift = 24, iteration_flag = 0, file_index = 0, func_index = 0, line_index = -1;
+    long shift = 24, iteration_flag = 0, file_index = 0, func_index = 0, line_index = -1, flow_index = -1;
     PyObject *internal_error = Py_None;
     int python_mode;
     long item_kind, size_kind, guard_flag, flags_index;
     Recorder *self;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOOOOOOpllllO!O!|OOOllllOl:Recorder", kwlist, &PyDict_Type, &cells,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOOOOOOpllllO!O!|OOOllllOll:Recorder", kwlist, &PyDict_Type, &cells,
                                      &tls, &ts_fn, &rmiss, &wmiss, &gi, &si, &call, &perturb, &python_mode,
                                      &item_kind, &size_kind, &guard_flag, &flags_index, &PyType_Type,
                                      &cell_type, &PyType_Type, &ts_type, &hold_type, &stripes, &capture, &shift,
-                                     &iteration_flag, &file_index, &func_index, &internal_error, &line_index)) {
+                                     &iteration_flag, &file_index, &func_index, &internal_error, &line_index,
+                                     &flow_index)) {
         return NULL;
     }
     if (stripes != Py_None && (!PyList_CheckExact(stripes) || !PyCallable_Check(capture))) {
@@ -1488,6 +1504,7 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->file_index = file_index;
     self->func_index = func_index;
     self->line_index = line_index;
+    self->flow_index = flow_index;
     self->internal_error = Py_NewRef(internal_error);
     self->descrs = PyList_New(0);
     if (self->descrs == NULL

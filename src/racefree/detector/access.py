@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from racefree.detector import stacks, statements
 from racefree.detector.clocks import MASK, SHARED, SHIFT, ThreadState
-from racefree.detector.events import ELEMENTS, F_GUARD, F_ITERATION, ITEM, S_FILE, S_FUNC, S_LINE, SIZE
+from racefree.detector.events import ELEMENTS, F_GUARD, F_ITERATION, ITEM, S_LINE, SIZE
 from racefree.detector.shadow import Cell, Info
 
 if TYPE_CHECKING:
@@ -66,7 +66,9 @@ STRIPE_MASK = STRIPES - 1
 class Recorders(NamedTuple):
     """One detector's recording functions.
 
-    ``iterated(container, site)`` records an iteration.  ``read_miss``/``write_miss``
+    ``iterated(container, site)`` records an iteration, ``snapshot(container, site)`` an
+    atomic copy (:func:`containers.atomic_copy`; python mode: a read of SIZE, strict mode:
+    an iteration).  ``read_miss``/``write_miss``
     take over after the same-epoch test failed, with what it looked up:
     ``(cell or None, ts, epoch, kind, container, key, site)`` — the entry points of
     the C fast path (:mod:`racefree.detector._speedups`).
@@ -77,6 +79,7 @@ class Recorders(NamedTuple):
     iterated: Callable[[Any, tuple[Any, ...]], None]
     read_miss: Miss
     write_miss: Miss
+    snapshot: Callable[[Any, tuple[Any, ...]], None]
 
 
 def build(det: RecordingState) -> Recorders:
@@ -309,8 +312,10 @@ def build(det: RecordingState) -> Recorders:
 
     # ---------------------------------------------------------------- python
 
-    def python_read_slow(cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...]) -> None:
-        if site[3] & F_ITERATION and cell.kind == SIZE:  # a slice, or a read the rewriter marked
+    def python_read_slow(
+        cell: Cell, ts: ThreadState, e: int, site: tuple[Any, ...], copy: bool = False
+    ) -> None:
+        if site[3] & F_ITERATION and cell.kind == SIZE and not copy:  # a slice, or a read the rewriter marked
             python_iteration_slow(cell, ts, site)
             return
         info = record_read(cell, ts, e, site)
@@ -345,10 +350,12 @@ def build(det: RecordingState) -> Recorders:
                         pass
             if read_info is not None:
                 rsite = read_info[1]
-                if rsite is site or (rsite[S_FUNC] == site[S_FUNC] and rsite[S_FILE] == site[S_FILE]):
-                    rmw = statements.feeds(rsite, site)  # an earlier line, or the same statement
+                fed = statements.feeds(rsite, site)  # the value's data flow, or the line order
+                if fed is not None:
+                    rmw = fed
                 elif read_info[2] is not None:
-                    rmw = stacks.flows_into(read_info[2], rsite[S_LINE], capture(), site[S_LINE])
+                    rmw = stacks.flows_into(read_info[2], rsite[S_LINE], capture(), site[S_LINE],
+                                            statements.flow(site))
                 if not rmw:
                     # judged: the read fed no write. Python mode uses reads for nothing else, so
                     # drop it: the next writes of this epoch take the fast path instead of asking again
@@ -416,7 +423,9 @@ def build(det: RecordingState) -> Recorders:
             cell = locate(cell, kind, container, key, site, ts)
             if cell is not None:
                 with stripes[(id(cell) >> 4) & STRIPE_MASK]:
-                    python_read_slow(cell, ts, e, site)
+                    # a slice of an exact list (the only whole-container read of one made here) is
+                    # copied at once on both builds: a snapshot (containers.atomic_copy)
+                    python_read_slow(cell, ts, e, site, kind == SIZE and type(container) is list)
         except Exception:  # a detector bug must never break the program
             internal_error()
 
@@ -473,6 +482,28 @@ def build(det: RecordingState) -> Recorders:
         except Exception:
             internal_error()
 
+    def python_snapshot(container: Any, site: tuple[Any, ...]) -> None:
+        # an atomic copy (containers.atomic_copy): it sees the container before or after another
+        # thread's change, never during it: one read of its size (a guard's, if the site is one)
+        try:
+            ts = tl.ts
+        except AttributeError:
+            ts = thread_state()
+        try:
+            cell = cells[(id(container),)]
+        except KeyError:
+            cell = None
+        e = ts.epoch
+        if cell is not None and cell.r == e and cell.rsite is site:
+            return
+        try:
+            cell = locate(cell, SIZE, container, None, site, ts)
+            if cell is not None:
+                with stripes[(id(cell) >> 4) & STRIPE_MASK]:
+                    python_read_slow(cell, ts, e, site, True)
+        except Exception:
+            internal_error()
+
     def python_iteration_slow(cell: Cell, ts: ThreadState, site: tuple[Any, ...]) -> None:
         e = ts.epoch
         info = record_read(cell, ts, e, site)
@@ -482,5 +513,7 @@ def build(det: RecordingState) -> Recorders:
         cell.it = remember(cell.it, ts, e, info)
 
     if python:
-        return Recorders(python_read, python_write, python_iterated, python_read_miss, python_write_miss)
-    return Recorders(strict_read, strict_write, strict_iterated, strict_read_miss, strict_write_miss)
+        return Recorders(python_read, python_write, python_iterated, python_read_miss, python_write_miss,
+                         python_snapshot)
+    return Recorders(strict_read, strict_write, strict_iterated, strict_read_miss, strict_write_miss,
+                     strict_iterated)

@@ -12,6 +12,10 @@ The model (strict mode follows Go, where a map is one variable for writes):
 * ``k in d`` reads ITEM(k) of a dict or set, SIZE of a sequence (it scans);
 * ``len(x)`` reads SIZE; ``for``, comprehensions, ``list(x)``, ``sorted(x)``,
   ``sum(x)``… and iterating methods (``.items()``, ``.copy()``…) iterate SIZE;
+  except that in python mode a one-shot copy that CPython makes atomically on
+  every build (:func:`atomic_copy`: ``list(d)``, ``sorted(d)``, ``d.copy()``... of
+  an exact ``dict``, ``list`` or ``set``) is a *snapshot*: one read of SIZE, never
+  an iteration during a mutation;
 * mutating methods (``append``, ``pop``, ``update``, ``add``…) write SIZE, and
   those that name an element (``set.add(x)``, ``dict.pop(k)``) its ITEM too;
   ``dict.update`` writes the ITEM of each keyword and of the first keys of a
@@ -40,7 +44,7 @@ from itertools import islice
 from types import BuiltinFunctionType, MethodDescriptorType, MethodType, WrapperDescriptorType
 from typing import Any
 
-from racefree.detector.events import ELEMENTS, ITEM, SIZE, SYNCHRONIZED_ATTR
+from racefree.detector.events import ELEMENTS, F_COPIED, ITEM, S_FLAGS, SIZE, SYNCHRONIZED_ATTR
 from racefree.detector.shadow import IMMUTABLE, Ident
 
 Site = tuple[Any, ...]
@@ -55,28 +59,77 @@ _ITERATING_TYPES: frozenset[Any] = frozenset(
 _MULTI_ITERATING_TYPES: frozenset[Any] = frozenset({zip})
 _FUNC_FIRST_TYPES: frozenset[Any] = frozenset({map, filter})
 
+def _safe_keys(d: dict[Any, Any]) -> bool:
+    """Whether every key of `d` hashes and compares in C (no Python ``__eq__``): see atomic_copy."""
+    try:
+        keys = list(d)  # itself atomic (atomic_copy)
+        types = set(map(type, keys))
+    except Exception:
+        return False
+    if types <= _SAFE_KEYS:
+        return True
+    return types <= _SAFE_KEYS | {tuple} and all(_safe_key(k) for k in keys if type(k) is tuple)
+
+
+def atomic_copy(func: Any, source: Any) -> bool:
+    """Whether ``func(source)`` (`func` a builtin, or ``"copy"`` for ``source.copy()``) copies the
+    tracked container `source` in one step on every CPython build: a snapshot, not an iteration.
+
+    With the GIL, a builtin written in C is one step when no Python code runs inside it
+    (none does for these copies: they read the entries without hashing or comparing
+    them, or compare keys only where the keys are of builtin types); on the
+    free-threaded build (3.13t) each of these copies runs under the source's critical
+    section (``list(x)``: ``list_extend`` takes it for an exact ``dict``, ``set`` or
+    ``list``; ``tuple(lst)``: ``PyList_AsTuple``; a slice ``lst[i:j]``, recorded by
+    :mod:`racefree.detector.access` as the same snapshot; ``set(s)``, ``s.copy()``:
+    ``set_merge``; ``d.copy()``, ``dict(d)``: ``PyDict_Copy``/``dict_merge``; ``set(d)``:
+    ``set_update_dict``; ``sorted(x)`` copies with ``list`` before sorting).
+    ``list(d.items())``, ``sorted(d.keys())``... of an exact dict are one step too
+    (``list_extend`` takes the dict's critical section for its exact view types; the
+    rewriter marks such a view call :data:`events.F_COPIED`).  Not one step: anything on a
+    dict subclass (``OrderedDict``, ``defaultdict``, ``Counter``: ``list()`` iterates them
+    item by item on 3.13t), a ``deque``, ``tuple(d)`` and
+    ``tuple(s)`` (item by item on 3.13t), ``set(lst)``/``frozenset(lst)``, ``sum``,
+    ``min``, ``max``, ``enumerate``, ``for`` loops and comprehensions; and a dict copy
+    into a new dict or set (``d.copy()``, ``dict(d)``, ``set(d)``) whose keys run a
+    Python ``__eq__`` when two hashes collide (that code can let another thread in).
+    """
+    ts = type(source)
+    if ts is list:
+        return func is list or func is tuple or func is sorted or func == "copy"
+    if ts is set:
+        return func is list or func is set or func is frozenset or func is sorted or func == "copy"
+    if ts is dict:
+        if func is list or func is sorted:
+            return True
+        if func is set or func is frozenset or func is dict or func == "copy":
+            return _safe_keys(source)
+    return False
+
+
 # method name -> what it does: "r" read ITEM(arg0), "w" write SIZE, "ins" write ITEM(arg0) and, if
 # absent, SIZE, "del" write ITEM(arg0) and, if present, SIZE, "it" iterate, "len" read SIZE,
-# "ita" write SIZE and iterate arg0
+# "ita" write SIZE and iterate arg0, "cp" a copy of the owner (an iteration, or a snapshot:
+# atomic_copy)
 _DICT = {
     "get": "r", "__getitem__": "r", "__contains__": "r",
     "setdefault": "ins", "__setitem__": "ins", "pop": "del", "__delitem__": "del",
     "popitem": "w", "clear": "w", "update": "ita", "__ior__": "ita",
-    "keys": "it", "values": "it", "items": "it", "copy": "it", "__iter__": "it", "__reversed__": "it",
+    "keys": "it", "values": "it", "items": "it", "copy": "cp", "__iter__": "it", "__reversed__": "it",
     "__len__": "len", "move_to_end": "w",
     # collections.Counter (Python-level methods)
     "subtract": "ita", "most_common": "it", "elements": "it", "total": "it",
 }
 _LIST = {
     "append": "w", "insert": "w", "pop": "w", "remove": "w", "clear": "w", "sort": "w", "reverse": "w",
-    "extend": "ita", "__iadd__": "ita", "index": "it", "count": "it", "copy": "it", "__iter__": "it",
+    "extend": "ita", "__iadd__": "ita", "index": "it", "count": "it", "copy": "cp", "__iter__": "it",
     "__len__": "len", "__getitem__": "r",
 }
 _SET = {
     "add": "ins", "discard": "del", "remove": "del", "__contains__": "r",
     "pop": "w", "clear": "w", "update": "ita", "difference_update": "ita", "intersection_update": "ita",
     "symmetric_difference_update": "ita", "__ior__": "ita", "__iand__": "ita", "__isub__": "ita",
-    "copy": "it", "union": "it", "intersection": "it", "difference": "it", "symmetric_difference": "it",
+    "copy": "cp", "union": "it", "intersection": "it", "difference": "it", "symmetric_difference": "it",
     "issubset": "it", "issuperset": "it", "isdisjoint": "it", "__iter__": "it", "__len__": "len",
 }
 _DEQUE = {
@@ -220,11 +273,22 @@ def build(
     read: Callable[[int, Any, Any, Site], None],
     write: Callable[[int, Any, Any, Site], None],
     iterated: Callable[[Any, Site], None],
+    snapshot: Callable[[Any, Site], None] | None = None,
     *,
     strict: bool = False,
 ) -> dict[str, Callable[..., Any]]:
     """The container functions of the runtime API for one detector (`strict`: a list element
-    store also writes the list's ELEMENTS, which strict iterations read)."""
+    store also writes the list's ELEMENTS, which strict iterations read; `snapshot`: how an
+    atomic copy is recorded, python mode only — without it, as an iteration)."""
+    copied = snapshot if snapshot is not None and not strict else None
+
+    def copy_of(func: Any, x: Any, site: Site) -> None:
+        """``func(x)`` (or ``x.copy()``: `func` is "copy"), a copy of `x`: a snapshot or an iteration."""
+        if copied is not None and atomic_copy(func, x):
+            copied(x, site)
+        else:
+            iterate_one(x, site)
+
     # type checks only: isinstance() may consult a user-defined __class__
     def iterate_one(x: Any, site: Site) -> None:
         if _tracked(type(x)):
@@ -254,7 +318,13 @@ def build(
             write(SIZE, owner, None, site)
 
     def iterate_owner(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
-        iterated(owner, site)
+        if copied is not None and site[S_FLAGS] & F_COPIED and type(owner) is dict:
+            copied(owner, site)  # list(d.items()), sorted(d.keys()): copied at once (atomic_copy)
+        else:
+            iterated(owner, site)
+
+    def copy_owner(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
+        copy_of("copy", owner, site)
 
     def read_size(owner: Any, site: Site, args: tuple[Any, ...]) -> None:
         read(SIZE, owner, None, site)
@@ -279,7 +349,7 @@ def build(
     by_action: dict[str, Handler] = {
         "r": read_item, "w": write_size, "ins": insert_item, "del": remove_item, "it": iterate_owner,
         "len": read_size,
-        "ita": write_size_iterate_arg,
+        "ita": write_size_iterate_arg, "cp": copy_owner,
     }
     # (type, method name) -> handler, or None for untracked; filled on first sight
     handlers: dict[tuple[type, str], Handler | None] = {}
@@ -293,7 +363,9 @@ def build(
         if name == "len":
             if args and _tracked(type(args[0])):
                 read(SIZE, args[0], None, site)
-        elif name in _ITERATING_BUILTINS and args and (len(args) == 1 or name in ("sorted", "sum", "iter")):
+        elif name == "sorted" and args:
+            copy_of(sorted, args[0], site)
+        elif name in _ITERATING_BUILTINS and args and (len(args) == 1 or name in ("sum", "iter")):
             iterate_one(args[0], site)
 
     def call(func: Any, site: Site, /, *args: Any, **kwargs: Any) -> Any:
@@ -323,7 +395,7 @@ def build(
         elif tf is type:
             if func in _ITERATING_TYPES:
                 if args:
-                    iterate_one(args[0], site)
+                    copy_of(func, args[0], site)
             elif func in _MULTI_ITERATING_TYPES:
                 for a in args:
                     iterate_one(a, site)

@@ -29,7 +29,9 @@ A site is a constant tuple compiled into the rewritten code (so it costs one
 ``LOAD_CONST`` and needs no registry, and survives the bytecode cache):
 ``(filename, lineno, function, flags, text)`` where ``text`` is the source of
 the container expression (``"self"``, ``"registry"``, ``"results"``) used in
-report locations, and ``flags`` is a bit set of the ``F_*`` values below.
+report locations, and ``flags`` is a bit set of the ``F_*`` values below.  The
+site of an assignment in a function body has a sixth field, the data flow of
+the stored value (:data:`S_FLOW`).
 """
 
 from __future__ import annotations
@@ -80,6 +82,9 @@ S_LINE: Final = 1
 S_FUNC: Final = 2
 S_FLAGS: Final = 3
 S_TEXT: Final = 4
+S_FLOW: Final = 5
+"""Only on the site of a store with a value, in a function body: ``(first line, last line, lines,
+open)``, the data flow of the stored value (see :mod:`racefree.detector.instrument.flow`)."""
 
 # site flags
 F_GUARD: Final = 1
@@ -93,6 +98,11 @@ F_AUGMENTED: Final = 2
 F_ITERATION: Final = 4
 """This SIZE read is an iteration (``for``, comprehension, ``list(d)``,
 ``sorted``, ``sum``, ``.items()`` …), reported as kind ``iteration``."""
+
+F_COPIED: Final = 8
+"""This ``.keys()``/``.values()``/``.items()`` call is the whole argument of ``list(...)`` or
+``sorted(...)`` (the builtins), which copy the view at once: of an exact ``dict``, a snapshot
+in python mode (see :func:`racefree.detector.containers.atomic_copy`)."""
 
 SYNCHRONIZED_ATTR: Final = "__racefree_synchronized__"
 """A container class that synchronizes itself and reports its happens-before

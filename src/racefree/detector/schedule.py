@@ -183,7 +183,7 @@ class _Scheduler:
                 if owner is not None and owner is not builtins_module and _tracked(type(owner)):
                     action = _lookup(type(owner), func.__name__)
                     if action is not None:
-                        op = "r" if action in ("r", "len", "it") else "w"
+                        op = "r" if action in ("r", "len", "it", "cp") else "w"
                         key = args[0] if action in ("r", "ins", "del") and args else None
                         ev(site, op, ITEM if key is not None else SIZE, owner, key)
                 else:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from racefree.detector import clocks, shadow, stacks
 from racefree.detector.clocks import SHIFT, SyncClock, ThreadState
-from racefree.detector.events import F_GUARD, F_ITERATION, ITEM, S_FILE, S_FLAGS, S_FUNC, S_LINE, SIZE
+from racefree.detector.events import F_GUARD, F_ITERATION, ITEM, S_FILE, S_FLAGS, S_FLOW, S_FUNC, S_LINE, SIZE
 from racefree.detector.shadow import Cell
 
 if TYPE_CHECKING:
@@ -85,12 +85,13 @@ def accelerate(
 ) -> Accelerated:
     """What `det` records through on its backend (``det.backend``, from :func:`choose`).
 
-    `build_containers(read, write, iterated)` is :func:`racefree.detector.containers.build`.
+    `build_containers(read, write, iterated, snapshot)` is :func:`racefree.detector.containers.build`.
     The one place that takes anything from the C extension for a run: on the
     ``python`` backend every piece is the Python reference, clocks' join included.
     """
     if det.backend == "python":
-        return Accelerated(build_containers(rec.read, rec.write, rec.iterated), clocks.python_join_into)
+        return Accelerated(build_containers(rec.read, rec.write, rec.iterated, rec.snapshot),
+                           clocks.python_join_into)
     module, why = _load()
     if module is None:
         raise BackendError(f"the C fast path was chosen, but {why}")
@@ -107,12 +108,12 @@ def accelerate(
             hold_type=getattr(shadow, "_Hold", None),
             stripes=det.stripes, capture=stacks.capture_outside_site, shift=SHIFT,
             iteration_flag=F_ITERATION, file_index=S_FILE, func_index=S_FUNC,
-            internal_error=det.internal_error, line_index=S_LINE,
+            internal_error=det.internal_error, line_index=S_LINE, flow_index=S_FLOW,
         )
 
     # the containers' Python paths (methods, lists, sets...) record through the C read/write too
     first = recorder(None)
-    functions = build_containers(first.read, first.write, rec.iterated)
+    functions = build_containers(first.read, first.write, rec.iterated, rec.snapshot)
     fast = recorder(functions)
     functions.update(read=fast.read, write=fast.write, getitem=fast.getitem, setitem=fast.setitem,
                      call=fast.call)

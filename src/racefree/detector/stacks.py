@@ -116,7 +116,10 @@ def capture_outside_site() -> Captured:
     return capture(f)
 
 
-def flows_into(read: Captured, read_line: int, write: Captured, write_line: int) -> bool:
+def flows_into(
+    read: Captured, read_line: int, write: Captured, write_line: int,
+    flow: tuple[int, int, tuple[int, ...], bool] | None = None,
+) -> bool:
     """Whether a read (its callers captured as `read`, at `read_line`) can feed a write (`write`,
     `write_line`) of the same thread.
 
@@ -128,18 +131,26 @@ def flows_into(read: Captured, read_line: int, write: Captured, write_line: int)
     as a statement reads nothing the caller uses).  A read in a later statement
     than the write's (the previous loop iteration's ``get_stats()`` before this
     iteration's ``process()``) feeds nothing, nor does a read under another caller.
+
+    `flow`, the data flow of the stored value (:data:`events.S_FLOW`), sharpens
+    this: when the write's own function called into the read, that call must be
+    on one of the lines the value is computed from; when the read is in a caller
+    or under a sibling call, the value must come from outside the write's function.
     """
     i, j = len(read) - 2, len(write) - 2
     while i >= 0 and j >= 0 and read[i] is write[j] and read[i + 1] == write[j + 1]:
         i -= 2
         j -= 2
     if i < 0:  # read in the common frame itself, which then called into the write
-        return j < 0 or read_line <= _line(write[j], write[j + 1])
+        if j < 0:
+            return flow is None or read_line in flow[2]
+        return (flow is None or flow[3]) and read_line <= _line(write[j], write[j + 1])
     if _discarded(read[i], read[i + 1]):
         return False
     if j < 0:  # the common frame called into the read, then wrote itself
-        return _line(read[i], read[i + 1]) <= write_line
-    return read[i] is write[j] and read[i + 1] < write[j + 1]
+        call_line = _line(read[i], read[i + 1])
+        return call_line in flow[2] if flow is not None else call_line <= write_line
+    return (flow is None or flow[3]) and read[i] is write[j] and read[i + 1] < write[j + 1]
 
 
 @functools.lru_cache(maxsize=512)

@@ -17,7 +17,9 @@ def retire(workers):
 
 def main():
     workers = {"w1": "busy", "w2": "idle", "w3": "busy"}
-    out = []
+    # touched here, so shared from the start: otherwise, when B deletes before A first looks, the
+    # dict counts as built by B and published to A (the accepted construct-then-publish miss)
+    out = [len(workers)]
     a = threading.Thread(target=count_busy, args=(workers, out), name="A")
     b = threading.Thread(target=retire, args=(workers,), name="B")
     for t in (a, b):

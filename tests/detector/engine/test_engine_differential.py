@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from racefree.detector import Detector, speedups
 from racefree.detector import runtime as rf
-from racefree.detector.events import ATTR, CELL, F_AUGMENTED, F_GUARD, GLOBAL, ITEM, SIZE
+from racefree.detector.events import ATTR, CELL, F_AUGMENTED, F_GUARD, F_ITERATION, GLOBAL, ITEM, SIZE
 from racefree.detector.instrument import support
 
 # captured at import: while a detector records, _thread.allocate_lock() makes a tracked lock
@@ -90,7 +90,7 @@ KEEP = [Obj(), Obj()]  # weak containers' elements, alive for the whole test
 OPS = (
     "read", "write", "rmw", "guard", "dget", "dset", "ddel", "lget", "lappend", "iter", "locked_rmw",
     "lset", "liter", "slice", "cell", "glob", "xrmw", "peek", "prop",
-    "wsadd", "wsiter", "wsin", "wvdset", "wvdget", "wvdguard",
+    "wsadd", "wsiter", "wsin", "wvdset", "wvdget", "wvdguard", "fed", "blind", "copy", "tcopy",
 )
 steps = st.lists(
     st.tuples(st.integers(0, 2), st.sampled_from(OPS), st.integers(0, 3), st.integers(1, 3)),
@@ -167,6 +167,16 @@ def do(world: World, op: str, arg: int, line: int) -> None:
     elif op == "wvdguard":
         rf.call(world.wvd.get, site(line, "check", F_GUARD), f"k{arg % 2}")
         rf.setitem(world.wvd, f"k{arg % 2}", site(line + 10, "check"))
+    elif op in ("fed", "blind"):  # a store whose value's data flow does (not) include the read's line
+        fn = f"flow{line}"
+        rf.read(ATTR, obj, name, (*site(line, fn, text="obj"),))
+        lines = (line, line + 2) if op == "fed" else (line + 2,)
+        flow = (line - 1, line + 3, lines, arg % 2 == 0)
+        rf.write(ATTR, obj, name, (*site(line + 2, fn, text="obj"), flow))
+    elif op == "copy":  # list(d) of an exact dict: a snapshot (python mode)
+        rf.call(list, site(line, "copier", F_ITERATION, "d"), world.d)
+    elif op == "tcopy":  # tuple(d): item by item on 3.13t, an iteration
+        rf.call(tuple, site(line, "copier", F_ITERATION, "d"), world.d)
     elif op == "locked_rmw":
         with world.lock:
             rs = site(line, "locked")

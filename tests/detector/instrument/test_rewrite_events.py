@@ -413,7 +413,9 @@ def test_site_carries_file_line_function_and_text() -> None:
     )
     read_items, setitem = log[-2], log[-1]
     assert read_items == ("read", "attr", "items", (FILENAME, 6, "Counter.add", 0, "self"))
-    assert setitem == ("setitem", "a", (FILENAME, 6, "Counter.add", 0, "self.items"))
+    # a store in a function also carries the data flow of its value: (def line, last line,
+    # the lines it is computed from, whether it may come from outside the function)
+    assert setitem == ("setitem", "a", (FILENAME, 6, "Counter.add", 0, "self.items", (5, 6, (6,), False)))
 
 
 def test_site_function_is_the_qualname_of_nested_functions_and_lambdas() -> None:

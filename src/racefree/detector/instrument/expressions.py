@@ -19,7 +19,7 @@ import copy
 from typing import Any, TypeVar
 
 from racefree.detector import events
-from racefree.detector.instrument import guards
+from racefree.detector.instrument import flow, guards
 from racefree.detector.instrument.scopes import Analysis, Scope
 
 RT = "@rf"  # the runtime module, imported once per module
@@ -64,6 +64,14 @@ def mangle(private: str | None, attr: str) -> str:
     return f"_{stripped}{attr}" if stripped else attr
 
 
+def _view_call(node: ast.expr) -> bool:
+    """``x.keys()``, ``x.values()`` or ``x.items()``, without arguments."""
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("keys", "values", "items") and not node.args and not node.keywords
+    )
+
+
 _LOCK_METHODS = frozenset({"acquire", "release", "acquire_lock", "release_lock"})
 
 
@@ -84,6 +92,12 @@ class ExpressionRewriter(ast.NodeTransformer):
         self.used_globals = False
         self._counter = 0  # temporaries in use are @rf1..@rf<counter>; reused statement by statement
         self._pending: list[str] = []  # temporaries bound by the statement being rewritten
+        # the stores of the function being rewritten: id(Assign/AnnAssign/setattr call) -> the data flow
+        # of its value (flow.Function.stores), and that of the store being rewritten, if any
+        self.flows: dict[int, flow.Flow] = {}
+        self.value_flow: flow.Flow | None = None
+        self.identity: frozenset[str] = frozenset()  # the function's names for its thread's identity
+        self._copied: set[int] = set()  # ids of `.items()`-like calls that list()/sorted() copy at once
 
     # --- building blocks ---------------------------------------------------------
     def children(self, node: _N) -> _N:
@@ -110,6 +124,14 @@ class ExpressionRewriter(ast.NodeTransformer):
     def site(self, node: ast.AST, flags: int, text: str) -> ast.Constant:
         qualname = self.scope.function_qualname()
         return const((self.filename, getattr(node, "lineno", 0), qualname, flags, text))
+
+    def store_site(self, node: ast.AST, flags: int, text: str) -> ast.Constant:
+        """The site of a store: with the data flow of the value being stored (events.S_FLOW) when
+        known (an assignment in a function body)."""
+        if self.value_flow is None:
+            return self.site(node, flags, text)
+        qualname = self.scope.function_qualname()
+        return const((self.filename, getattr(node, "lineno", 0), qualname, flags, text, self.value_flow))
 
     def guard_flag(self, node: ast.AST) -> int:
         if not self.guard:
@@ -282,6 +304,8 @@ class ExpressionRewriter(ast.NodeTransformer):
     # --- calls ---------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> ast.expr:
         func = node.func
+        copied = id(node) in self._copied
+        self._copied.discard(id(node))
         if isinstance(func, ast.Attribute):
             # a method call: the attribute load itself is not an access of the object
             tracked = func.attr in guards.CONTAINER_METHODS and not self.skip_base(func.value)
@@ -297,6 +321,8 @@ class ExpressionRewriter(ast.NodeTransformer):
                 return node
             if func.attr in guards.ITERATING_METHODS:
                 flags |= events.F_ITERATION
+            if copied:
+                flags |= events.F_COPIED
             site = self.site(node, flags, text)
             return ast.copy_location(call(self.rt("call"), [func, site, *node.args], node.keywords), node)
         if (
@@ -308,6 +334,8 @@ class ExpressionRewriter(ast.NodeTransformer):
             if func.id in guards.ITERATING_BUILTINS:
                 flags |= events.F_ITERATION
             site = self.site(node, flags, guards.text(node.args[0]) if node.args else func.id)
+            if func.id in ("list", "sorted") and node.args and _view_call(node.args[0]):
+                self._copied.add(id(node.args[0]))  # `list(d.items())`: the view is copied at once
             args = [self.visit(a) for a in node.args]
             keywords = [self.visit(k) for k in node.keywords]
             return ast.copy_location(call(self.rt("call"), [func, site, *args], keywords), node)
@@ -331,7 +359,13 @@ class ExpressionRewriter(ast.NodeTransformer):
         )
         if plain:
             return self.children(node)
-        site = self.site(node, self.guard_flag(node) if op == "read" else 0, guards.text(node.args[0]))
+        if op == "read":
+            site = self.site(node, self.guard_flag(node), guards.text(node.args[0]))
+        else:
+            saved = self.value_flow
+            self.value_flow = self.flows.get(id(node)) if func.id == "setattr" else None
+            site = self.store_site(node, 0, guards.text(node.args[0]))
+            self.value_flow = saved
         binds: list[ast.expr] = []
         temps: list[str] = []
         for arg in node.args:

@@ -19,22 +19,35 @@ A container tested for its truth (``while self.queue:``, ``if not d:``) whose
 branches change it gets an extra SIZE read at the test (its emptiness), marked
 as a guard like the others.
 
-The test also guards what follows it when a branch leaves the block
-(``if self.client is not None: return self.client`` then ``self.client = make()``;
-``return``, ``raise``, ``continue``, ``break``): the rest of the block, up to a
-statement that calls ``.acquire()``, is that check's other branch.  A ``try`` body's
+The test of an ``if`` also guards what follows it in its block, up to a statement
+that calls ``.acquire()``: when a branch leaves the block (``if self.client is not
+None: return self.client`` then ``self.client = make()``; ``return``, ``raise``,
+``continue``, ``break``) that is the check's other branch, otherwise the code both
+branches go on to (``if self.count >= n: flush()`` then ``self.count = 0``).  A ``try`` body's
 reads guard the writes of its handlers of
 ``KeyError``, ``AttributeError``, ``IndexError`` or ``LookupError`` (``try: return
 d[k]`` / ``except KeyError: d[k] = make()``), and of the code after the ``try``
 when its body always leaves.  ``getattr(o, "x", None)`` and ``hasattr(o, "x")``
 read ``o.x``; ``setattr(o, "x", v)`` writes it.  A name assigned just before the
-test (``v = d.get(k)`` then ``if v is None:``) carries the check: that
-assignment's reads guard as if they were in the test.
+test (``v = d.get(k)`` then ``if v is None:``), or through assignments between
+them (:func:`carried_test`), carries the check: that assignment's reads guard as
+if they were in the test.
 
 The analysis is syntactic and local: a write made by a function the body calls
 (``if self.x is None: self._init()``) is not seen, and ``assert`` has no body to
 guard.  A check inside the lock of double-checked locking guards the write in
 its body; the unlocked outer check does not (its body's write is under ``with``).
+
+An *ownership check* guards nothing: a location the test only compares, with
+``==``, ``!=``, ``is`` or ``is not``, to the current thread's identity
+(``threading.get_ident()``, ``get_native_id()``, ``current_thread()`` and its
+``.ident``, or a local variable assigned only from one of them) — ``if
+self._owner == me:``, ``txn = self._txn_id`` then ``if tid == txn:``.  Its answer
+("is it mine?") is one no other thread can change: only the thread itself stores
+its own identity there, and another thread's store of *its* identity or of
+``None`` leaves the comparison as it was.  (A field that two threads each take
+for themselves with no lock at all, ``if self.owner != me: self.owner = me``, is
+then left to strict mode.)
 
 The rewriter marks the guarding reads' sites with :data:`events.F_GUARD`; the
 engine decides at run time whether another thread's write made the check stale.
@@ -221,9 +234,9 @@ def guarded_locations(node: ast.If | ast.While | ast.IfExp, rest: Sequence[ast.s
     if isinstance(node, ast.While):
         return written_locations(node.body)
     if isinstance(node, ast.If):
-        branches: list[ast.stmt] = [*node.body, *node.orelse]
-        if rest and (always_exits(node.body) or always_exits(node.orelse)):
-            branches += _until_acquire(rest)
+        # the statements after the `if` act on its check too, whichever branch ran (the rest of the
+        # block is the other branch when one leaves; otherwise the code both branches go on to)
+        branches: list[ast.stmt] = [*node.body, *node.orelse, *_until_acquire(rest)]
         return written_locations(branches)
     return written_locations([node.body, node.orelse])
 
@@ -258,8 +271,73 @@ def try_guarded_locations(node: ast.Try | ast.TryStar, rest: Sequence[ast.stmt] 
     return written_locations(nodes)
 
 
+def carried_test(stmts: Sequence[ast.stmt], k: int) -> tuple[int, frozenset[str]]:
+    """The ``if``/``while`` that the assignment ``stmts[k]`` carries its value to, through the
+    assignments between them (none, or more: ``a = x.v``, ``b = f(a)``, ``if b:``), and the
+    names of the test that carry it; ``(k, empty)`` when there is none."""
+    names = {t.id for t in _assigned(stmts[k])}
+    j = k + 1
+    chain: list[ast.stmt] = []
+    while j < len(stmts) and isinstance(stmts[j], (ast.Assign, ast.AnnAssign)):
+        chain.append(stmts[j])
+        j += 1
+    if j >= len(stmts) or not isinstance(stmts[j], (ast.If, ast.While)) or not names:
+        return k, frozenset()
+    for later in chain:  # a later assignment computed from a carried name carries it too
+        if any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(later)):
+            names.update(t.id for t in _assigned(later))
+    tested = names_tested(stmts[j]) & names
+    return (j, frozenset(tested)) if tested else (k, frozenset())
+
+
+def _assigned(stmt: ast.stmt) -> list[ast.Name]:
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(
+        stmt, ast.AnnAssign) else []
+    return [t for t in targets if isinstance(t, ast.Name)]
+
+
 def names_tested(node: ast.stmt) -> frozenset[str]:
     """The names the test of an ``if``/``while`` statement reads (empty for other statements)."""
     if not isinstance(node, (ast.If, ast.While)):
         return frozenset()
     return frozenset(n.id for n in ast.walk(node.test) if isinstance(n, ast.Name))
+
+
+# functions whose result identifies the calling thread (threading, _thread)
+IDENTITY_FUNCTIONS = frozenset({"get_ident", "get_native_id", "current_thread", "currentThread"})
+
+
+def thread_identity(node: ast.AST, names: Iterable[str] = ()) -> bool:
+    """Whether `node` evaluates to the current thread's identity: ``get_ident()``,
+    ``threading.current_thread()``, ``current_thread().ident``, or one of `names`."""
+    if isinstance(node, ast.Call) and not node.args and not node.keywords:
+        f = node.func
+        called = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+        return called in IDENTITY_FUNCTIONS
+    if isinstance(node, ast.Attribute) and node.attr in ("ident", "native_id"):
+        return thread_identity(node.value)
+    return isinstance(node, ast.Name) and node.id in names
+
+
+def ownership_checked(test: ast.expr, identity: Iterable[str] = ()) -> frozenset[Loc]:
+    """The locations `test` reads only to compare them with the current thread's identity
+    (`identity`: the local names that hold it): see "ownership check" above."""
+    names = frozenset(identity)
+    compared: set[int] = set()
+    for n in ast.walk(test):
+        if isinstance(n, ast.Compare) and len(n.ops) == 1 \
+                and isinstance(n.ops[0], (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)):
+            left, right = n.left, n.comparators[0]
+            if thread_identity(right, names):
+                compared.add(id(left))
+            elif thread_identity(left, names):
+                compared.add(id(right))
+    if not compared:
+        return frozenset()
+    only: dict[Loc, bool] = {}
+    for n in ast.walk(test):
+        if isinstance(n, (ast.Name, ast.Attribute, ast.Subscript)) and isinstance(n.ctx, ast.Load):
+            loc = read_location(n)
+            if loc is not None:
+                only[loc] = only.get(loc, True) and id(n) in compared
+    return frozenset(loc for loc, ok in only.items() if ok)

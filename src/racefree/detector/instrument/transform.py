@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from racefree.detector import events
 from racefree.detector.events import DEFAULT_RUNTIME
-from racefree.detector.instrument import guards
+from racefree.detector.instrument import flow, guards
 from racefree.detector.instrument.expressions import (
     CELL_PREFIX,
     GLOBALS,
@@ -88,7 +88,7 @@ class Rewriter(ExpressionRewriter):
         if where is None:
             return []
         code, container = where
-        site = self.site(target, flags, target.id)
+        site = self.store_site(target, flags, target.id)
         return [_expr(call(self.rt("write"), [const(code), container, const(target.id), site]))]
 
     def _assign_to(self, target: ast.expr, value: ast.expr) -> list[ast.stmt]:
@@ -96,7 +96,7 @@ class Rewriter(ExpressionRewriter):
         if isinstance(target, ast.Name):
             return [_assign(target, value), *self._name_write(target)]
         if isinstance(target, ast.Attribute):
-            site = self.site(target, 0, guards.text(target.value))
+            site = self.store_site(target, 0, guards.text(target.value))
             key = const(mangle(self.private, target.attr))
             pair = self.dup(self.visit(target.value))
             assert pair is not None
@@ -106,7 +106,7 @@ class Rewriter(ExpressionRewriter):
                 _assign(ast.Attribute(value=again, attr=target.attr, ctx=ast.Store()), value),
             ]
         if isinstance(target, ast.Subscript):
-            site = self.site(target, 0, guards.text(target.value))
+            site = self.store_site(target, 0, guards.text(target.value))
             if isinstance(target.slice, ast.Slice):
                 base = self.visit(target.value)
                 return [_expr(self._slice_helper("store_slice", target, base, value, site))]
@@ -165,8 +165,12 @@ class Rewriter(ExpressionRewriter):
             t = self.temp()
             stmts.append(_assign(_store(t), value))
             value = name(t)
-        for target in node.targets:
-            stmts += self._assign_to(target, value)
+        self.value_flow = self.flows.get(id(node))
+        try:
+            for target in node.targets:
+                stmts += self._assign_to(target, value)
+        finally:
+            self.value_flow = None
         return _located(stmts, node)
 
     def _assign_no_temps(self, node: ast.Assign, value: ast.expr) -> list[ast.stmt]:
@@ -197,9 +201,19 @@ class Rewriter(ExpressionRewriter):
             return node
         if isinstance(node.target, ast.Name):
             node.value = self.visit(node.value)
-            return _located([node, *self._name_write(node.target)], node)
+            self.value_flow = self.flows.get(id(node))
+            try:
+                return _located([node, *self._name_write(node.target)], node)
+            finally:
+                self.value_flow = None
         assign = ast.copy_location(_assign(node.target, node.value), node)
-        return self.visit_Assign(assign)
+        if id(node) not in self.flows:
+            return self.visit_Assign(assign)
+        self.flows[id(assign)] = self.flows[id(node)]
+        try:
+            return self.visit_Assign(assign)
+        finally:
+            del self.flows[id(assign)]
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.stmt | list[ast.stmt]:
         target, aug = node.target, events.F_AUGMENTED
@@ -309,7 +323,10 @@ class Rewriter(ExpressionRewriter):
     # --- control flow ---------------------------------------------------------------
     def _test(self, node: ast.If | ast.While, rest: Sequence[ast.stmt] = ()) -> None:
         saved = self.guard
-        self.guard = saved | guards.guarded_locations(node, rest)
+        guarded = guards.guarded_locations(node, rest)
+        if guarded:
+            guarded -= guards.ownership_checked(node.test, self.identity)
+        self.guard = saved | guarded
         node.test = self.visit_truth(node.test)
         self.guard = saved
 
@@ -405,13 +422,19 @@ class Rewriter(ExpressionRewriter):
             self._rest = stmts[k + 1:]
             saved_guard = self.guard
             if k + 1 < len(stmts) and isinstance(s, (ast.Assign, ast.AnnAssign)):
-                # `v = d.get(k)` then `if v is None:`: the assignment's reads are the check
-                tested = guards.names_tested(stmts[k + 1])
-                if any(isinstance(t, ast.Name) and t.id in tested
-                       for t in (s.targets if isinstance(s, ast.Assign) else [s.target])):
-                    nxt = stmts[k + 1]
+                # `v = d.get(k)` then `if v is None:` (or through more assignments just before the
+                # test: `elapsed = now() - last[0]`, `wait = limit - elapsed`, `if wait > 0:`): the
+                # assignment's reads are the check
+                j, tested = guards.carried_test(stmts, k)
+                if tested:
+                    nxt = stmts[j]
                     assert isinstance(nxt, (ast.If, ast.While))
-                    self.guard = saved_guard | guards.guarded_locations(nxt, stmts[k + 2:])
+                    # `txn = self.owner` then `if txn == me:`: an ownership check guards nothing
+                    guarded = guards.guarded_locations(nxt, stmts[j + 1:])
+                    if guarded and all(("name", c) in guards.ownership_checked(nxt.test, self.identity)
+                                       for c in tested):
+                        guarded = frozenset()
+                    self.guard = saved_guard | guarded
             r = self.visit(s)
             self.guard = saved_guard
             temps, self._pending = self._pending, outer
@@ -440,12 +463,14 @@ class Rewriter(ExpressionRewriter):
         kw = [d for d in node.args.kw_defaults if d is not None]
         new_kw = iter(self._decorations(kw))
         node.args.kw_defaults = [next(new_kw) if d is not None else None for d in node.args.kw_defaults]
-        saved = (self.scope, self.temps_ok, self.guard)
+        saved = (self.scope, self.temps_ok, self.guard, self.flows, self.identity)
         self.scope, self.temps_ok, self.guard = self.analysis.scope_of(node), True, frozenset()
+        function = flow.Function(node)
+        self.flows, self.identity = function.stores, function.identity
         scope_id = id(self.scope)
         node.body = self._stmts(node.body)
         cells = sorted(self.cell_needs.pop(scope_id, ()))
-        self.scope, self.temps_ok, self.guard = saved
+        self.scope, self.temps_ok, self.guard, self.flows, self.identity = saved
         if cells:
             # one call per invocation; closure order is co_freevars order, which is sorted
             fetch = call(self.rt("cells"), [ast.Lambda(args=_no_args(), body=ast.Tuple(

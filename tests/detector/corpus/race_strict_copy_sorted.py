@@ -1,5 +1,9 @@
-"""TestRaceIterSorted: ``sorted(names)`` while another thread appends."""
-# expect python: iteration list names @ sort,app
+"""TestRaceStrictCopySorted: ``sorted(names)`` while another thread appends.
+
+Python mode: ``sorted`` first copies the exact list in one step (``list()``, under the list's
+critical section on 3.13t), then sorts its own copy: a snapshot, no race.  Strict mode: Go's verdict.
+"""
+# expect python: none
 # expect strict: data-race list names @ sort,app
 import threading
 
