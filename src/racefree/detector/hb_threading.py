@@ -491,6 +491,8 @@ def install(detector: Detector) -> Patches:
         enter, exit_ = _speedups.lock_methods(globals())
         p.set(_TrackedLock, "__enter__", enter)
         p.set(_TrackedLock, "__exit__", exit_)
+        # a Condition on a raw lock (a Queue's) enters it in C; the rest calls _condition_enter
+        p.set(_Condition, "__enter__", _speedups.condition_enter(globals()))
     order = getattr(detector, "lock_order", None)
     _held = order.tls if order is not None else _thread._local()
     _order = order

@@ -81,6 +81,7 @@ def accelerate(
     module, why = _load()
     if module is None:
         raise BackendError(f"the C fast path was chosen, but {why}")
+    from racefree.detector.containers import _tracked
 
     def recorder(py: dict[str, Callable[..., Any]] | None) -> Any:
         return module.Recorder(
@@ -95,6 +96,8 @@ def accelerate(
             stripes=det.stripes, capture=stacks.capture_outside_site, shift=SHIFT,
             iteration_flag=F_ITERATION, file_index=S_FILE, func_index=S_FUNC,
             internal_error=det.internal_error, line_index=S_LINE,
+            # call(): a bound method of a type this says is no container is a plain call
+            tracked=_tracked if py else None,
         )
 
     # the containers' Python paths (methods, lists, sets...) record through the C read/write too
@@ -106,6 +109,10 @@ def accelerate(
     # each Recorder remembers every thread's ThreadState: tell them when one changes
     det.thread_state_changing = lambda: (first.forget_thread(), fast.forget_thread())
     # the tracked locks' clock steps, Detector.lock_acquired/lock_released, in C as well
-    hooks = module.LockHooks(fast, det.gen, SyncClock)
+    hooks = module.LockHooks(fast, det.gen, SyncClock, det.acquire_release)
     det.lock_acquired, det.lock_released = hooks.acquired, hooks.released  # type: ignore[method-assign]
+    # and racefree.sync's atomics (their own clocks): the rest of acquire_release stays Python
+    det.acquire_release = hooks.acquire_release  # type: ignore[method-assign]
+    # the clocks that travel with queue items and futures
+    det.publish_clock, det.absorb_clock = hooks.publish_clock, hooks.absorb_clock  # type: ignore[method-assign]
     return functions
