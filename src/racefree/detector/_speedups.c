@@ -41,7 +41,7 @@ dict_get_ref(PyObject *d, PyObject *key, PyObject **out)
 /* Interned attribute names. */
 static PyObject *s_ts, *s_epoch, *s_tid, *s_fast, *s_r, *s_w, *s_m, *s_rs, *s_rsite, *s_container, *s_obj;
 static PyObject *s_ri, *s_wi, *s_mi, *s_g, *s_it, *s_off, *s_shared, *s_owner, *s_kind, *s_vc;
-static PyObject *s_acquire, *s_release;
+static PyObject *s_acquire, *s_release, *s_seq;
 
 typedef struct {
     PyObject_HEAD
@@ -61,6 +61,7 @@ typedef struct {
     PyMemberDef *m_r, *m_w, *m_m, *m_rs, *m_rsite, *m_container, *m_epoch, *m_tid, *m_fast, *m_obj;
     /* the no-race slow path (see "slow path" below) */
     PyMemberDef *m_ri, *m_wi, *m_mi, *m_g, *m_it, *m_off, *m_shared, *m_owner, *m_kind, *m_vc;
+    PyMemberDef *m_seq;      /* Cell.seq: shadow.EVICTED once the cell left the shadow */
     unsigned long long serial;  /* this Recorder's key to the per-thread ThreadState cache */
     PyObject *internal_error;   /* () -> None: count a detector failure (Detector.internal_error) */
     PyObject *stripes;       /* list of the detector's private RLocks, by cell */
@@ -1098,6 +1099,19 @@ value_key(PyObject *key)
     return 1;
 }
 
+/* Whether `cell` was evicted from the shadow for the history limit (its seq is
+ * shadow.EVICTED); a cell that left for any other reason fails cell_holds instead. */
+static int
+evicted(Recorder *self, PyObject *cell)
+{
+    long long seq = 0;
+    int ok = slot_ll(CELL_GET(self, cell, seq), &seq);
+    if (ok < 0) {
+        PyErr_Clear();
+    }
+    return ok <= 0 || seq == -1;
+}
+
 /* Record one access: 0 on success, -1 with an exception. */
 static int
 record_access(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObject *key, PyObject *site)
@@ -1144,8 +1158,12 @@ record_access(Recorder *self, int is_write, PyObject *kind, PyObject *container,
             }
         }
     }
-    k = location_key(container, key, kind_v == self->size_kind);
-    if (k == NULL) {
+    if (tried != NULL && !evicted(self, tried)) {
+        /* a new epoch on a cell of the table: it is the shadow's cell, no lookup needed */
+        cell = Py_NewRef(tried);
+        found = 1;
+    }
+    else if ((k = location_key(container, key, kind_v == self->size_kind)) == NULL) {
         found = -1;
     }
     else {
@@ -1553,6 +1571,7 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         || (self->m_shared = member_of(cell_type, "shared", self->descrs)) == NULL
         || (self->m_owner = member_of(cell_type, "owner", self->descrs)) == NULL
         || (self->m_kind = member_of(cell_type, "kind", self->descrs)) == NULL
+        || (self->m_seq = member_of(cell_type, "seq", self->descrs)) == NULL
         || (self->m_vc = member_of(ts_type, "vc", self->descrs)) == NULL
         || (self->m_epoch = member_of(ts_type, "epoch", self->descrs)) == NULL
         || (self->m_tid = member_of(ts_type, "tid", self->descrs)) == NULL) {
@@ -2672,6 +2691,7 @@ speedups_exec(PyObject *module)
     INTERN(s_vc, "vc")
     INTERN(s_acquire, "acquire")
     INTERN(s_release, "release")
+    INTERN(s_seq, "seq")
     INTERN(s_r, "r")
     INTERN(s_w, "w")
     INTERN(s_m, "m")
