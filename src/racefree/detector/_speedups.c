@@ -325,6 +325,159 @@ write_hit(Recorder *self, PyObject *cell, long long e)
     return !(ok && r == e);
 }
 
+/* ------------------------------------------------------------------ stripes
+ * Stripe(): a private reentrant lock for the detector's cell stripes (Detector.stripes),
+ * taken by access.py's slow paths (`with stripe:`) and, without a method call, by the C
+ * slow path below.  Owner and count as in _thread.RLock; a blocking acquire lets other
+ * threads run (the GIL, or the thread state on the free-threaded build).  `owner` is
+ * read by other threads (only to see it is not theirs): an atomic; `count` is touched
+ * by the owner only. */
+
+typedef struct {
+    PyObject_HEAD
+    PyThread_type_lock lock;
+    unsigned long owner;
+    unsigned long count;
+} Stripe;
+
+static PyTypeObject *StripeType;
+
+#if defined(_MSC_VER)
+#define OWNER_LOAD(s) (*(volatile unsigned long *)&(s)->owner)
+#define OWNER_STORE(s, v) (*(volatile unsigned long *)&(s)->owner = (v))
+#else
+#define OWNER_LOAD(s) __atomic_load_n(&(s)->owner, __ATOMIC_ACQUIRE)
+#define OWNER_STORE(s, v) __atomic_store_n(&(s)->owner, (v), __ATOMIC_RELEASE)
+#endif
+
+static void
+stripe_acquire(Stripe *s)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    if (OWNER_LOAD(s) == me) {
+        s->count++;
+        return;
+    }
+    if (!PyThread_acquire_lock(s->lock, NOWAIT_LOCK)) {
+        Py_BEGIN_ALLOW_THREADS
+        PyThread_acquire_lock(s->lock, WAIT_LOCK);
+        Py_END_ALLOW_THREADS
+    }
+    OWNER_STORE(s, me);
+    s->count = 1;
+}
+
+/* 0, or -1 with RuntimeError when the calling thread does not hold it. */
+static int
+stripe_release(Stripe *s)
+{
+    if (OWNER_LOAD(s) != PyThread_get_thread_ident() || s->count == 0) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot release un-acquired lock");
+        return -1;
+    }
+    if (--s->count == 0) {
+        OWNER_STORE(s, 0);
+        PyThread_release_lock(s->lock);
+    }
+    return 0;
+}
+
+static PyObject *
+Stripe_acquire(Stripe *self, PyObject *unused)
+{
+    stripe_acquire(self);
+    Py_RETURN_TRUE;
+}
+
+static PyObject *
+Stripe_release(Stripe *self, PyObject *unused)
+{
+    if (stripe_release(self) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Stripe_exit(Stripe *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return Stripe_release(self, NULL);
+}
+
+static PyObject *
+Stripe_is_owned(Stripe *self, PyObject *unused)
+{
+    return PyBool_FromLong(OWNER_LOAD(self) == PyThread_get_thread_ident() && self->count > 0);
+}
+
+static PyObject *
+Stripe_repr(Stripe *self)
+{
+    unsigned long owner = OWNER_LOAD(self);
+    return PyUnicode_FromFormat("<racefree stripe %s owner=%lu>", owner ? "locked" : "unlocked", owner);
+}
+
+static PyObject *
+Stripe_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    Stripe *self;
+    if (PyTuple_GET_SIZE(args) != 0 || (kwds != NULL && PyDict_GET_SIZE(kwds) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "Stripe() takes no arguments");
+        return NULL;
+    }
+    self = (Stripe *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->lock = PyThread_allocate_lock();
+    if (self->lock == NULL) {
+        Py_DECREF(self);
+        PyErr_SetString(PyExc_MemoryError, "cannot allocate a lock");
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static void
+Stripe_dealloc(Stripe *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    if (self->lock != NULL) {
+        if (self->count > 0) {
+            PyThread_release_lock(self->lock);
+        }
+        PyThread_free_lock(self->lock);
+    }
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef Stripe_methods[] = {
+    {"acquire", (PyCFunction)Stripe_acquire, METH_NOARGS, "acquire() -> True: block until held (reentrant)."},
+    {"release", (PyCFunction)Stripe_release, METH_NOARGS, "release(): one level of the holder's acquire."},
+    {"__enter__", (PyCFunction)Stripe_acquire, METH_NOARGS, "acquire()"},
+    {"__exit__", (PyCFunction)(void (*)(void))Stripe_exit, METH_FASTCALL, "release()"},
+    {"_is_owned", (PyCFunction)Stripe_is_owned, METH_NOARGS, "Whether the calling thread holds it."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot Stripe_slots[] = {
+    {Py_tp_doc, "A private reentrant lock of the detector's cell stripes (see _speedups.c)."},
+    {Py_tp_new, Stripe_new},
+    {Py_tp_dealloc, Stripe_dealloc},
+    {Py_tp_methods, Stripe_methods},
+    {Py_tp_repr, Stripe_repr},
+    {0, NULL},
+};
+
+static PyType_Spec Stripe_spec = {
+    "racefree.detector._speedups.Stripe",
+    sizeof(Stripe),
+    0,
+    Py_TPFLAGS_DEFAULT,
+    Stripe_slots,
+};
+
 /* ------------------------------------------------------------------ slow path
  *
  * A miss on a known cell whose outcome is "no race" is also decided here, with the
@@ -834,14 +987,18 @@ slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *
         PyErr_Clear();
         return 0;
     }
-    res = PyObject_CallMethodNoArgs(stripe, s_acquire);
-    if (res == NULL) {
+    if (Py_TYPE(stripe) == StripeType) {
+        stripe_acquire((Stripe *)stripe);
+    }
+    else if ((res = PyObject_CallMethodNoArgs(stripe, s_acquire)) == NULL) {
         Py_DECREF(stripe);
         Py_DECREF(v.vc);
         PyErr_Clear();
         return 0;
     }
-    Py_DECREF(res);
+    else {
+        Py_DECREF(res);
+    }
     if (!shared) {  /* another thread may have marked it while we waited for the stripe */
         shared = truthy_slot(CELL_GET(self, cell, shared));
     }
@@ -863,11 +1020,18 @@ slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *
         PyErr_Clear();
         done = 0;
     }
-    res = PyObject_CallMethodNoArgs(stripe, s_release);
-    if (res == NULL) {
-        PyErr_Clear();
+    if (Py_TYPE(stripe) == StripeType) {
+        if (stripe_release((Stripe *)stripe) < 0) {
+            PyErr_Clear();
+        }
     }
-    Py_XDECREF(res);
+    else {
+        res = PyObject_CallMethodNoArgs(stripe, s_release);
+        if (res == NULL) {
+            PyErr_Clear();
+        }
+        Py_XDECREF(res);
+    }
     Py_DECREF(stripe);
     Py_DECREF(v.vc);
     return done;
@@ -1635,6 +1799,8 @@ typedef struct {
 
 static PyTypeObject *LockHooksType;
 static PyObject *s__clock, *s_clock, *s__hb_clock, *s__racefree_own_clock;
+static PyMemberDef *m_tr_clock;
+static PyObject *tracked_slot(PyObject *lock, PyMemberDef *member, PyObject *name);
 
 /* ts.clock += 1; ts.vc[ts.tid] = ts.clock; ts.epoch = clock << SHIFT | tid (ThreadState.tick). */
 static int
@@ -1679,7 +1845,7 @@ lock_tick(LockHooks *self, PyObject *ts, PyObject *tvc)
 static PyObject *
 clock_attr(LockHooks *self, PyObject *lock, PyObject *name)
 {
-    PyObject *clock = PyObject_GetAttr(lock, name), *gen;
+    PyObject *clock = name == s__clock ? tracked_slot(lock, m_tr_clock, name) : PyObject_GetAttr(lock, name), *gen;
     int same;
     if (clock == NULL || clock == Py_None || (PyObject *)Py_TYPE(clock) != self->clock_type) {
         if (clock != NULL && clock != Py_None) {  /* not a SyncClock: as `clock.gen != gen` would say */
@@ -2065,7 +2231,7 @@ speedups_join_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
  * its Python methods as the reference (the differential test runs both). */
 
 static PyObject *s_lock_acquired, *s_lock_released, *s__hooks, *s__order, *s__held, *s_held;
-static PyObject *s_nested, *s_released, *s__order_epoch, *s__owned, *s__lock;
+static PyObject *s_nested, *s_released, *s__order_epoch, *s__owned, *s__lock, *s__TrackedLock;
 
 /* namespace[name] (new reference; NULL without an exception when absent) */
 static PyObject *
@@ -2086,11 +2252,40 @@ ns_get(PyObject *ns, PyObject *name)
 #endif
 }
 
-/* _held.held, made an empty list on first use in this thread (new reference). */
+/* _held.held, made an empty list on first use in this thread (new reference).  The list
+ * of the calling thread is remembered (borrowed) with the namespace's `_held_gen`, which
+ * hb_threading / hb_queue bump whenever `_held` changes: while the generation is the same,
+ * `_held` (kept by the module) and its list for this thread (kept by `_held`, never
+ * replaced: LockOrder edits it in place) are alive. */
+static THREAD_LOCAL PyObject *tl_held_ns;
+static THREAD_LOCAL PyObject *tl_held;
+static THREAD_LOCAL long tl_held_gen;
+static PyObject *s__held_gen;
+
+static long
+held_gen(PyObject *ns)
+{
+    PyObject *g = ns_get(ns, s__held_gen);
+    long v = -1;
+    if (g != NULL && PyLong_CheckExact(g)) {
+        v = PyLong_AsLong(g);
+        if (v == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+        }
+    }
+    Py_XDECREF(g);
+    return v;
+}
+
 static PyObject *
 held_list(PyObject *ns)
 {
-    PyObject *local = ns_get(ns, s__held), *held;
+    PyObject *local, *held;
+    long gen = held_gen(ns);
+    if (gen >= 0 && tl_held != NULL && tl_held_ns == ns && tl_held_gen == gen) {
+        return Py_NewRef(tl_held);
+    }
+    local = ns_get(ns, s__held);
     if (local == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "hb_threading._held is missing");
         return NULL;
@@ -2108,7 +2303,65 @@ held_list(PyObject *ns)
         PyErr_SetString(PyExc_TypeError, "hb_threading._held.held is not a list");
         Py_CLEAR(held);
     }
+    if (held != NULL && gen >= 0 && held_gen(ns) == gen) {
+        tl_held = held;
+        tl_held_ns = ns;
+        tl_held_gen = gen;
+    }
     return held;
+}
+
+/* hb_threading's _TrackedLock and its slots, read without an attribute lookup (lock_methods). */
+static PyTypeObject *tracked_type;
+static PyMemberDef *m_tr_lock, *m_tr_order_epoch;
+static PyObject *tracked_descrs;
+
+static PyObject *
+tracked_slot(PyObject *lock, PyMemberDef *member, PyObject *name)
+{
+    if (member != NULL && PyObject_TypeCheck(lock, tracked_type)) {
+        return PyMember_GetOne((const char *)lock, member);
+    }
+    return PyObject_GetAttr(lock, name);
+}
+
+static PyObject *LockHooks_acquired(LockHooks *self, PyObject *lock);
+static PyObject *LockHooks_released(LockHooks *self, PyObject *lock);
+static PyObject *s__lock_hooks;
+
+/* h.lock_acquired(lock) / h.lock_released(lock): straight to the C hooks when the
+ * namespace's `_lock_hooks` is the detector's LockHooks (hb_threading.install). */
+static PyObject *
+call_hook(PyObject *ns, PyObject *h, PyObject *name, PyObject *lock, int acquired)
+{
+    PyObject *hooks = ns_get(ns, s__lock_hooks), *r;
+    if (hooks != NULL && Py_TYPE(hooks) == LockHooksType) {
+        r = acquired ? LockHooks_acquired((LockHooks *)hooks, lock) : LockHooks_released((LockHooks *)hooks, lock);
+        Py_DECREF(hooks);
+        return r;
+    }
+    Py_XDECREF(hooks);
+    return PyObject_CallMethodOneArg(h, name, lock);
+}
+
+/* (lock, epoch, frame, lasti): a held-list entry (new reference). */
+static PyObject *
+held_entry(PyObject *lock, PyObject *epoch, PyFrameObject *f)
+{
+    PyObject *lasti = PyLong_FromLong(PyFrame_GetLasti(f)), *entry;
+    if (lasti == NULL) {
+        return NULL;
+    }
+    entry = PyTuple_New(4);
+    if (entry == NULL) {
+        Py_DECREF(lasti);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(entry, 0, Py_NewRef(lock));
+    PyTuple_SET_ITEM(entry, 1, Py_NewRef(epoch));
+    PyTuple_SET_ITEM(entry, 2, Py_NewRef((PyObject *)f));
+    PyTuple_SET_ITEM(entry, 3, lasti);
+    return entry;
 }
 
 /* _TrackedLock.__enter__(self) */
@@ -2123,7 +2376,7 @@ lock_enter(PyObject *ns, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     self = args[0];
-    if ((raw = PyObject_GetAttr(self, s__lock)) == NULL) {
+    if ((raw = tracked_slot(self, m_tr_lock, s__lock)) == NULL) {
         return NULL;
     }
     r = PyObject_CallMethodNoArgs(raw, s_acquire);
@@ -2137,7 +2390,7 @@ lock_enter(PyObject *ns, PyObject *const *args, Py_ssize_t nargs)
     if (h == NULL || h == Py_None) {
         goto done;
     }
-    if ((r = PyObject_CallMethodOneArg(h, s_lock_acquired, self)) == NULL) {
+    if ((r = call_hook(ns, h, s_lock_acquired, self, 1)) == NULL) {
         goto fail;
     }
     Py_DECREF(r);
@@ -2160,10 +2413,10 @@ lock_enter(PyObject *ns, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_DECREF(r);
     }
-    if ((epoch = PyObject_GetAttr(self, s__order_epoch)) == NULL) {
+    if ((epoch = tracked_slot(self, m_tr_order_epoch, s__order_epoch)) == NULL) {
         goto fail;
     }
-    entry = Py_BuildValue("(OOOi)", self, epoch, (PyObject *)f, PyFrame_GetLasti(f));
+    entry = held_entry(self, epoch, f);
     if (entry == NULL || PyList_Append(held, entry) < 0) {
         goto fail;
     }
@@ -2193,7 +2446,7 @@ lock_exit(PyObject *ns, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     self = args[0];
-    if ((raw = PyObject_GetAttr(self, s__lock)) == NULL) {
+    if ((raw = tracked_slot(self, m_tr_lock, s__lock)) == NULL) {
         return NULL;
     }
     h = ns_get(ns, s__hooks);
@@ -2214,7 +2467,7 @@ lock_exit(PyObject *ns, PyObject *const *args, Py_ssize_t nargs)
             goto fail;
         }
         if (is_owned) {
-            if ((r = PyObject_CallMethodOneArg(h, s_lock_released, self)) == NULL) {
+            if ((r = call_hook(ns, h, s_lock_released, self, 0)) == NULL) {
                 goto fail;
             }
             Py_DECREF(r);
@@ -2345,6 +2598,21 @@ speedups_lock_methods(PyObject *module, PyObject *ns)
     if (!PyDict_Check(ns)) {
         PyErr_SetString(PyExc_TypeError, "lock_methods(namespace) takes a module's globals dict");
         return NULL;
+    }
+    if (tracked_type == NULL) {  /* the slots of namespace["_TrackedLock"], once */
+        PyObject *tp = ns_get(ns, s__TrackedLock);
+        if (tp != NULL && PyType_Check(tp) && (tracked_descrs = PyList_New(0)) != NULL) {
+            if ((m_tr_lock = member_of(tp, "_lock", tracked_descrs)) == NULL
+                || (m_tr_order_epoch = member_of(tp, "_order_epoch", tracked_descrs)) == NULL
+                || (m_tr_clock = member_of(tp, "_clock", tracked_descrs)) == NULL) {
+                PyErr_Clear();
+                m_tr_lock = m_tr_order_epoch = m_tr_clock = NULL;
+            }
+            else {
+                tracked_type = (PyTypeObject *)Py_NewRef(tp);
+            }
+        }
+        Py_XDECREF(tp);
     }
     if ((f = PyCFunction_New(&lock_enter_def, ns)) == NULL) {
         return NULL;
@@ -2709,12 +2977,19 @@ speedups_exec(PyObject *module)
     INTERN(s__owned, "_owned")
     INTERN(s__lock, "_lock")
     INTERN(s__condition_enter, "_condition_enter")
+    INTERN(s__TrackedLock, "_TrackedLock")
+    INTERN(s__held_gen, "_held_gen")
+    INTERN(s__lock_hooks, "_lock_hooks")
     INTERN(s___enter__, "__enter__")
     INTERN(s_Lock, "Lock")
     INTERN(s_RLock, "RLock")
 #undef INTERN
     LookasideType = (PyTypeObject *)PyType_FromSpec(&Lookaside_spec);
     if (LookasideType == NULL) {
+        return -1;
+    }
+    StripeType = (PyTypeObject *)PyType_FromSpec(&Stripe_spec);
+    if (StripeType == NULL || PyModule_AddObjectRef(module, "Stripe", (PyObject *)StripeType) < 0) {
         return -1;
     }
     RecorderType = (PyTypeObject *)PyType_FromSpec(&Recorder_spec);

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 _hooks: Detector | None = None
 _order: LockOrder | None = None  # the started detector's lock-order graph, if it keeps one
 _held: Any = _thread._local()  # _order.tls (its .held: the calling thread's held locks), as in hb_threading
+_held_gen = 0  # bumped whenever _held changes (see hb_threading)
 _stands = stands  # hb_rawlocks' raw lock -> stand-in table, read by the C put/get (_speedups.HoldingMethod)
 _RawSimpleQueue: Any = queue.SimpleQueue
 _RawLock: Any = _thread.LockType
@@ -171,7 +172,7 @@ SimpleQueue.__module__ = "queue"
 
 
 def install(detector: Detector) -> Patches:
-    global _hooks, _order, _held
+    global _hooks, _order, _held, _held_gen
     p = Patches()
     for cls in (queue.Queue, queue.LifoQueue, queue.PriorityQueue):
         for name, wrap in (("_put", _wrap_put), ("_get", _wrap_get)):
@@ -192,13 +193,15 @@ def install(detector: Detector) -> Patches:
     p.set(queue, "SimpleQueue", SimpleQueue)
     _order = getattr(detector, "lock_order", None)
     _held = _order.tls if _order is not None else _thread._local()
+    _held_gen += 1
     _hooks = detector
     return p
 
 
 def uninstall(patches: Patches) -> None:
-    global _hooks, _order, _held
+    global _hooks, _order, _held, _held_gen
     _hooks = None
     _order = None
     _held = _thread._local()
+    _held_gen += 1
     patches.restore()

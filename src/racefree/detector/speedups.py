@@ -83,6 +83,9 @@ def accelerate(
         raise BackendError(f"the C fast path was chosen, but {why}")
     from racefree.detector.containers import _tracked
 
+    # the cells' stripe locks: C ones the C slow path takes without a method call
+    det.stripes[:] = [module.Stripe() for _ in det.stripes]
+
     def recorder(py: dict[str, Callable[..., Any]] | None) -> Any:
         return module.Recorder(
             cells=det.shadow.cells, tls=det.tls, thread_state=det.thread_state,
