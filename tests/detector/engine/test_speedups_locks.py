@@ -105,24 +105,29 @@ def test_the_c_backend_guards_cells_with_stripes(detector_backend: str) -> None:
     assert kinds == ({"Stripe"} if detector_backend == "c" else {"RLock"})
 
 
+def _inversion(a: Any, b: Any) -> None:
+    """Two threads, one after the other: a then b, and b then a (a lock-order cycle)."""
+
+    def ab() -> None:
+        with a, b:
+            pass
+
+    def ba() -> None:
+        with b, a:
+            pass
+
+    for fn in (ab, ba):
+        t = threading.Thread(target=fn)
+        t.start()
+        t.join()
+
+
 def test_a_second_detector_records_lock_order_in_its_own_held_lists(detector_backend: str) -> None:
     # the C `with lock:` remembers each thread's held list; a new detector (a new list) must be seen
     for _ in range(2):
         with Detector() as d:
-            a, b = threading.Lock(), threading.Lock()
-
-            def ab() -> None:
-                with a, b:
-                    pass
-
-            def ba() -> None:
-                with b, a:
-                    pass
-
-            for fn in (ab, ba):
-                t = threading.Thread(target=fn)
-                t.start()
-                t.join()
+            a = threading.Lock()
+            _inversion(a, threading.Lock())
             with a:
                 assert d.lock_order is not None and d.lock_order.held_count() == 1
         assert len(d.deadlocks()) == 1
