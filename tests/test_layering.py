@@ -138,8 +138,8 @@ def _modules_after(code: str) -> list[str]:
 
 
 HEAVY = ("racefree.detector.engine", "racefree.detector._speedups", "racefree.detector.sarif",
-         "racefree.sync.atomic", "racefree.sync._backend", "racefree.bench.suites", "racefree.lab.runner",
-         "tomllib")
+         "racefree.sync.atomic", "racefree.sync._backend", "racefree.bench.suites", "racefree.lab.exercises",
+         "tomllib", "json")
 
 
 def test_racefree_help_imports_no_layer() -> None:
@@ -153,3 +153,29 @@ def test_building_the_run_parser_imports_no_engine() -> None:
     loaded = _modules_after("import racefree.cli\nracefree.cli.build_parser(['run', 'x.py'])")
     assert "racefree.detector.command" in loaded
     assert [m for m in HEAVY if m in loaded] == []
+
+
+# the engine's collaborators see it through its faces (racefree.detector.faces), never as the class
+ENGINE_FACING = ("hb_threading", "hb_queue", "hb_futures", "hb_rawlocks", "hb_asyncio", "lockorder", "access",
+                 "speedups", "clocks", "containers")
+
+
+@pytest.mark.parametrize("name", ENGINE_FACING)
+def test_the_engine_s_collaborators_do_not_import_it(name: str) -> None:
+    assert "racefree.detector.engine" not in imports_of(PACKAGE / "detector" / f"{name}.py")
+
+
+def _imports_speedups(path: Path) -> bool:
+    """Whether `path` imports the C extension (a compiled module: imports_of cannot see it as a file)."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and ((node.module or "").endswith("_speedups")
+                                                 or any(a.name == "_speedups" for a in node.names)):
+            return True
+        if isinstance(node, ast.Import) and any(a.name.endswith("._speedups") for a in node.names):
+            return True
+    return False
+
+
+def test_only_the_back_end_chooser_imports_the_c_extension() -> None:
+    importers = sorted(module_name(p) for p in SOURCES if _imports_speedups(p))
+    assert importers == ["racefree.detector.speedups"]

@@ -7,7 +7,8 @@ installs no import hook, so a plain ``pytest`` run pays nothing.
 
 With ``--race`` (before any conftest is imported):
 
-* one :class:`racefree.detector.Detector` is started for the whole session
+* one :class:`racefree.detector.Session` (the detector, the suppressions and
+  the report formats, as ``racefree run`` drives them) is started for the whole session
   (``--race-mode``, ``--race-stress``, ``--race-seed``);
 * racefree's import hook instruments the project's own modules (those under
   pytest's rootdir, never the stdlib or site-packages; ``--race-include`` and
@@ -51,8 +52,10 @@ With pytest-xdist each worker runs its own detector; races that the workers
 report at session end, and their SARIF results, are gathered by the controller,
 which shows the former and writes one ``--race-sarif`` file.
 
-State: one :class:`_RaceSession` in ``config.stash``; every hook runs in
-pytest's main thread, so it needs no lock.
+State: one :class:`_RacePlugin` in ``config.stash``, which holds the
+:class:`~racefree.detector.session.Session` and the
+:class:`~racefree.detector.blame.Blame` (which test each finding fails); every
+hook runs in pytest's main thread, so it needs no lock.
 """
 
 from __future__ import annotations
@@ -72,7 +75,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from racefree.detector.report import Access, Deadlock, Frame, LockEdge, Race
+    from racefree.detector.blame import Item
+    from racefree.detector.findings import Access, Deadlock, Frame, LockEdge, Race
 
 RACE_IGNORE = "race_ignore"
 _WORKER_KEY = "racefree_session_end"  # xdist workeroutput: the session-end report text
@@ -106,7 +110,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="do not report potential deadlocks (locks taken in inconsistent orders)")
 
 
-_session_key = pytest.StashKey["_RaceSession"]()
+_session_key = pytest.StashKey["_RacePlugin"]()
 
 
 # set by an xdist controller running --race, for its own workers only: a PYTEST_XDIST_WORKER
@@ -154,7 +158,7 @@ def _start(config: pytest.Config) -> None:
         plugin: object = _Controller(opt.race_mode, opt.race_sarif, config.invocation_params.dir)
         os.environ[_CONTROLLER_ENV] = str(os.getpid())  # inherited by the workers it starts
     else:
-        session = _RaceSession(config)
+        session = _RacePlugin(config)
         config.stash[_session_key] = session
         config.add_cleanup(session.stop)
         session.start()
@@ -258,40 +262,38 @@ def _title(race: Race) -> str:
     return f"{race.kind} on {race.location}" + (f" at {sites}" if sites else "")
 
 
-class _RaceSession:
-    """The detector, the import hook and the per-test bookkeeping of one ``--race`` session."""
+class _RacePlugin:
+    """pytest's side of a ``--race`` session: the hooks around one :class:`Session`.
+
+    The :class:`~racefree.detector.session.Session` owns the detector, the
+    suppressions and the report formats; the :class:`~racefree.detector.blame.Blame`
+    decides which test each finding fails.  This class adds the import hook, the
+    bridge to pytest's assertion rewriter, ``--race-confirm`` and the pytest texts.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
-        from racefree.detector import Detector
+        from racefree.detector.blame import Blame
         from racefree.detector.instrument import ImportHook
-        from racefree.detector.speedups import BackendError
-        from racefree.detector.suppressions import SuppressionError, load_for
+        from racefree.detector.session import Session
+        from racefree.errors import UsageError
 
         # before pytest_configure, config.option holds only defaults: the parsed values are here
         opt = config.known_args_namespace if hasattr(config.known_args_namespace, "race") else config.option
         self.config = config
-        self.mode = opt.race_mode
         if opt.race_seed is not None and not (opt.race_stress or opt.race_confirm):
             raise pytest.UsageError("racefree: --race-seed only applies with --race-stress or --race-confirm")
         self.confirm = bool(opt.race_confirm)
         self.confirm_seed = opt.race_seed
         self.include, self.exclude = list(opt.race_include), list(opt.race_exclude)
-        from racefree.detector.schedule import Child
-
-        self.child = Child.from_environ()  # this session is a confirming child of --race-confirm
         try:
-            if opt.race_suppressions is not None:
-                self.suppressions = load_for(opt.race_suppressions, config.invocation_params.dir)
-            else:
-                self.suppressions = load_for(None, config.rootpath)
-        except SuppressionError as exc:
+            self.session = Session(opt.race_mode, stress=opt.race_stress, seed=opt.race_seed,
+                                   lock_order=not opt.race_no_lock_order,
+                                   suppressions_file=opt.race_suppressions,
+                                   cwd=config.invocation_params.dir, search_from=config.rootpath)
+        except UsageError as exc:
             raise pytest.UsageError(f"racefree: {exc}") from None
+        self.mode = opt.race_mode
         self.sarif_path = opt.race_sarif
-        try:
-            self.detector = Detector(self.mode, stress=opt.race_stress, seed=opt.race_seed,
-                                     lock_order=not opt.race_no_lock_order)
-        except BackendError as exc:  # RACEFREE_DETECTOR_BACKEND asks for what is not there
-            raise pytest.UsageError(f"racefree: {exc}") from None
         self.stress = bool(opt.race_stress)
         self.root = str(config.rootpath)
         self.uninstrumented: list[str] = []  # modules that ran plain because the rewrite failed, and why
@@ -299,48 +301,33 @@ class _RaceSession:
                                warn=self.uninstrumented.append)
         self._patch = pytest.MonkeyPatch()
         self.started = False
-        # per-run bookkeeping (pytest's main thread only)
-        self.reported: list[Race] = []  # races that failed a test or the session
-        self.session_end: list[tuple[Race, str]] = []  # (race, why it was not blamed on a test)
-        self.deadlocks: list[Deadlock] = []  # potential deadlocks that failed a test or the session
-        self.session_end_deadlocks: list[tuple[Deadlock, str]] = []
-        self.suppressed = 0
-        self.suppressed_deadlocks = 0
-        self.ignored = 0
-        self.ignored_deadlocks = 0
-        self.leaked: dict[str, tuple[str, bool]] = {}  # thread name -> (nodeid that leaked it, ignored?)
-        self.finished_tests: dict[tuple[str, str], tuple[str, bool]] = {}  # (file, function) -> same
-        self._threads_at_call: set[threading.Thread] = set()
+        self.blame = Blame()  # per-run bookkeeping (pytest's main thread only)
         self._ran_a_test = False
-        # a race is reported once per session: id of a reported Race -> (the detector's Race,
-        # its count when last looked at, the tests that hit it: the first is the one it failed)
-        self.hits: dict[int, tuple[Race, list[int], list[str]]] = {}
-        self._sources: dict[int, Race] = {}  # id of a Race as reported -> the detector's (its count grows)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
+        from racefree.errors import UsageError
+
         # what the hooks below need later is imported now, while nothing is patched yet
-        for name in ("racefree.detector.format", "racefree.detector.sarif"):
+        for name in ("racefree.detector.format", "racefree.detector.sarif", "racefree.detector.findings"):
             importlib.import_module(name)
         self._instrument_pytest_rewrite()
         try:
-            self.detector.start()
-        except RuntimeError as exc:  # another detector is active: `racefree run -m pytest --race`, say
+            self.session.start()
+        except UsageError as exc:  # another detector is active: `racefree run -m pytest --race`, say
             self._patch.undo()
-            raise pytest.UsageError(f"racefree: cannot start the detector: {exc}") from None
+            raise pytest.UsageError(f"racefree: {exc}") from None
         self.hook.install()
         self._place_hook_after_pytest()
         self.started = True
-        if self.child is not None:
-            self.child.start()
 
     def stop(self) -> None:
         if not self.started:
             return
         self.started = False
         try:
-            self.detector.stop()
+            self.session.stop()
         finally:
             self.hook.uninstall()
             self._patch.undo()
@@ -390,23 +377,25 @@ class _RaceSession:
 
     # -- pytest hooks --------------------------------------------------------------------------------
 
+
+    # -- pytest hooks --------------------------------------------------------------------------------
+
     def pytest_report_header(self, config: pytest.Config) -> str:
-        stress = f", stress seed {self.detector.seed}" if self.stress else ""
+        stress = f", stress seed {self.session.seed}" if self.stress else ""
         return f"racefree: race detection on (mode {self.mode}{stress}; instrumenting {self.root})"
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, object, object]:
         when = "between tests" if self._ran_a_test else "before the first test (collection or imports)"
         self._ran_a_test = True
-        for race in self._take():
-            self._defer(race, f"detected {when}")
-        self._defer_deadlocks(f"detected {when}")
-        self._threads_at_call = set(threading.enumerate())
+        self.blame.defer(self._take(), f"detected {when}")
+        self.blame.defer_deadlocks(self._take_deadlocks(), f"detected {when}")
+        self.blame.call_starting(threading.enumerate())
         return (yield from self._phase(item, "setup"))
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
-        self._threads_at_call = set(threading.enumerate())
+        self.blame.call_starting(threading.enumerate())
         return (yield from self._phase(item, "call"))
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -414,33 +403,39 @@ class _RaceSession:
         try:
             return (yield from self._phase(item, "teardown"))
         finally:
-            ignored = item.get_closest_marker(RACE_IGNORE) is not None
-            for thread in threading.enumerate():
-                if thread not in self._threads_at_call and thread.is_alive():
-                    self.leaked[thread.name] = (item.nodeid, ignored)
-            key = _function_key(item)
-            if key is not None:
-                self.finished_tests[key] = (item.nodeid, ignored)
+            self.blame.test_finished(_test(item), threading.enumerate())
 
     def _phase(self, item: pytest.Item, when: str) -> Generator[None, object, object]:
         try:
             result = yield
         except BaseException:
-            races, deadlocks = self._races_of(item), self._deadlocks_of(item)
-            self._note_hits(item.nodeid)
+            races, deadlocks = self._findings_of(item)
             if races or deadlocks:
                 item.add_report_section(when, "racefree", self._failure_text(item, when, races, deadlocks))
             raise
-        races, deadlocks = self._races_of(item), self._deadlocks_of(item)
-        self._note_hits(item.nodeid)
+        races, deadlocks = self._findings_of(item)
         if races or deadlocks:
             self._confirm(item, races)
             pytest.fail(self._failure_text(item, when, races, deadlocks), pytrace=False)
         return result
 
+    def _findings_of(self, item: pytest.Item) -> tuple[list[Race], list[Deadlock]]:
+        """What this phase of `item` found that fails it (the rest is deferred or ignored)."""
+        test = _test(item)
+        races = self.blame.races_of(test, self._take())
+        deadlocks = self.blame.deadlocks_of(test, self._take_deadlocks())
+        self.blame.note_hits(item.nodeid)
+        return races, deadlocks
+
+    def _take(self) -> list[Race]:
+        return self.session.take_races(lambda race: self.blame.shown_as(race, _without_pytest_frames(race)))
+
+    def _take_deadlocks(self) -> list[Deadlock]:
+        return self.session.take_deadlocks(_deadlock_without_pytest_frames)
+
     def _confirm(self, item: pytest.Item, races: list[Race]) -> None:
         """``--race-confirm``: a verdict on each race, from re-runs of this test under directed schedules."""
-        if not (self.confirm and races) or self.child is not None:
+        if not (self.confirm and races) or self.session.confirming_child:
             return
         from racefree.detector import confirm
 
@@ -453,35 +448,17 @@ class _RaceSession:
         argv = [sys.executable, "-m", "pytest", item.nodeid, "-q", *options]
         replay = " ".join(["pytest", item.nodeid, "--race", "--race-confirm", "--race-seed", str(seed),
                            *([] if self.mode == "python" else ["--race-mode", self.mode])])
-        verdicts = confirm.confirm_races(races, argv, seed=seed, replay=replay,
-                                         cwd=str(self.config.rootpath))
-        for race, verdict in zip(races, verdicts):
-            race.extra["confirmation"] = verdict
-
-    def _note_hits(self, nodeid: str) -> None:
-        """Which reported races this phase hit again (a race fails only the first test that hits it)."""
-        for source, seen, tests in self.hits.values():
-            if source.count > seen[0]:
-                seen[0] = source.count
-                if nodeid not in tests:
-                    tests.append(nodeid)
-
-    def _reported(self, race: Race, blamed: str) -> None:
-        self.reported.append(race)
-        source = self._sources.pop(id(race), race)
-        self.hits[id(race)] = (source, [source.count], [blamed])
+        self.session.confirm(races, argv, seed=seed, replay=replay, cwd=str(self.config.rootpath))
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.child is not None:
-            self.child.finish(int(session.exitstatus))
-        for race in self._take():
-            self._defer(race, "detected after the last test")
-        self._defer_deadlocks("detected after the last test")
-        if (self.session_end or self.session_end_deadlocks) and session.exitstatus == pytest.ExitCode.OK:
+        self.session.program_finished(int(session.exitstatus))
+        self.blame.defer(self._take(), "detected after the last test")
+        self.blame.defer_deadlocks(self._take_deadlocks(), "detected after the last test")
+        if self.blame.fails_session and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:  # an xdist worker: the controller reports and writes
-            if self.session_end or self.session_end_deadlocks:
+            if self.blame.fails_session:
                 workeroutput[_WORKER_KEY] = self._session_end_text()
             workeroutput[_WORKER_SUMMARY] = json.dumps(self._summary_for_controller())
             if self.sarif_path:
@@ -491,24 +468,23 @@ class _RaceSession:
             path.write_text(json.dumps(self._sarif(), indent=2) + "\n", encoding="utf-8")
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.session_end or self.session_end_deadlocks:
+        if self.blame.fails_session:
             terminalreporter.write_sep("=", "racefree: races not attributed to a running test", red=True)
             terminalreporter.write_line(self._session_end_text())
         if hasattr(self.config, "workerinput"):
             return  # an xdist worker: its summary goes to the controller (pytest_sessionfinish)
         from racefree.detector.format import format_summary
 
-        lines = self._summary_lines() + self._unused_lines()
-        lines += _hit_lines([(_title(race), tests) for race, tests in self._hit_list()])
-        seed = f" (stress seed {self.detector.seed})" if self.stress else ""
-        lines.append(f"racefree: {format_summary(self.reported, deadlocks=self.deadlocks)}{seed}")
+        lines = self._plain_lines() + _count_lines(self.session.suppressions.shown, self._counts())
+        lines += self._unused_lines()
+        lines += _hit_lines([(_title(race), tests) for race, tests in self.blame.hit_list()])
+        seed = f" (stress seed {self.session.seed})" if self.stress else ""
+        lines.append(f"racefree: {format_summary(self.blame.reported, deadlocks=self.blame.deadlocks)}{seed}")
         terminalreporter.write_sep("-", "racefree")
         for line in lines:
             terminalreporter.write_line(line)
 
-    def _summary_lines(self) -> list[str]:
-        """The summary lines about what ran plain, and what was suppressed or ignored."""
-        return self._plain_lines() + _count_lines(self.suppressions.shown, self._counts())
+    # -- texts ---------------------------------------------------------------------------------------
 
     def _plain_lines(self) -> list[str]:
         lines = [f"racefree: not instrumented (ran plain): {why}" for why in self.uninstrumented]
@@ -518,135 +494,50 @@ class _RaceSession:
         return lines
 
     def _counts(self) -> list[int]:
-        return [self.suppressed, self.suppressed_deadlocks, self.ignored, self.ignored_deadlocks]
+        return [self.session.suppressed, self.session.suppressed_deadlocks, self.blame.ignored,
+                self.blame.ignored_deadlocks]
 
     def _unused_lines(self) -> list[str]:
         """One line per suppression that matched nothing (so far)."""
-        return self.suppressions.summary_lines(0, 0)
-
-    def _hit_list(self) -> list[tuple[Race, list[str]]]:
-        """Each reported race and the tests that hit it, the one it failed first."""
-        return [(race, self.hits[id(race)][2]) for race in self.reported if id(race) in self.hits]
+        return self.session.suppressions.summary_lines(0, 0)
 
     def _summary_for_controller(self) -> dict[str, Any]:
         races = [{"key": json.dumps(race.key(), default=str), "title": _title(race), "tests": tests}
-                 for race, tests in self._hit_list()]
-        deadlocks = [json.dumps(d.key(), default=str) for d in self.deadlocks]
-        seed = [f"racefree: stress seed {self.detector.seed} ({os.environ.get('PYTEST_XDIST_WORKER', '')})"] \
+                 for race, tests in self.blame.hit_list()]
+        deadlocks = [json.dumps(d.key(), default=str) for d in self.blame.deadlocks]
+        seed = [f"racefree: stress seed {self.session.seed} ({os.environ.get('PYTEST_XDIST_WORKER', '')})"] \
             if self.stress else []
         return {"plain": self._plain_lines() + seed, "counts": self._counts(),
-                "shown": self.suppressions.shown, "unused": self._unused_lines(), "races": races,
+                "shown": self.session.suppressions.shown, "unused": self._unused_lines(), "races": races,
                 "deadlocks": deadlocks}
-
-    # -- bookkeeping ---------------------------------------------------------------------------------
-
-    def _take(self) -> list[Race]:
-        races = []
-        self._sources = {}  # what _take returns is reported (or dropped) before the next _take
-        for race in self.detector.take_new_races():
-            shown = _without_pytest_frames(race)
-            self._sources[id(shown)] = race
-            races.append(shown)
-        if not races or not self.suppressions.entries:
-            return races
-        kept, suppressed = self.suppressions.apply(races)
-        self.suppressed += len(suppressed)
-        return kept
-
-    def _races_of(self, item: pytest.Item) -> list[Race]:
-        """The races detected during this phase that are this test's to report."""
-        own = []
-        ignored = item.get_closest_marker(RACE_IGNORE) is not None
-        for race in self._take():
-            leaker = self._leaker(race, item)
-            if leaker is not None:
-                self._defer(race, f"involves a thread started by {leaker}, which outlived it")
-            elif ignored:
-                self.ignored += 1
-            else:
-                own.append(race)
-                self._reported(race, item.nodeid)
-        return own
-
-    def _take_deadlocks(self) -> list[Deadlock]:
-        found = [_deadlock_without_pytest_frames(d) for d in self.detector.take_new_deadlocks()]
-        if not found or not self.suppressions.entries:
-            return found
-        kept, suppressed = self.suppressions.apply_deadlocks(found)
-        self.suppressed_deadlocks += len(suppressed)
-        return kept
-
-    def _deadlocks_of(self, item: pytest.Item) -> list[Deadlock]:
-        """The potential deadlocks whose cycle closed during this phase (blamed on this test)."""
-        found = self._take_deadlocks()
-        if found and item.get_closest_marker(RACE_IGNORE) is not None:
-            self.ignored_deadlocks += len(found)
-            return []
-        self.deadlocks += found
-        return found
-
-    def _defer_deadlocks(self, why: str) -> None:
-        for deadlock in self._take_deadlocks():
-            self.session_end_deadlocks.append((deadlock, why))
-            self.deadlocks.append(deadlock)
-
-    def _leaker(self, race: Race, item: pytest.Item) -> str | None:
-        """The earlier test that started a thread taking part in *race*, if any."""
-        origin = self._origin(race, _function_key(item))
-        return None if origin is None else origin[0]
-
-    def _origin(self, race: Race, own: tuple[str, str] | None) -> tuple[str, bool] | None:
-        for access in (race.current, race.previous):
-            if access.thread in self.leaked:  # still running after that test's teardown
-                return self.leaked[access.thread]
-            for frame in access.thread_created_at:  # created by an earlier test's function, not joined
-                key = (frame.file, frame.function)
-                if key != own and key in self.finished_tests:
-                    return self.finished_tests[key]
-        return None
-
-    def _defer(self, race: Race, why: str) -> None:
-        origin = self._origin(race, None)
-        if origin is not None and origin[1]:
-            self.ignored += 1  # a thread of a test marked race_ignore
-            return
-        self.session_end.append((race, why))
-        self._reported(race, "the session-end report")
 
     def _failure_text(
         self, item: pytest.Item, when: str, races: list[Race], deadlocks: Sequence[Deadlock] = ()
     ) -> str:
-        from racefree.detector.format import format_deadlock, format_race, format_summary
-
-        blocks = [format_race(race) for race in races] + [format_deadlock(d) for d in deadlocks]
-        seed = f"; stress seed {self.detector.seed}" if self.stress else ""
+        seed = f"; stress seed {self.session.seed}" if self.stress else ""
         found = (("data race", bool(races)), ("potential deadlock", bool(deadlocks)))
         what = " and ".join(w for w, present in found if present)
         head = f"racefree: {what} detected during {when} of {item.nodeid} (mode {self.mode}{seed})"
         hint = (f"(accept it in racefree.toml, or mark the test @pytest.mark.{RACE_IGNORE})")
         once = ("(a race fails only the first test that hits it: the racefree summary at the end names "
                 "the other tests that hit it)") if races else ""
-        return "\n".join([head, "", *blocks, format_summary(races, deadlocks=deadlocks), hint, once]).rstrip()
+        report = self.session.render("text", races, deadlocks).rstrip("\n")
+        return "\n".join([head, "", report, hint, once]).rstrip()
 
     def _session_end_text(self) -> str:
-        from racefree.detector.format import format_deadlock, format_race, format_summary
-
-        parts = []
-        for race, why in self.session_end:
-            parts.append(f"racefree: race {why}")
-            parts.append(format_race(race))
-        for deadlock, why in self.session_end_deadlocks:
-            parts.append(f"racefree: potential deadlock {why}")
-            parts.append(format_deadlock(deadlock))
-        parts.append(format_summary([race for race, _ in self.session_end],
-                                    deadlocks=[d for d, _ in self.session_end_deadlocks]))
-        return "\n".join(parts)
+        races = [race for race, _ in self.blame.session_end]
+        deadlocks = [deadlock for deadlock, _ in self.blame.session_end_deadlocks]
+        return self.session.render("text", races, deadlocks, notes=self.blame.why).rstrip("\n")
 
     def _sarif(self) -> dict[str, Any]:
-        from racefree import __version__
-        from racefree.detector.sarif import to_sarif
+        return self.session.sarif_log(self.blame.reported, self.blame.deadlocks, base=self.root)
 
-        return to_sarif(self.reported, self.mode, __version__, base=self.root, deadlocks=self.deadlocks)
+
+def _test(item: pytest.Item) -> Item:
+    """`item` as the Blame sees it."""
+    from racefree.detector.blame import Item
+
+    return Item(item.nodeid, _function_key(item), item.get_closest_marker(RACE_IGNORE) is not None)
 
 
 def _function_key(item: pytest.Item) -> tuple[str, str] | None:
@@ -664,30 +555,24 @@ def _pytest_dirs() -> tuple[str, ...]:
     return tuple(str(Path(m.__file__).resolve().parent) + os.sep for m in (_pytest, pluggy) if m.__file__)
 
 
-def _without_pytest_frames(race: Race) -> Race:
-    """*race* with each stack cut where pytest's runner begins (the frames that called the test)."""
-    from dataclasses import replace
-
-    dirs = _pytest_dirs()
-
-    def cut(stack: tuple[Frame, ...]) -> tuple[Frame, ...]:
-        for i, frame in enumerate(stack):
-            if frame.file.startswith(dirs):
-                return stack[:i]
-        return stack
-
-    def trimmed(access: Access) -> Access:
-        return replace(access, stack=cut(access.stack), thread_created_at=cut(access.thread_created_at))
-
-    return replace(race, current=trimmed(race.current), previous=trimmed(race.previous))
-
-
 def _cut_pytest(stack: tuple[Frame, ...]) -> tuple[Frame, ...]:
+    """*stack* cut where pytest's runner begins (the frames that called the test)."""
     dirs = _pytest_dirs()
     for i, frame in enumerate(stack):
         if frame.file.startswith(dirs):
             return stack[:i]
     return stack
+
+
+def _without_pytest_frames(race: Race) -> Race:
+    """*race* with each stack cut where pytest's runner begins."""
+    from dataclasses import replace
+
+    def trimmed(access: Access) -> Access:
+        return replace(access, stack=_cut_pytest(access.stack),
+                       thread_created_at=_cut_pytest(access.thread_created_at))
+
+    return replace(race, current=trimmed(race.current), previous=trimmed(race.previous))
 
 
 def _deadlock_without_pytest_frames(deadlock: Deadlock) -> Deadlock:

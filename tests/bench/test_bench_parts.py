@@ -1,4 +1,4 @@
-"""The bench's parts without timing: the harness's bookkeeping, peer loading, target verdicts."""
+"""The bench's parts without timing: the timing's bookkeeping, peer loading, target verdicts."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 
 from racefree._build import BuildInfo
 from racefree.bench import peers
-from racefree.bench.harness import Case, measure
 from racefree.bench.results import Row, SuiteResult
 from racefree.bench.targets import TARGETS, judge
+from racefree.bench.timing import Case, measure
 from racefree.sync import backend_info
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from racefree.detector import Detector, hb_threading, speedups
-from racefree.detector.report import Deadlock
+from racefree.detector.findings import Deadlock
 
 HERE = __file__
 
@@ -370,7 +370,7 @@ def test_many_threads_gated_inversions_concurrently(detector: Detector) -> None:
 
 
 def test_report_identity_ignores_rotation() -> None:
-    from racefree.detector.report import Frame, LockEdge, LockInfo
+    from racefree.detector.findings import Frame, LockEdge, LockInfo
 
     f1, f2 = Frame("/a.py", 1, "f"), Frame("/a.py", 2, "g")
     locks = (LockInfo("M1", "Lock", f1), LockInfo("M2", "Lock", f2))

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from racefree.detector import Detector
+from racefree.detector.findings import Deadlock, Frame, LockEdge, LockInfo, to_json_document
 from racefree.detector.format import format_deadlock, format_report, format_summary
-from racefree.detector.report import Deadlock, Frame, LockEdge, LockInfo, to_json_document
 from racefree.detector.sarif import to_sarif
 from racefree.detector.suppressions import load
 
@@ -152,7 +152,7 @@ def test_suppressions_match_deadlocks_only_with_their_kind(tmp_path: Path) -> No
         reason = "no lock is created there"
         """))
     supp = load("racefree.toml", tmp_path)
-    kept, suppressed = supp.apply_deadlocks([_deadlock(tmp_path)])
+    kept, suppressed = supp.apply([_deadlock(tmp_path)])
     assert kept == [] and [e.origin for _, e in suppressed] == ["racefree.toml:5"]
     assert supp.summary_lines(0, 1) == [
         "racefree: 1 potential deadlock(s) suppressed by racefree.toml",

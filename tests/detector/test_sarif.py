@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from racefree.detector.report import Access, Frame, Race
+from racefree.detector.findings import Access, Frame, Race
 from racefree.detector.sarif import RULES, SRCROOT, to_sarif
 
 # The OASIS SARIF 2.1.0 (errata 01) JSON schema, vendored: tests never touch the network.

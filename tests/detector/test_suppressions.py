@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from racefree.detector.report import Access, Frame, Kind, Race
+from racefree.detector.findings import Access, Frame, Kind, Race
 from racefree.detector.suppressions import SuppressionError, Suppressions, discover, load, load_for
 from racefree.errors import UsageError
 

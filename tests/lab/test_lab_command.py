@@ -12,8 +12,8 @@ import pytest
 
 import racefree.lab
 from racefree.cli import main
-from racefree.lab import command, runner
-from racefree.lab.harness import Check
+from racefree.lab import command, exercises
+from racefree.lab.threads import Check
 
 
 def _get(doc: dict[str, Any], path: str) -> Any:
@@ -85,7 +85,7 @@ def test_quick_lab_end_to_end_writes_every_figure(tmp_path: Path, capsys: pytest
 
 
 def test_exercise_names_match_the_runner() -> None:
-    assert tuple(runner.EXERCISES) == command.EXERCISE_NAMES
+    assert tuple(exercises.EXERCISES) == command.EXERCISE_NAMES
 
 
 def test_a_wrong_total_exits_1_and_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -93,7 +93,7 @@ def test_a_wrong_total_exits_1_and_names_it(tmp_path: Path, monkeypatch: pytest.
     def broken(scale: Any, ui: Any) -> tuple[dict[str, Any], list[Check]]:
         return {"n": float("inf")}, [Check("ex1 something", 10, 9)]
 
-    monkeypatch.setitem(runner.EXERCISES, "ex1", broken)
+    monkeypatch.setitem(exercises.EXERCISES, "ex1", broken)
     out = tmp_path / "x.json"
     assert main(["lab", "ex1", "--quick", "--json", str(out)]) == 1
     err = capsys.readouterr().err

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from racefree.cli import main
-from racefree.lab import race, race_drivers, runner
-from racefree.lab.harness import Check
+from racefree.lab import exercises, race, race_drivers
 from racefree.lab.race import COMPONENTS, PassOutcome, RaceReport, run_pass, run_race, show, verdicts
+from racefree.lab.threads import Check
 from racefree.lab.ui import NullUI, RichUI
 
 GO_PARTS = [c for c in COMPONENTS if c.part != race.PYTHON_ONLY]
@@ -97,7 +97,7 @@ def _fake_exercise(scale: Any, ui: Any) -> tuple[dict[str, Any], list[Check]]:
 
 def _lab(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake: Any) -> tuple[int, dict[str, Any]]:
     """``racefree lab ex1 --race --json`` with a stand-in exercise and detector passes."""
-    monkeypatch.setitem(runner.EXERCISES, "ex1", _fake_exercise)
+    monkeypatch.setitem(exercises.EXERCISES, "ex1", _fake_exercise)
     monkeypatch.setattr(race, "run_pass", fake)
     out = tmp_path / "lab.json"
     code = main(["lab", "ex1", "--race", "--json", str(out)])

@@ -47,8 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from racefree.bench.report import render, to_json
-    from racefree.bench.runner import run_bench
+    from racefree.bench.collect import run_bench
+    from racefree.bench.tables import render, to_json
 
     threads = parse_threads(args.threads)
     for option in ("ops", "repeats"):

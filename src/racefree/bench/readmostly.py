@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from racefree.automation.config import ConfigStore
-from racefree.bench.harness import Case
+from racefree.bench.timing import Case
 from racefree.sync import Snapshot
 
 __all__ = ["CONFIG_THREADS", "config_cases", "is_writer", "snapshot_cases"]

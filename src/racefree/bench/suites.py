@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from racefree.bench import peers
-from racefree.bench.harness import Case
 from racefree.bench.readmostly import CONFIG_THREADS, config_cases, snapshot_cases
+from racefree.bench.timing import Case
 from racefree.sync import AtomicInt, ConcurrentMap, RWLock, ShardedCounter, _backend, backend_info
 
 __all__ = ["KEYS", "READ_SHARE", "SUITES", "Suite"]

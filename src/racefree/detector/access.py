@@ -54,7 +54,7 @@ from racefree.detector.events import ELEMENTS, F_GUARD, F_ITERATION, ITEM, S_FIL
 from racefree.detector.shadow import Cell, Info
 
 if TYPE_CHECKING:
-    from racefree.detector.engine import Detector
+    from racefree.detector.faces import RecordingState
 
 Recorder = Callable[[int, Any, Any, tuple[Any, ...]], None]
 Miss = Callable[[Any, ThreadState, int, int, Any, Any, tuple[Any, ...]], None]
@@ -79,7 +79,7 @@ class Recorders(NamedTuple):
     write_miss: Miss
 
 
-def build(det: Detector) -> Recorders:
+def build(det: RecordingState) -> Recorders:
     """The recording functions for `det`'s mode."""
     shadow = det.shadow
     # Subscripts in try/except, never ``cells.get`` (nor ``.get`` on any dict the threads

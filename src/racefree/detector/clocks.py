@@ -19,17 +19,18 @@ Invariants (true with and without the GIL):
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
-from racefree.detector.report import Frame
+from racefree.detector.findings import Frame
 
 SHIFT = 24
 MASK = (1 << SHIFT) - 1
 SHARED = -1  # a cell's read epoch when several unordered readers are recorded
 
 
-def _join_into(vc: list[int], other: list[int]) -> None:
-    """``vc := vc ⊔ other`` in place."""
+def python_join_into(vc: list[int], other: list[int]) -> None:
+    """``vc := vc ⊔ other`` in place (the reference; the C back-end has its own loop)."""
     n = len(other)
     if len(vc) < n:
         vc.extend([0] * (n - len(vc)))
@@ -39,11 +40,16 @@ def _join_into(vc: list[int], other: list[int]) -> None:
             vc[i] = c
 
 
-join_into = _join_into
-try:  # the C loop when built (a clock has one entry per thread: 100 threads, 100 entries)
-    from racefree.detector._speedups import join_into  # type: ignore[no-redef]
-except ImportError:
-    pass
+# The join every clock operation uses: the chosen back-end's, installed by the engine for
+# the run (use_join_into, from speedups.accelerate: a clock has one entry per thread, so
+# 100 threads make 100 entries and the C loop pays), the reference otherwise.
+join_into: Callable[[list[int], list[int]], None] = python_join_into
+
+
+def use_join_into(join: Callable[[list[int], list[int]], None]) -> None:
+    """Make `join` the join of every clock (the engine: at start, and the reference again at stop)."""
+    global join_into
+    join_into = join
 
 
 def happened_before(epoch: int, vc: list[int]) -> bool:

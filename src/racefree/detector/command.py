@@ -4,7 +4,9 @@
     racefree run [options] -m module [args...]
 
 Everything after the script (or after ``-m module``) belongs to the program.
-The program runs as ``python`` would run it (see :mod:`racefree.detector.runner`);
+The program runs as ``python`` would run it (see :mod:`racefree.detector.program`),
+under one :class:`racefree.detector.session.Session` (the detector, the
+suppressions, the report formats: the same object ``pytest --race`` drives);
 races and potential deadlocks (lock-order cycles; ``--no-lock-order`` turns
 them off) are reported at exit — text on stderr (or ``--output FILE``), or
 ``--format json``/``sarif``.  Exit status: ``--exitcode`` (66) when a race or a
@@ -18,11 +20,15 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from racefree.detector.runner import Program, ProgramError, ProgramRunner
+from racefree.detector.program import Program, ProgramError, ProgramRunner
+from racefree.detector.session import Session
 from racefree.errors import EXIT_RACE, UsageError
+
+if TYPE_CHECKING:
+    from racefree.detector.findings import Race
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,32 +82,9 @@ def program_from(args: argparse.Namespace) -> Program:
     return Program(args.program[0], args.program[1:])
 
 
-def render(races: Sequence[Any], fmt: str, mode: str, deadlocks: Sequence[Any] = ()) -> str:
-    """The report document for `races` (and potential `deadlocks`) in format `fmt`."""
-    if fmt == "json":
-        import json
-
-        from racefree.detector.report import to_json_document
-
-        doc = to_json_document(list(races), mode, deadlocks)  # type: ignore[arg-type]
-        return json.dumps(doc, indent=2) + "\n"
-    if fmt == "sarif":
-        import json
-
-        from racefree import __version__
-        from racefree.detector.sarif import to_sarif
-
-        log = to_sarif(list(races), mode, __version__, deadlocks=deadlocks)  # type: ignore[arg-type]
-        return json.dumps(log, indent=2) + "\n"
-    if not races and not deadlocks:
-        return ""
-    from racefree.detector.format import format_deadlock, format_race, format_summary
-
-    blocks = [str(format_race(r)) + "\n" for r in races] + [format_deadlock(d) + "\n" for d in deadlocks]
-    return "".join(blocks) + str(format_summary(list(races), deadlocks=deadlocks)) + "\n"
-
-
-def _confirm(args: argparse.Namespace, program: Program, races: Sequence[Any], elapsed: float) -> None:
+def _confirm(
+    args: argparse.Namespace, session: Session, program: Program, races: list[Race], elapsed: float
+) -> None:
     """Attach a confirmation verdict to each race (``--confirm``): one directed child run per attempt."""
     from racefree.detector import confirm
 
@@ -109,13 +92,10 @@ def _confirm(args: argparse.Namespace, program: Program, races: Sequence[Any], e
     argv = ["-m", program.target, *program.args] if program.as_module else [program.target, *program.args]
     child = confirm.child_command(mode=args.mode, include=args.include, exclude=args.exclude, program=argv)
     replay = " ".join(["racefree", "run", "--confirm", "--seed", str(seed), *_replay_options(args), *argv])
-    attempts = args.confirm_attempts or confirm.DEFAULT_ATTEMPTS
     sys.stderr.write(f"racefree: confirming {len(races)} race(s) under directed schedules, seed {seed}\n")
     sys.stderr.flush()
-    verdicts = confirm.confirm_races(races, child, seed=seed, attempts=attempts,
-                                     timeout=confirm.timeout_for(elapsed), replay=replay)
-    for race, verdict in zip(races, verdicts):
-        race.extra["confirmation"] = verdict
+    session.confirm(races, child, seed=seed, replay=replay, attempts=args.confirm_attempts,
+                    timeout=confirm.timeout_for(elapsed))
 
 
 def _replay_options(args: argparse.Namespace) -> list[str]:
@@ -129,63 +109,66 @@ def _replay_options(args: argparse.Namespace) -> list[str]:
     return out
 
 
-def run(args: argparse.Namespace) -> int:
-    from racefree.detector import schedule, suppressions
-    from racefree.detector.engine import Detector
-    from racefree.detector.speedups import BackendError
-
+def check_options(args: argparse.Namespace) -> None:
+    """UsageError for options that do not go together."""
     if args.seed is not None and not (args.stress or args.confirm):
         raise UsageError("--seed only applies with --stress or --confirm")
     if args.confirm_attempts is not None and not args.confirm:
         raise UsageError("--confirm-attempts only applies with --confirm")
     if args.confirm_attempts is not None and args.confirm_attempts < 1:
         raise UsageError("--confirm-attempts must be at least 1")
-    program = program_from(args)
-    child = schedule.Child.from_environ()  # this run is a confirming child of `racefree run --confirm`
     if args.output is not None:
         try:
             with open(args.output, "a"):
                 pass
         except OSError as exc:
             raise UsageError(f"cannot write --output {args.output}: {exc.strerror}") from None
-    accepted = suppressions.load_for(args.suppressions, os.getcwd())
-    runner = ProgramRunner(program, include=args.include, exclude=args.exclude)
+
+
+def run(
+    args: argparse.Namespace,
+    *,
+    new_session: Callable[..., Session] = Session,
+    new_runner: Callable[..., ProgramRunner] = ProgramRunner,
+) -> int:
+    """Run the program of `args` under a detector session; report; return the exit status.
+
+    `new_session` and `new_runner` make the :class:`Session` and the
+    :class:`ProgramRunner` (tests pass fakes).
+    """
+    check_options(args)
+    program = program_from(args)
+    session = new_session(args.mode, stress=args.stress, seed=args.seed, lock_order=args.lock_order,
+                          suppressions_file=args.suppressions, cwd=os.getcwd())
+    runner = new_runner(program, include=args.include, exclude=args.exclude)
     try:
         runner.prepare()
     except ProgramError as exc:
         raise UsageError(str(exc)) from None
-    try:
-        detector = Detector(args.mode, stress=args.stress, seed=args.seed, lock_order=args.lock_order)
-    except BackendError as exc:  # RACEFREE_DETECTOR_BACKEND asks for what is not there
-        raise UsageError(str(exc)) from None
     started = time.monotonic()
     try:
-        detector.start()
+        session.start()
         if args.stress:
-            sys.stderr.write(f"racefree: stress mode, seed {detector.seed}\n")
-        if child is not None:
-            child.start()
+            sys.stderr.write(f"racefree: stress mode, seed {session.seed}\n")
         status = 1
         try:
             status = runner.run(finalize=True)
         finally:
-            if child is not None:
-                child.finish(status)
-            detector.stop()
+            session.program_finished(status)
+            session.stop()
     finally:
         runner.restore()
     elapsed = time.monotonic() - started
-    applied = accepted.apply(detector.races())
-    deadlocks, deadlocks_suppressed = accepted.apply_deadlocks(detector.deadlocks())
-    if args.confirm and applied.kept and child is None:
-        _confirm(args, program, applied.kept, elapsed)
-    document = render(applied.kept, args.fmt, args.mode, deadlocks)
+    races, deadlocks = session.take_races(), session.take_deadlocks()
+    if args.confirm and races and not session.confirming_child:
+        _confirm(args, session, program, races, elapsed)
+    document = session.render(args.fmt, races, deadlocks)
     if args.output is not None:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(document)
     elif document:
         sys.stderr.write(document)
-    for line in accepted.summary_lines(len(applied.suppressed), len(deadlocks_suppressed)):
+    for line in session.summary_lines():
         sys.stderr.write(line + "\n")
     sys.stderr.flush()
-    return args.exitcode if applied.kept or deadlocks else status
+    return args.exitcode if races or deadlocks else status

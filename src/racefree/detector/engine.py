@@ -3,8 +3,8 @@
 A :class:`Detector` watches every thread of the process between ``start()``
 and ``stop()``: instrumented code reports accesses through
 :mod:`racefree.detector.runtime`, the wrapped ``threading``/``queue``/
-``concurrent.futures`` API and the :mod:`racefree.sync` hook report
-synchronization, and races accumulate as :class:`~racefree.detector.report.Race`
+``concurrent.futures`` API and the :mod:`racefree.sync` listener report
+synchronization, and races accumulate as :class:`~racefree.detector.findings.Race`
 objects.
 
 Invariants (true with and without the GIL):
@@ -40,6 +40,7 @@ from typing import Any, Literal
 
 from racefree.detector import (
     access,
+    clocks,
     containers,
     hb_futures,
     hb_queue,
@@ -49,11 +50,11 @@ from racefree.detector import (
     speedups,
     stacks,
 )
-from racefree.detector.clocks import MASK, SHIFT, SyncClock, ThreadState, join_into
+from racefree.detector.clocks import MASK, SHIFT, SyncClock, ThreadState
+from racefree.detector.findings import Deadlock, Race
 from racefree.detector.lockorder import LockOrder
 from racefree.detector.patching import Patches
 from racefree.detector.races import Registry
-from racefree.detector.report import Deadlock, Race
 from racefree.detector.shadow import Shadow
 from racefree.detector.sidetable import SideTable
 from racefree.detector.stress import Perturber
@@ -83,8 +84,8 @@ def _after_fork_in_child() -> None:
     if d is not None:
         d._lock = _thread.RLock()
         d.stripes[:] = [_thread.RLock() for _ in d.stripes]
-        d.registry.lock = _thread.RLock()
-        d.shadow.lock = _allocate_lock()
+        d.registry.after_fork_in_child()
+        d.shadow.after_fork_in_child()
 
 
 if hasattr(os, "register_at_fork"):
@@ -199,8 +200,21 @@ class Detector:
             try:
                 self.thread_state()
                 build = functools.partial(containers.build, strict=self.mode == "strict")
-                functions = speedups.accelerate(self, access.build(self), build)
+                fast = speedups.accelerate(self, access.build(self), build)
+                functions = fast.functions
                 functions.update(hb_rawlocks.runtime_functions())
+                clocks.use_join_into(fast.join_into)
+                if fast.thread_state_changing is not None:
+                    self.thread_state_changing = fast.thread_state_changing
+                if fast.lock_events is not None:  # the C methods shadow the Python ones for this run
+                    acquired, released = fast.lock_events
+                    self.lock_acquired = acquired  # type: ignore[method-assign, assignment]
+                    self.lock_released = released  # type: ignore[method-assign, assignment]
+                if fast.clock_events is not None:
+                    exchange, publish, absorb = fast.clock_events
+                    self.acquire_release = exchange  # type: ignore[method-assign, assignment]
+                    self.publish_clock = publish  # type: ignore[method-assign]
+                    self.absorb_clock = absorb  # type: ignore[method-assign, assignment]
                 from racefree.detector import hb_asyncio  # imports asyncio: only when recording
 
                 for module in (hb_threading, hb_queue, hb_futures, hb_rawlocks, hb_asyncio):
@@ -231,6 +245,7 @@ class Detector:
         except ValueError:
             pass
         self.thread_state_changing = _nothing
+        clocks.use_join_into(clocks.python_join_into)
         if self._switch_interval is not None:
             sys.setswitchinterval(self._switch_interval)
             self._switch_interval = None
@@ -389,7 +404,7 @@ class Detector:
             last = clock.last
             t = last & MASK
             if not (last and t < len(tvc) and (last >> SHIFT) <= tvc[t]):
-                join_into(tvc, clock.vc)
+                clocks.join_into(tvc, clock.vc)
         c = ts.clock + 1
         ts.clock = tvc[ts.tid] = c
         ts.epoch = (c << SHIFT) | ts.tid
@@ -453,7 +468,7 @@ class Detector:
         """Acquire a clock obtained from :meth:`publish_clock`."""
         ts = self.thread_state()
         if vc is not None:
-            join_into(ts.vc, vc)
+            clocks.join_into(ts.vc, vc)
         ts.tick()
 
     # ------------------------------------------------ racefree.sync (_hb listener)

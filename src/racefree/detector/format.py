@@ -75,10 +75,10 @@ is pure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from racefree.detector.report import Access, Deadlock, Frame, LockEdge, Race
+from racefree.detector.findings import Access, Deadlock, Frame, LockEdge, Race
 
 RULE = "=================="
 
@@ -190,7 +190,23 @@ def format_summary(races: list[Race], *, seed: int | None = None, deadlocks: Seq
     return text
 
 
-def format_report(races: list[Race], *, seed: int | None = None, deadlocks: Sequence[Deadlock] = ()) -> str:
-    """Every race block, every deadlock block, then the summary line."""
-    blocks = [*(format_race(r) for r in races), *(format_deadlock(d) for d in deadlocks)]
-    return "\n".join([*blocks, format_summary(races, seed=seed, deadlocks=deadlocks)]) + "\n"
+def format_report(
+    races: list[Race],
+    *,
+    seed: int | None = None,
+    deadlocks: Sequence[Deadlock] = (),
+    notes: Callable[[Race | Deadlock], str | None] | None = None,
+) -> str:
+    """Every race block, every deadlock block, then the summary line.
+
+    `notes`, when given, is asked for each race and deadlock: a line it returns
+    is printed just before that block (``pytest --race`` says why a race was not
+    blamed on a test).
+    """
+    blocks: list[tuple[Race | Deadlock, str]] = [(r, format_race(r)) for r in races]
+    blocks += [(d, format_deadlock(d)) for d in deadlocks]
+    lines: list[str] = []
+    for finding, block in blocks:
+        note = notes(finding) if notes is not None else None
+        lines += [block] if note is None else [note, block]
+    return "\n".join([*lines, format_summary(races, seed=seed, deadlocks=deadlocks)]) + "\n"

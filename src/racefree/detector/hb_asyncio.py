@@ -43,9 +43,9 @@ from racefree.detector.patching import Patches
 from racefree.detector.sidetable import SideTable
 
 if TYPE_CHECKING:
-    from racefree.detector.engine import Detector
+    from racefree.detector.faces import SyncRecorder
 
-_hooks: Detector | None = None
+_hooks: SyncRecorder | None = None
 _orig: dict[str, Any] = {}
 _pending: Any = _thread._local()  # .vc: the clock for the next Handle this thread creates
 _handoffs = SideTable()  # Handle -> the clock of the thread that handed it over
@@ -84,7 +84,7 @@ def _handle_run(self: Any) -> None:
     _orig["Handle._run"](self)
 
 
-def install(detector: Detector) -> Patches:
+def install(detector: SyncRecorder) -> Patches:
     global _hooks
     p = Patches()
     for key, owner, name, fn in (

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 from racefree.detector.patching import Patches
 
 if TYPE_CHECKING:
-    from racefree.detector.engine import Detector
+    from racefree.detector.faces import SyncRecorder
 
-_hooks: Detector | None = None
+_hooks: SyncRecorder | None = None
 _Future = _base.Future
 _orig: dict[str, Any] = {}
 
@@ -79,7 +79,7 @@ def _as_completed(fs: Iterable[Any], timeout: float | None = None) -> Iterator[A
         yield f
 
 
-def install(detector: Detector) -> Patches:
+def install(detector: SyncRecorder) -> Patches:
     global _hooks
     p = Patches()
     for name, fn in (

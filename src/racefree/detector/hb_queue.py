@@ -35,15 +35,16 @@ from collections.abc import Callable
 from sys import _getframe
 from typing import TYPE_CHECKING, Any
 
+from racefree.detector import speedups
 from racefree.detector.hb_rawlocks import stand_in, stands
 from racefree.detector.patching import Patches
 from racefree.detector.sidetable import SideTable
 
 if TYPE_CHECKING:
-    from racefree.detector.engine import Detector
+    from racefree.detector.faces import SyncRecorder
     from racefree.detector.lockorder import LockOrder
 
-_hooks: Detector | None = None
+_hooks: SyncRecorder | None = None
 _order: LockOrder | None = None  # the started detector's lock-order graph, if it keeps one
 _held: Any = _thread._local()  # _order.tls (its .held: the calling thread's held locks), as in hb_threading
 _held_gen = 0  # bumped whenever _held changes (see hb_threading)
@@ -171,7 +172,7 @@ SimpleQueue.__name__ = SimpleQueue.__qualname__ = "SimpleQueue"
 SimpleQueue.__module__ = "queue"
 
 
-def install(detector: Detector) -> Patches:
+def install(detector: SyncRecorder) -> Patches:
     global _hooks, _order, _held, _held_gen
     p = Patches()
     for cls in (queue.Queue, queue.LifoQueue, queue.PriorityQueue):
@@ -182,14 +183,11 @@ def install(detector: Detector) -> Patches:
     _orig.setdefault("join", queue.Queue.__dict__["join"])
     p.set(queue.Queue, "task_done", _task_done)
     p.set(queue.Queue, "join", _join)
-    c_backend = getattr(detector, "backend", "python") == "c"
+    backend = getattr(detector, "backend", "python")
     for name in ("put", "get"):
-        if c_backend:  # the same steps in C (the Python wrapper above stays the reference)
-            from racefree.detector import _speedups
-
-            p.set(queue.Queue, name, _speedups.HoldingMethod(queue.Queue.__dict__[name], globals()))
-        else:
-            p.set(queue.Queue, name, _holding_mutex(name))
+        # the same steps in C on the C back-end (the Python wrapper above stays the reference)
+        in_c = speedups.holding_method(backend, queue.Queue.__dict__[name], globals())
+        p.set(queue.Queue, name, in_c if in_c is not None else _holding_mutex(name))
     p.set(queue, "SimpleQueue", SimpleQueue)
     _order = getattr(detector, "lock_order", None)
     _held = _order.tls if _order is not None else _thread._local()

@@ -42,9 +42,9 @@ from racefree.detector.patching import Patches
 from racefree.detector.sidetable import SideTable
 
 if TYPE_CHECKING:
-    from racefree.detector.engine import Detector
+    from racefree.detector.faces import SyncRecorder
 
-_hooks: Detector | None = None
+_hooks: SyncRecorder | None = None
 _RawLock: Any = _thread.LockType
 _RawRLock: Any = _thread.RLock
 _create = _thread.allocate_lock()
@@ -205,7 +205,7 @@ def runtime_functions() -> dict[str, Any]:
 
 # ----------------------------------------------------------- _thread's factories
 
-def install(detector: Detector) -> Patches:
+def install(detector: SyncRecorder) -> Patches:
     """While `detector` records, the program's ``_thread`` locks are tracked locks."""
     global _hooks
     from racefree.detector.hb_threading import Lock as Tracked

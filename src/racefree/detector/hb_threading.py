@@ -51,15 +51,16 @@ import threading
 from sys import _getframe
 from typing import TYPE_CHECKING, Any
 
+from racefree.detector import speedups
 from racefree.detector.lockorder import creation_site
 from racefree.detector.patching import Patches, internal_caller
 from racefree.detector.sidetable import SideTable
 
 if TYPE_CHECKING:
-    from racefree.detector.engine import Detector
+    from racefree.detector.faces import SyncRecorder
     from racefree.detector.lockorder import LockOrder
 
-_hooks: Detector | None = None
+_hooks: SyncRecorder | None = None
 _order: LockOrder | None = None  # the started detector's lock-order graph, if it keeps one
 # _order.tls (per thread, the tracked locks held; a global: one lookup less); never None, so a
 # thread racing with uninstall() writes to a throwaway _local instead of failing
@@ -285,7 +286,7 @@ def _mark(obj: Any) -> None:
     _internal.setdefault(obj, internal_caller(2))
 
 
-def _tracked(obj: Any) -> Detector | None:
+def _tracked(obj: Any) -> SyncRecorder | None:
     h = _hooks
     if h is None:
         return None
@@ -452,7 +453,7 @@ def _barrier_release(self: threading.Barrier) -> None:
     _orig["Barrier._release"](self)
 
 
-def install(detector: Detector) -> Patches:
+def install(detector: SyncRecorder) -> Patches:
     """Wrap threading for `detector`; returns the patches to restore."""
     global _hooks, _order, _held, _held_gen, _lock_hooks
     p = Patches()
@@ -487,14 +488,13 @@ def install(detector: Detector) -> Patches:
     p.set(threading, "enumerate", _enumerate)
     p.set(threading, "Lock", Lock)
     p.set(threading, "RLock", RLock)
-    if getattr(detector, "backend", "python") == "c":  # `with lock:` in C (the methods above: reference)
-        from racefree.detector import _speedups
-
-        enter, exit_ = _speedups.lock_methods(globals())
+    methods = speedups.lock_methods(getattr(detector, "backend", "python"), globals())
+    if methods is not None:  # `with lock:` in C (the methods above: reference)
+        enter, exit_ = methods
         p.set(_TrackedLock, "__enter__", enter)
         p.set(_TrackedLock, "__exit__", exit_)
         # a Condition on a raw lock (a Queue's) enters it in C; the rest calls _condition_enter
-        p.set(_Condition, "__enter__", _speedups.condition_enter(globals()))
+        p.set(_Condition, "__enter__", speedups.condition_enter("c", globals()))
     order = getattr(detector, "lock_order", None)
     _held = order.tls if order is not None else _thread._local()
     _held_gen += 1

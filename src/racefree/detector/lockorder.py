@@ -5,7 +5,7 @@ acquisition order.  When a thread *blocks* to acquire lock B while holding A,
 the edge A → B is recorded the first time it is seen, with the user stacks of
 both acquisitions, the thread, and the locks the thread held before A (its
 *guards*).  When a new edge closes a cycle A → B ⇝ A, the cycle is reported as a
-:class:`~racefree.detector.report.Deadlock`, even though the run did not
+:class:`~racefree.detector.findings.Deadlock`, even though the run did not
 deadlock: another schedule would.  One report per cycle of lock *creation
 sites* (Account locks taken in both orders are one report however many accounts
 there are), with a count.
@@ -71,10 +71,10 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from racefree.detector import stacks
-from racefree.detector.report import Deadlock, Frame, LockEdge, LockInfo
+from racefree.detector.findings import Deadlock, Frame, LockEdge, LockInfo
 
 if TYPE_CHECKING:
-    from racefree.detector.engine import Detector
+    from racefree.detector.faces import RecordingState
 
 __all__ = ["MAX_SEARCH", "LockOrder", "creation_site"]
 
@@ -146,7 +146,7 @@ class Edge:
 class LockOrder:
     """The lock-order graph of one detector run and the potential deadlocks found in it."""
 
-    def __init__(self, detector: Detector | None = None, *, same_thread_cycles: bool = False) -> None:
+    def __init__(self, detector: RecordingState | None = None, *, same_thread_cycles: bool = False) -> None:
         self.detector = detector
         self.same_thread_cycles = same_thread_cycles  # report cycles made by one thread alone
         self.tls = _thread._local()  # .held: see _held (a plain _local: a subclass's reads are slower)

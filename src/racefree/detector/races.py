@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from racefree.detector import naming, stacks
 from racefree.detector.events import ITEM, S_TEXT
-from racefree.detector.report import Access, Kind, Op, Race
+from racefree.detector.findings import Access, Kind, Op, Race
 from racefree.detector.shadow import Cell, Info, safe_repr
 
 
@@ -109,6 +109,10 @@ class Registry:
                 self.partial.add(id(race))
             self.order.append(race)
             self.new.append(race)
+
+    def after_fork_in_child(self) -> None:
+        """In a forked child (only the forking thread survives): a fresh lock, never one held forever."""
+        self.lock = _thread.RLock()
 
     def races(self) -> list[Race]:
         with self.lock:

@@ -1,6 +1,6 @@
 """``--format sarif``: races as a SARIF 2.1.0 log, for code-scanning annotations.
 
-One SARIF ``result`` per distinct :class:`~racefree.detector.report.Race`:
+One SARIF ``result`` per distinct :class:`~racefree.detector.findings.Race`:
 
 * ``locations[0]`` is the *current* access (the one during which the race was
   found), ``relatedLocations`` hold the *previous* access (id 1), when known,
@@ -21,7 +21,7 @@ One SARIF ``result`` per distinct :class:`~racefree.detector.report.Race`:
   paths, unordered) so that a code-scanning service recognises the same race
   from one run to the next even when lines around it move in other files.
 
-One result per potential deadlock (:class:`~racefree.detector.report.Deadlock`),
+One result per potential deadlock (:class:`~racefree.detector.findings.Deadlock`),
 rule ``lock-order-inversion``: ``locations[0]`` is the acquisition that closed
 the cycle; ``relatedLocations`` hold every edge's two acquisitions (ids 1, 2,
 …: for edge *i*, ``2i+1`` where the second lock was taken and ``2i+2`` where
@@ -45,7 +45,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from racefree.detector.report import DEADLOCK_KIND, Access, Deadlock, Frame, Kind, LockEdge, Mode, Race
+from racefree.detector.findings import DEADLOCK_KIND, Access, Deadlock, Frame, Kind, LockEdge, Mode, Race
 
 __all__ = ["DEADLOCK_RULE", "RULES", "SARIF_SCHEMA_URI", "SARIF_VERSION", "SRCROOT", "to_sarif"]
 

@@ -273,6 +273,10 @@ class Shadow:
 
         self._forget_key = forget_key
 
+    def after_fork_in_child(self) -> None:
+        """In a forked child (only the forking thread survives): a fresh lock, never one held forever."""
+        self.lock = _allocate_lock()
+
     def new_cell(self, kind: int, container: Any, key: Any, site: tuple[Any, ...], owner: int) -> Cell:
         """Create (or find, if another thread won) the cell of a location seen for the first time."""
         cells = self.cells

@@ -27,16 +27,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from racefree.detector import shadow, stacks
+from racefree.detector import clocks, shadow, stacks
 from racefree.detector.clocks import SHIFT, SyncClock, ThreadState
 from racefree.detector.events import F_GUARD, F_ITERATION, ITEM, S_FILE, S_FLAGS, S_FUNC, S_LINE, SIZE
 from racefree.detector.shadow import Cell
 
 if TYPE_CHECKING:
     from racefree.detector.access import Recorders
-    from racefree.detector.engine import Detector
+    from racefree.detector.faces import RecordingState
 
 ENV = "RACEFREE_DETECTOR_BACKEND"
 BACKENDS = ("auto", "c", "python")
@@ -69,15 +69,30 @@ def choose() -> tuple[str, str]:
     return "c", "C fast path built" if wanted == "auto" else f"{ENV}=c"
 
 
+class Accelerated(NamedTuple):
+    """What :func:`accelerate` gives the engine to install for one detector run."""
+
+    functions: dict[str, Callable[..., Any]]  # the runtime functions (racefree.detector.runtime)
+    join_into: Callable[[list[int], list[int]], None]  # clocks' join (clocks.use_join_into)
+    # called in a thread just before its ThreadState is (re)made: each C Recorder caches them
+    thread_state_changing: Callable[[], Any] | None = None
+    # Detector.lock_acquired / lock_released in C for the tracked locks; None: the Python methods
+    lock_events: tuple[Callable[[Any], None], Callable[[Any], None]] | None = None
+    # Detector.acquire_release / publish_clock / absorb_clock in C (atomics, queue items, futures)
+    clock_events: tuple[Callable[[Any], None], Callable[[], list[int]], Callable[[Any], None]] | None = None
+
+
 def accelerate(
-    det: Detector, rec: Recorders, build_containers: Callable[..., dict[str, Callable[..., Any]]]
-) -> dict[str, Callable[..., Any]]:
-    """The runtime functions for `det` on its backend (``det.backend``, from :func:`choose`).
+    det: RecordingState, rec: Recorders, build_containers: Callable[..., dict[str, Callable[..., Any]]]
+) -> Accelerated:
+    """What `det` records through on its backend (``det.backend``, from :func:`choose`).
 
     `build_containers(read, write, iterated)` is :func:`racefree.detector.containers.build`.
+    The one place that takes anything from the C extension for a run: on the
+    ``python`` backend every piece is the Python reference, clocks' join included.
     """
     if det.backend == "python":
-        return build_containers(rec.read, rec.write, rec.iterated)
+        return Accelerated(build_containers(rec.read, rec.write, rec.iterated), clocks.python_join_into)
     module, why = _load()
     if module is None:
         raise BackendError(f"the C fast path was chosen, but {why}")
@@ -109,13 +124,49 @@ def accelerate(
     fast = recorder(functions)
     functions.update(read=fast.read, write=fast.write, getitem=fast.getitem, setitem=fast.setitem,
                      call=fast.call)
-    # each Recorder remembers every thread's ThreadState: tell them when one changes
-    det.thread_state_changing = lambda: (first.forget_thread(), fast.forget_thread())
     # the tracked locks' clock steps, Detector.lock_acquired/lock_released, in C as well
-    hooks = module.LockHooks(fast, det.gen, SyncClock, det.acquire_release)
-    det.lock_acquired, det.lock_released = hooks.acquired, hooks.released  # type: ignore[method-assign]
-    # and racefree.sync's atomics (their own clocks): the rest of acquire_release stays Python
-    det.acquire_release = hooks.acquire_release  # type: ignore[method-assign]
-    # the clocks that travel with queue items and futures
-    det.publish_clock, det.absorb_clock = hooks.publish_clock, hooks.absorb_clock  # type: ignore[method-assign]
-    return functions
+    # (and racefree.sync's atomics, which carry their own clocks: other keys go to the Python method)
+    hooks = module.LockHooks(fast, det.gen, SyncClock, getattr(det, "acquire_release", None))
+    return Accelerated(
+        functions, module.join_into,
+        # each Recorder remembers every thread's ThreadState: tell them when one changes
+        thread_state_changing=lambda: (first.forget_thread(), fast.forget_thread()),
+        lock_events=(hooks.acquired, hooks.released),
+        clock_events=(hooks.acquire_release, hooks.publish_clock, hooks.absorb_clock),
+    )
+
+
+def lock_methods(backend: str, namespace: dict[str, Any]) -> tuple[Any, Any] | None:
+    """``(__enter__, __exit__)`` of hb_threading's tracked locks in C on the C back-end; None otherwise.
+
+    `namespace` is hb_threading's globals (the C methods read its ``_hooks``, ``_order``, ``_held``).
+    """
+    if backend != "c":
+        return None
+    module, why = _load()
+    if module is None:
+        raise BackendError(f"the C fast path was chosen, but {why}")
+    enter, exit_ = module.lock_methods(namespace)
+    return enter, exit_
+
+
+def condition_enter(backend: str, namespace: dict[str, Any]) -> Any:
+    """``Condition.__enter__`` in C on the C back-end (None otherwise): a condition on a raw lock
+    (a Queue's) enters it; the rest calls `namespace`'s ``_condition_enter`` (hb_threading's globals)."""
+    if backend != "c":
+        return None
+    module, why = _load()
+    if module is None:
+        raise BackendError(f"the C fast path was chosen, but {why}")
+    return module.condition_enter(namespace)
+
+
+def holding_method(backend: str, original: Callable[..., Any], namespace: dict[str, Any]) -> Any:
+    """`original` (``Queue.put``/``get``) counting as holding the queue mutex's lock-order stand-in,
+    in C on the C back-end (None otherwise); `namespace` is hb_queue's globals."""
+    if backend != "c":
+        return None
+    module, why = _load()
+    if module is None:
+        raise BackendError(f"the C fast path was chosen, but {why}")
+    return module.HoldingMethod(original, namespace)

@@ -29,7 +29,7 @@ import threading
 from types import CodeType, FrameType
 from typing import Any
 
-from racefree.detector.report import Frame
+from racefree.detector.findings import Frame
 
 MAX_DEPTH = 24
 

@@ -61,9 +61,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
-from racefree.detector.report import DEADLOCK_KIND, Deadlock, Frame, Kind, Race
+from racefree.detector.findings import DEADLOCK_KIND, Deadlock, Frame, Kind, Race
 from racefree.errors import UsageError
 
 __all__ = [
@@ -112,6 +112,10 @@ class Suppression:
         fields = [f"{k} {v!r}" for k, v in (("location", self.location), ("site", self.site),
                                            ("kind", self.kind)) if v is not None]
         return ", ".join(fields)
+
+    def accepts(self, finding: Race | Deadlock) -> bool:
+        """Whether this entry accepts `finding`, a race or a potential deadlock."""
+        return self.matches_deadlock(finding) if isinstance(finding, Deadlock) else self.matches(finding)
 
     def matches(self, race: Race) -> bool:
         if self.kind is not None and race.kind != self.kind:
@@ -167,11 +171,14 @@ def _display_path(file: str, base: Path) -> str:
     return PurePosixPath(*rel.parts).as_posix()
 
 
-class Applied(NamedTuple):
-    """The result of :meth:`Suppressions.apply`: the races to report, and the rest with their reason."""
+Finding = TypeVar("Finding", Race, Deadlock)
 
-    kept: list[Race]
-    suppressed: list[tuple[Race, Suppression]]
+
+class Applied(NamedTuple, Generic[Finding]):
+    """The result of :meth:`Suppressions.apply`: the findings to report, and the rest with their reason."""
+
+    kept: list[Finding]
+    suppressed: list[tuple[Finding, Suppression]]
 
 
 class Suppressions:
@@ -191,35 +198,23 @@ class Suppressions:
     def __repr__(self) -> str:
         return f"<Suppressions {len(self.entries)} from {self.path} ({len(self._used)} used)>"
 
-    def apply(self, races: list[Race]) -> Applied:
-        """Split *races* into those to report and those an entry accepts (the first matching one)."""
-        kept: list[Race] = []
-        suppressed: list[tuple[Race, Suppression]] = []
-        for race in races:
-            for i, entry in enumerate(self.entries):
-                if entry.matches(race):
-                    self._used.add(i)
-                    suppressed.append((race, entry))
-                    break
-            else:
-                kept.append(race)
-        return Applied(kept, suppressed)
+    def apply(self, findings: Sequence[Finding]) -> Applied[Finding]:
+        """Split races, or potential deadlocks, into those to report and those an entry accepts.
 
-    def apply_deadlocks(
-        self, deadlocks: Sequence[Deadlock]
-    ) -> tuple[list[Deadlock], list[tuple[Deadlock, Suppression]]]:
-        """Like :meth:`apply`, for potential deadlocks (only ``lock-order-inversion`` entries match)."""
-        kept: list[Deadlock] = []
-        suppressed: list[tuple[Deadlock, Suppression]] = []
-        for deadlock in deadlocks:
+        Each accepted one is paired with the first entry that matches it (for a
+        potential deadlock, only ``lock-order-inversion`` entries can).
+        """
+        kept: list[Finding] = []
+        suppressed: list[tuple[Finding, Suppression]] = []
+        for finding in findings:
             for i, entry in enumerate(self.entries):
-                if entry.matches_deadlock(deadlock):
+                if entry.accepts(finding):
                     self._used.add(i)
-                    suppressed.append((deadlock, entry))
+                    suppressed.append((finding, entry))
                     break
             else:
-                kept.append(deadlock)
-        return kept, suppressed
+                kept.append(finding)
+        return Applied(kept, suppressed)
 
     def unused(self) -> list[Suppression]:
         """Entries that have matched no race in any :meth:`apply` call so far."""

@@ -28,9 +28,9 @@ if TYPE_CHECKING:
     )
     from racefree.lab.config_managers import ConfigurationManager, LockedConfigurationManager
     from racefree.lab.counters import AtomicCounter, MutexCounter
-    from racefree.lab.harness import FULL, QUICK, Check, Scale, run_threads
+    from racefree.lab.exercises import EXERCISES, LabResult, run_lab, write_json
     from racefree.lab.kernels import IncrementKernel, KernelChoice, load_kernel
-    from racefree.lab.runner import EXERCISES, LabResult, run_lab, write_json
+    from racefree.lab.threads import FULL, QUICK, Check, Scale, run_threads
     from racefree.lab.ui import LabUI, NullUI, RichUI
 
 _WHERE = {
@@ -38,9 +38,9 @@ _WHERE = {
                    "false_sharing_verdict", "layout_of", "read_topology"),
     "config_managers": ("ConfigurationManager", "LockedConfigurationManager"),
     "counters": ("AtomicCounter", "MutexCounter"),
-    "harness": ("FULL", "QUICK", "Check", "Scale", "run_threads"),
+    "exercises": ("EXERCISES", "LabResult", "run_lab", "write_json"),
     "kernels": ("IncrementKernel", "KernelChoice", "load_kernel"),
-    "runner": ("EXERCISES", "LabResult", "run_lab", "write_json"),
+    "threads": ("FULL", "QUICK", "Check", "Scale", "run_threads"),
     "ui": ("LabUI", "NullUI", "RichUI"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}

@@ -13,7 +13,7 @@ import sys
 
 from racefree.errors import EXIT_FAILURE, EXIT_OK, UsageError
 
-# Kept in step with racefree.lab.runner.EXERCISES (a test pins it); the runner
+# Kept in step with racefree.lab.exercises.EXERCISES (a test pins it); that module
 # is imported only when the lab runs, so building the CLI parser stays light.
 EXERCISE_NAMES = ("ex1", "ex2", "ex3")
 
@@ -42,8 +42,8 @@ def _check_writable(path: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from racefree.lab.harness import FULL, QUICK
-    from racefree.lab.runner import run_lab, write_json
+    from racefree.lab.exercises import run_lab, write_json
+    from racefree.lab.threads import FULL, QUICK
     from racefree.lab.ui import RichUI
 
     if args.json:

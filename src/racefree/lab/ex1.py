@@ -24,8 +24,8 @@ from racefree.lab.cachelines import (
     read_topology,
 )
 from racefree.lab.counters import AtomicCounter
-from racefree.lab.harness import Check, Scale, run_threads
 from racefree.lab.kernels import load_kernel
+from racefree.lab.threads import Check, Scale, run_threads
 from racefree.lab.ui import LabUI
 from racefree.lab.unsafe import UnsafeCounter
 

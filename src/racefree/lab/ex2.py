@@ -16,7 +16,7 @@ from typing import Any
 from racefree._build import build_info
 from racefree.automation import Workload
 from racefree.lab.counters import AtomicCounter, MutexCounter
-from racefree.lab.harness import Check, Scale, run_threads
+from racefree.lab.threads import Check, Scale, run_threads
 from racefree.lab.ui import LabUI
 from racefree.sync import ShardedCounter
 

@@ -25,8 +25,8 @@ from typing import Any
 from racefree._build import build_info
 from racefree.automation import ConfigStore, ProcessingError, SafeProcessor, TaskProcessor, TaskRegistry
 from racefree.lab.config_managers import ConfigurationManager, LockedConfigurationManager
-from racefree.lab.harness import Check, Scale, run_threads
 from racefree.lab.pitfalls import UnsafeTypeCounter
+from racefree.lab.threads import Check, Scale, run_threads
 from racefree.lab.ui import LabUI
 from racefree.lab.unsafe import UnsafeProcessor, UnsafeTaskRegistry
 

@@ -1,4 +1,4 @@
-"""The happens-before hook between :mod:`racefree.sync` and a race detector.
+"""The happens-before listener between :mod:`racefree.sync` and a race detector.
 
 Invariants (true with and without the GIL):
 

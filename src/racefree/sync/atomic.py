@@ -8,7 +8,7 @@ Invariants (true with and without the GIL):
   (``_hb.listener`` set) is an instance of a *reporting* subclass, whose every
   operation runs under its own ``_hb_lock`` together with the edge it reports,
   so the detector sees edges in exactly the order the operations took effect.
-  Atomics created with no detector attached are the plain classes: the hook
+  Atomics created with no detector attached are the plain classes: the listener
   then costs nothing at all per operation (for ``AtomicInt`` on C atomics, an
   operation is one C call).
 """

@@ -16,9 +16,10 @@ import types
 from typing import Any
 
 import racefree.detector as detector_pkg
+import racefree.detector.engine as engine
 import racefree.detector.instrument as instrument
+from racefree.detector.findings import Access, Deadlock, Frame, Race
 from racefree.detector.instrument import InstrumentError
-from racefree.detector.report import Access, Deadlock, Frame, Race
 
 _pending: list[Race] = []
 _all: list[Race] = []
@@ -102,3 +103,4 @@ def compile_instrumented(source: Any, filename: str, mode: str = "exec") -> type
 instrument.ImportHook = ImportHook  # type: ignore[misc]
 instrument.compile_instrumented = compile_instrumented
 detector_pkg.Detector = Detector  # type: ignore[misc]
+engine.Detector = Detector  # type: ignore[misc]  (what racefree.detector.session builds)

@@ -13,7 +13,7 @@ from racefree.detector.events import RUNTIME_API
 def test_front_door() -> None:
     # pinned exactly: a name added to the front door is added here on purpose
     assert detector.__all__ == [
-        "Access", "Deadlock", "Detector", "Frame", "Race", "SuppressionError", "Suppressions",
+        "Access", "Deadlock", "Detector", "Frame", "Race", "Session", "SuppressionError", "Suppressions",
         "format_deadlock", "format_race", "format_report", "format_summary", "happens_after",
         "happens_before", "load_for", "synchronized_by", "to_json_document", "to_sarif",
     ]

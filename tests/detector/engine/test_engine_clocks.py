@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from racefree.detector import clocks
+from racefree.detector import clocks, speedups
 from racefree.detector.clocks import SHIFT, SyncClock, ThreadState, happened_before, join_into
+
+
+def joins() -> list[Callable[[list[int], list[int]], None]]:
+    """The Python reference, and the C loop when built."""
+    c = speedups._load()[0]
+    return [clocks.python_join_into, *([c.join_into] if c is not None else [])]
 
 
 def ts(tid: int, vc: list[int] | None = None) -> ThreadState:
@@ -62,7 +70,7 @@ vcs = st.lists(st.integers(min_value=0, max_value=1 << 40), max_size=12)
 def test_join_into_matches_the_pointwise_max(a: list[int], b: list[int]) -> None:
     n = max(len(a), len(b))
     expected = [max(x, y) for x, y in zip(a + [0] * (n - len(a)), b + [0] * (n - len(b)))]
-    for join in (join_into, clocks._join_into):  # the active one (C when built) and the Python one
+    for join in joins():  # the Python reference and the C loop when built
         got = list(a)
         join(got, b)
         assert got == expected
@@ -103,5 +111,6 @@ def test_exchange_is_absorb_then_merge(tid: int, mine: list[int], published: lis
 def test_join_into_rejects_non_lists() -> None:
     import pytest
 
-    with pytest.raises(TypeError):
-        join_into((1, 2), [3])  # type: ignore[arg-type]
+    for join in joins():
+        with pytest.raises(TypeError):
+            join((1, 2), [3])  # type: ignore[arg-type]

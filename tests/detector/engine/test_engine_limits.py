@@ -298,3 +298,15 @@ def test_a_location_evicted_while_in_the_c_table_is_recorded_in_the_shadow_again
         write_x(b)  # lands in a cell the shadow holds, or the next write finds no history
         assert (id(b), "x") in d.shadow.cells
         assert d.shadow.cells[(id(b), "x")].w == d.thread_state().epoch
+
+
+def test_after_fork_the_registry_and_the_shadow_take_fresh_locks() -> None:
+    from racefree.detector.races import Registry
+    from racefree.detector.shadow import Shadow
+
+    registry, shadow = Registry(), Shadow(8)
+    registry.lock.acquire()  # as if a thread that does not survive the fork held them
+    shadow.lock.acquire()
+    registry.after_fork_in_child()
+    shadow.after_fork_in_child()
+    assert registry.lock.acquire(blocking=False) and shadow.lock.acquire(blocking=False)

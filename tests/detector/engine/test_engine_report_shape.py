@@ -12,7 +12,7 @@ from _engine_support import Box, sequential_unordered, site
 from racefree.detector import Detector, Race, format_race, stacks
 from racefree.detector import runtime as rf
 from racefree.detector.events import ATTR, F_AUGMENTED, F_GUARD, ITEM, SIZE
-from racefree.detector.report import KEY_SAMPLE
+from racefree.detector.findings import KEY_SAMPLE
 
 CHECK = site(7, "work", F_GUARD, text="seen")
 ADD = site(8, "work", text="seen")

@@ -28,6 +28,23 @@ def test_the_chosen_backend_records(detector_backend: str) -> None:
     assert d.backend_why
 
 
+def test_the_chosen_backend_gives_every_c_piece_or_none(detector_backend: str) -> None:
+    """One chooser: on the python backend nothing of the C extension runs, clocks' join included."""
+    from racefree.detector import clocks
+
+    d = Detector()
+    with d:
+        join = clocks.join_into
+        lock_acquired = d.lock_acquired
+    assert clocks.join_into is clocks.python_join_into  # the reference again after stop
+    if detector_backend == "python":
+        assert join is clocks.python_join_into
+        assert getattr(lock_acquired, "__func__", None) is Detector.lock_acquired
+    else:
+        assert join is speedups._load()[0].join_into
+        assert getattr(lock_acquired, "__func__", None) is not Detector.lock_acquired  # the C LockHooks
+
+
 def test_unknown_backend_is_a_value_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(speedups.ENV, "fortran")
     with pytest.raises(speedups.BackendError, match=r"RACEFREE_DETECTOR_BACKEND='fortran': expected one of"):

@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 
 from racefree._build import build_info, gil_enabled
 from racefree.bench import peers
-from racefree.bench.harness import measure
 from racefree.bench.results import BenchResult, Row, SuiteResult
 from racefree.bench.suites import SUITES, Suite
 from racefree.bench.targets import judge
+from racefree.bench.timing import measure
 from racefree.sync import backend_info
 
 __all__ = ["DEFAULT_THREADS", "FULL", "QUICK", "BenchResult", "run_bench"]

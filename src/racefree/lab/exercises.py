@@ -16,7 +16,7 @@ from racefree._build import build_info
 from racefree.lab.ex1 import run_ex1
 from racefree.lab.ex2 import run_ex2
 from racefree.lab.ex3 import run_ex3
-from racefree.lab.harness import Check, Scale
+from racefree.lab.threads import Check, Scale
 from racefree.lab.ui import LabUI
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from racefree.automation import Metrics, MonitorSample
-from racefree.lab.harness import Check, ThreadFailure, run_threads
+from racefree.lab.threads import Check, ThreadFailure, run_threads
 from racefree.lab.ui import NullUI, RichUI
 
 
