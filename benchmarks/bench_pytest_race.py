@@ -16,9 +16,10 @@ alternately, as
 * ``collect-only``   — ``pytest -q --collect-only`` (pytest's start-up and collection, no test run);
 * ``race-collect``   — ``pytest -q --race --collect-only`` (the same plus the detector's set-up),
 
-and the median wall time of each is printed with its ratio to ``plain``, and
-PASS/MISS against issue 10's goal for ``race``: at most ``GOAL`` (2x) plain, on
-either build (run it with each interpreter).  Each run
+and the median wall time and CPU time (the child's user + system, steadier than
+wall time on a loaded machine) of each is printed with its ratio to ``plain``, and
+PASS/MISS against issue 10's goal for ``race``: at most ``GOAL`` (2x) plain wall
+time, on either build (run it with each interpreter).  Each run
 is a fresh interpreter and pytest's cache directory is disabled; pytest's rewrite
 cache (``__pycache__``) is left on, as it is for users, so runs after the first
 reuse the instrumented code.  Timings on a shared two-core machine are noisy: read
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -147,15 +149,19 @@ CONFIGS: dict[str, list[str]] = {
 }
 
 
-def run_once(project: Path, args: list[str]) -> float:
+def run_once(project: Path, args: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child) of one pytest run."""
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
-    start = time.perf_counter()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # users' default
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         sys.exit(f"bench_pytest_race: {' '.join(args) or 'plain'} failed:\n{proc.stdout}{proc.stderr}")
-    return wall
+    return wall, cpu
 
 
 def main() -> int:
@@ -170,20 +176,24 @@ def main() -> int:
         (project / "test_shop.py").write_text(textwrap.dedent(TESTS.format(n=opts.tests)))
         for args in CONFIGS.values():  # warm the rewrite caches once
             run_once(project, args)
-        samples: dict[str, list[float]] = {name: [] for name in CONFIGS}
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in CONFIGS}
         for _ in range(opts.repeats):  # interleaved, so drift hits every configuration alike
             for name, args in CONFIGS.items():
                 samples[name].append(run_once(project, args))
-    base = statistics.median(samples["plain"])
+    def median(name: str, i: int) -> float:
+        return statistics.median(s[i] for s in samples[name])
+
+    base, base_cpu = median("plain", 0), median("plain", 1)
     print(f"pytest --race on {2 * opts.tests} tests ({sys.implementation.cache_tag}, "
           f"GIL {'on' if getattr(sys, '_is_gil_enabled', lambda: True)() else 'off'}), "
           f"median of {opts.repeats} runs each")
-    print(f"{'configuration':<14} {'wall s':>8} {'vs plain':>9}")
-    for name, values in samples.items():
-        med = statistics.median(values)
-        print(f"{name:<14} {med:8.3f} {med / base:8.2f}x")
-    ratio = statistics.median(samples["race"]) / base
+    print(f"{'configuration':<14} {'wall s':>8} {'vs plain':>9} {'cpu s':>8} {'vs plain':>9}")
+    for name in samples:
+        wall, cpu = median(name, 0), median(name, 1)
+        print(f"{name:<14} {wall:8.3f} {wall / base:8.2f}x {cpu:8.3f} {cpu / base_cpu:8.2f}x")
+    ratio = median("race", 0) / base
     print(f"\npytest --race vs pytest: {ratio:.2f}x (goal <= {GOAL:g}x) {'PASS' if ratio <= GOAL else 'MISS'}"
+          f" (CPU time: {median('race', 1) / base_cpu:.2f}x)"
           f"; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from racefree import __version__, cli, errors
@@ -74,3 +76,22 @@ def test_cli_reexports_the_ground_floor() -> None:
 def test_errors_front_door() -> None:
     assert errors.__all__ == ["EXIT_FAILURE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_RACE", "EXIT_USAGE",
                               "RacefreeError", "UsageError", "exit_code_for"]
+
+
+def _commands(parser: Any) -> dict[str, Any]:
+    return dict(parser._subparsers._group_actions[0].choices)
+
+
+@pytest.mark.parametrize("columns", ["50", "120", "", "junk", "-3"])
+def test_help_is_formatted_as_argparse_formats_it(monkeypatch: pytest.MonkeyPatch, columns: str) -> None:
+    # the parser's formatter finds the width without importing shutil (start-up), and finds the same one
+    import argparse
+
+    monkeypatch.setenv("COLUMNS", columns)
+    ours = cli.build_parser(["run"])
+    theirs = cli.build_parser(["run"])
+    for parser in (theirs, *_commands(theirs).values()):
+        parser.formatter_class = argparse.HelpFormatter
+    assert ours.format_help() == theirs.format_help()
+    assert _commands(ours)["run"].format_help() == _commands(theirs)["run"].format_help()
+    assert type(_commands(ours)["run"]._get_formatter()).__name__ == "_Formatter"

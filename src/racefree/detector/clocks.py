@@ -18,11 +18,13 @@ Invariants (true with and without the GIL):
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from racefree.detector.findings import Frame
+if TYPE_CHECKING:
+    import random
+    from collections.abc import Callable
+
+    from racefree.detector.findings import Frame
 
 SHIFT = 24
 MASK = (1 << SHIFT) - 1
@@ -65,9 +67,9 @@ class ThreadState:
     (or all zeros for a thread the detector did not see start).
     """
 
-    __slots__ = ("clock", "created", "epoch", "fast", "name", "rng", "thread", "tid", "vc")
+    __slots__ = ("_created", "_created_stack", "clock", "epoch", "fast", "name", "rng", "thread", "tid", "vc")
 
-    def __init__(self, tid: int, vc: list[int], name: str, thread: Any, created: tuple[Frame, ...]) -> None:
+    def __init__(self, tid: int, vc: list[int], name: str, thread: Any, created: tuple[Any, ...]) -> None:
         self.tid = tid
         if len(vc) <= tid:
             vc.extend([0] * (tid + 1 - len(vc)))
@@ -76,9 +78,22 @@ class ThreadState:
         self.epoch = (1 << SHIFT) | tid
         self.name = name
         self.thread = thread  # the threading.Thread, for its current name (may be None)
-        self.created = created  # where Thread.start() was called, innermost first
+        # where Thread.start() was called: the captured stack (stacks.capture), made into
+        # report frames the first time a report needs them (most threads are never reported)
+        self._created_stack = created
+        self._created: tuple[Frame, ...] | None = None
         self.rng: random.Random | None = None  # stress mode only
         self.fast: Any = None  # the C fast path's table of this thread's recent cells (owner thread only)
+
+    @property
+    def created(self) -> tuple[Frame, ...]:
+        """Where ``Thread.start()`` was called, innermost first (report frames)."""
+        from racefree.detector import stacks
+
+        created = self._created
+        if created is None:  # two threads may both convert: the same frames
+            created = self._created = stacks.frames(self._created_stack)
+        return created
 
     def tick(self) -> None:
         """Start a new epoch (after a release or an acquire)."""

@@ -37,20 +37,16 @@ is :mod:`racefree.detector.schedule`, in the child.  Nothing here runs unless
 
 from __future__ import annotations
 
-import json
 import os
-import random
 import re
-import subprocess
 import sys
-import tempfile
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-ENV_TARGET = "RACEFREE_CONFIRM_TARGET"
-ENV_OUT = "RACEFREE_CONFIRM_OUT"
+from racefree.detector.confirming import ENV_OUT as ENV_OUT
+from racefree.detector.confirming import ENV_TARGET as ENV_TARGET
+
 DEFAULT_ATTEMPTS = 3
 MAX_RACES = 20  # races confirmed per run; the rest say why they were not tried
 
@@ -77,11 +73,15 @@ class Target:
     seed: int = 0
 
     def to_json(self) -> str:
+        import json
+
         return json.dumps({"kind": self.kind, "location": self.location, "attempt": self.attempt,
                            "seed": self.seed, "sites": [[s.file, s.line, s.op] for s in self.sites]})
 
     @classmethod
     def from_json(cls, text: str) -> Target:
+        import json
+
         d = json.loads(text)
         return cls(kind=d["kind"], location=d["location"], attempt=int(d["attempt"]), seed=int(d["seed"]),
                    sites=tuple(Site(f, int(ln), op) for f, ln, op in d["sites"]))
@@ -142,6 +142,8 @@ def _program_outcome(status: int | None, stderr: str) -> str:
 def race_seed(master: int, target: Target) -> int:
     """The seed of one race's attempts: a function of the run's seed and the race's sites."""
     key = f"{target.kind}|{target.location}|" + "|".join(f"{s.file}:{s.line}:{s.op}" for s in target.sites)
+    import zlib
+
     return (master * 2654435761 + zlib.crc32(key.encode())) % (2**31)
 
 
@@ -199,6 +201,10 @@ def confirm_races(
 def _attempt(
     target: Target, child_argv: Sequence[str], timeout: float, cwd: str | None
 ) -> tuple[dict[str, Any], str]:
+    import json
+    import subprocess
+    import tempfile
+
     fd, out = tempfile.mkstemp(prefix="racefree-confirm-", suffix=".json")
     os.close(fd)
     env = dict(os.environ)
@@ -244,6 +250,8 @@ def child_command(
 
 
 def new_seed() -> int:
+    import random
+
     return random.SystemRandom().randrange(1, 2**31)
 
 

@@ -28,21 +28,20 @@ from __future__ import annotations
 import _thread
 import functools
 import gc
+import importlib
 import itertools
 import os
-import random
 import sys
 import threading
 import weakref
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from racefree.detector import (
     access,
     clocks,
     containers,
-    hb_futures,
     hb_queue,
     hb_rawlocks,
     hb_threading,
@@ -51,14 +50,16 @@ from racefree.detector import (
     stacks,
 )
 from racefree.detector.clocks import MASK, SHIFT, SyncClock, ThreadState
-from racefree.detector.findings import Deadlock, Race
 from racefree.detector.lockorder import LockOrder
-from racefree.detector.patching import Patches
+from racefree.detector.patching import ImportWatch, Patches
 from racefree.detector.races import Registry
 from racefree.detector.shadow import Shadow
 from racefree.detector.sidetable import SideTable
 from racefree.detector.stress import Perturber
 from racefree.sync import _hb
+
+if TYPE_CHECKING:
+    from racefree.detector.findings import Deadlock, Race
 
 Mode = Literal["python", "strict"]
 MODES = ("python", "strict")
@@ -76,6 +77,9 @@ _generations = itertools.count(1)
 _starts = SideTable()  # Thread -> (gen, vc, created, tid), from start() until the thread runs
 _ends = SideTable()  # Thread -> its end clock (a SyncClock)
 _object_clocks = SideTable()  # object -> {slot: SyncClock}
+# patches that wait for the program to import what they patch (program module -> hb module):
+# a run that never uses asyncio or concurrent.futures does not import them
+_DEFERRED = (("concurrent.futures", "hb_futures"), ("asyncio", "hb_asyncio"))
 
 
 def _after_fork_in_child() -> None:
@@ -106,8 +110,10 @@ class Detector:
 
     Initial state: not recording.  ``start()`` makes :mod:`racefree.detector.runtime`
     record the accesses of instrumented code in every thread and intercepts the
-    synchronization of ``threading``, ``queue``, ``concurrent.futures`` and
-    :mod:`racefree.sync`; ``stop()`` undoes all of it.  Also a context manager.
+    synchronization of ``threading``, ``queue``, ``concurrent.futures``, ``asyncio``
+    hand-offs and :mod:`racefree.sync` (``concurrent.futures`` and ``asyncio`` when
+    the program imports them, if it had not: see ``_DEFERRED``); ``stop()`` undoes
+    all of it.  Also a context manager.
 
     ``mode`` is ``"python"`` (races that lose data although every bytecode is
     atomic: lost updates, check-then-act, iteration during mutation) or
@@ -154,6 +160,8 @@ class Detector:
         self.history_size = history_size
         self.stress = stress
         if stress and seed is None:
+            import random
+
             seed = random.SystemRandom().randrange(1 << 32)
         self.seed: int | None = seed
         self.gen = next(_generations)
@@ -174,7 +182,13 @@ class Detector:
         self._hb_weak: weakref.WeakKeyDictionary[Any, dict[Any, SyncClock]] = (
             weakref.WeakKeyDictionary()
         )  # guarded by _lock
+        # guarded by _activation (start/stop) and _deferred_lock (deferred patches)
         self._patches: list[tuple[Any, Patches]] = []
+        # deferred patches (_DEFERRED): installed by the thread that imports their module
+        self._deferred_lock = _allocate_lock()
+        self._deferring = False  # guarded by _deferred_lock
+        self._deferred_done: set[str] = set()  # guarded by _deferred_lock
+        self._watch: ImportWatch | None = None
         self._previous_listener: _hb.HBListener | None = None
         self._attached = False
         self._switch_interval: float | None = None
@@ -215,10 +229,9 @@ class Detector:
                     self.acquire_release = exchange  # type: ignore[method-assign, assignment]
                     self.publish_clock = publish  # type: ignore[method-assign]
                     self.absorb_clock = absorb  # type: ignore[method-assign, assignment]
-                from racefree.detector import hb_asyncio  # imports asyncio: only when recording
-
-                for module in (hb_threading, hb_queue, hb_futures, hb_rawlocks, hb_asyncio):
+                for module in (hb_threading, hb_queue, hb_rawlocks):
                     self._patches.append((module, module.install(self)))
+                self._start_deferred()
                 self._previous_listener = _hb.attach(self)
                 self._attached = True
                 if self.stress:
@@ -237,9 +250,45 @@ class Detector:
                 self._undo()
             self._state = "stopped"
 
+    def _start_deferred(self) -> None:
+        # the watch first, then what is already imported: a module imported in between is
+        # seen by both, and installed once (_install_deferred is idempotent)
+        with self._deferred_lock:
+            self._deferring = True
+        self._watch = ImportWatch({
+            name: functools.partial(self._install_deferred, hb, True) for name, hb in _DEFERRED
+        })
+        self._watch.install()
+        for name, hb in _DEFERRED:
+            if name in sys.modules:
+                self._install_deferred(hb, False)
+
+    def _install_deferred(self, hb: str, from_import: bool) -> None:
+        """Install the patches of ``racefree.detector.<hb>`` (its program module is imported).
+
+        Runs in start() or in the thread that just imported the module (`from_import`):
+        there a failure is counted as an internal error (the program's import must not
+        fail), in start() it propagates.  No lock is held across the import, so a
+        thread that is importing the module while start() waits for it can finish.
+        """
+        try:
+            module = importlib.import_module(f"racefree.detector.{hb}")
+            with self._deferred_lock:
+                if not self._deferring or hb in self._deferred_done:
+                    return
+                self._patches.append((module, module.install(self)))
+                self._deferred_done.add(hb)
+        except Exception:
+            if not from_import:
+                raise
+            self.internal_error()
+
     def _undo(self) -> None:
         global _active
         runtime.uninstall()
+        if self._watch is not None:
+            self._watch.uninstall()
+            self._watch = None
         try:
             gc.callbacks.remove(self.shadow.on_gc)
         except ValueError:
@@ -252,9 +301,11 @@ class Detector:
         if self._attached:
             _hb.detach(self._previous_listener)
             self._attached = False
-        for module, patches in reversed(self._patches):
-            module.uninstall(patches)
-        self._patches = []
+        with self._deferred_lock:  # no deferred patch goes in after this
+            self._deferring = False
+            for module, patches in reversed(self._patches):
+                module.uninstall(patches)
+            self._patches = []
         _active = None
         self._state = "stopped"
 
@@ -325,6 +376,8 @@ class Detector:
         ts = ThreadState(tid, vc, name, thread, created)
         self._threads[tid] = ts
         if self.stress:
+            import random
+
             ts.rng = random.Random((self.seed or 0) * 1_000_003 + tid)
         self.thread_state_changing()
         self.tls.ts = ts
@@ -344,7 +397,7 @@ class Detector:
     def thread_starting(self, thread: threading.Thread) -> None:
         """``Thread.start`` (in the parent): the child inherits the parent's clock."""
         ts = self.thread_state()
-        created = stacks.frames(stacks.capture_user(1))
+        created = stacks.capture_user(1)  # made into report frames only if a report needs them
         _starts.set(thread, (self.gen, ts.vc.copy(), created, self._reserve_tid()))
         ts.tick()
 

@@ -36,6 +36,19 @@ from __future__ import annotations
 
 from typing import Final
 
+# the module instrumented code calls (the rewriter's default; the bytecode cache keys on it)
+DEFAULT_RUNTIME: Final = "racefree.detector.runtime"
+
+# Rewritten code calls these runtime functions through names of its own module's globals,
+# ``BOUND_PREFIX + name`` (one global load: no module attribute lookup, which 3.13t does not
+# specialise), that the module's first statement binds (``runtime.bind(globals())``) and the
+# runtime keeps current.  The prefix starts with ``_`` so ``from m import *`` does not copy them,
+# and holds ``@`` so no program name can collide.  ``BOUND_PREFIX`` alone holds the runtime's handle.
+BOUND_PREFIX: Final = "_@rf:"
+BOUND_NAMES: Final = (
+    "read", "write", "getitem", "setitem", "delitem", "contains", "iterate", "call", "entering", "lockcall",
+)
+
 # location kinds
 ATTR: Final = 0
 GLOBAL: Final = 1
@@ -107,4 +120,7 @@ entering(obj) -> obj or a stand-in             the context manager of `with obj:
 lockcall(method) -> callable                   `x.acquire(...)` is `lockcall(x.acquire)(...)` (so is
                                                release): `method`, or for a raw lock a stand-in
 cells(closure_fn) -> tuple[cell, ...]          the cells a function's `lambda: (a, b)` closes over
+bind(namespace) -> None                        a rewritten module's first statement: binds the functions
+                                               above as its globals (BOUND_PREFIX + name) and keeps
+                                               them current while it lives
 """

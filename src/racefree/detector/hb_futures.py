@@ -16,7 +16,9 @@ Invariants: ``_hooks`` changes only in :func:`install`/:func:`uninstall`.
 
 from __future__ import annotations
 
-import concurrent.futures
+# (as a name: this module may be imported while concurrent.futures itself finishes importing,
+# before ``concurrent.futures`` is an attribute of ``concurrent``, see engine._DEFERRED)
+import concurrent.futures as _futures
 import concurrent.futures._base as _base
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -90,7 +92,7 @@ def install(detector: SyncRecorder) -> Patches:
         p.set(_Future, name, fn)
     _orig.setdefault("wait", _base.wait)
     _orig.setdefault("as_completed", _base.as_completed)
-    for module in (_base, concurrent.futures):
+    for module in (_base, _futures):
         p.set(module, "wait", _wait)
         p.set(module, "as_completed", _as_completed)
     _hooks = detector

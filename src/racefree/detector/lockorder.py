@@ -71,10 +71,10 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from racefree.detector import stacks
-from racefree.detector.findings import Deadlock, Frame, LockEdge, LockInfo
 
 if TYPE_CHECKING:
     from racefree.detector.faces import RecordingState
+    from racefree.detector.findings import Deadlock, Frame
 
 __all__ = ["MAX_SEARCH", "LockOrder", "creation_site"]
 
@@ -359,6 +359,8 @@ class LockOrder:
             self._report([edge, *path], again)
 
     def _report(self, cycle: list[Edge], again: bool = True) -> None:
+        from racefree.detector.findings import Deadlock, LockEdge, LockInfo  # here: most runs report none
+
         nodes = [e.src for e in cycle]
         keys = [n.site_key() for n in nodes]
         key = min(tuple(keys[i:] + keys[:i]) for i in range(len(keys)))

@@ -29,13 +29,15 @@ import importlib.util
 import os
 import sys
 import threading
-import traceback
 import types
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
-from racefree.detector.instrument import InstrumentError, compile_instrumented
+from racefree.detector.instrument.compiler import InstrumentError, instrument_source
 from racefree.detector.instrument.hook import ImportHook
+
+if TYPE_CHECKING:
+    import traceback
 
 _RACEFREE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -44,8 +46,7 @@ class ProgramError(Exception):
     """The program cannot be started (bad input): one line for the user."""
 
 
-@dataclass
-class Program:
+class Program(NamedTuple):
     """What to run: a script path or (``as_module``) a dotted module name, with its arguments."""
 
     target: str
@@ -98,8 +99,18 @@ class ProgramRunner:
             [self.program.target, *self.program.args]
 
     def _compile(self, source: bytes, filename: str) -> types.CodeType:
+        """The program's instrumented code, through the hook's bytecode cache (as its modules')."""
+        assert self.hook is not None
+        cache, runtime = self.hook.cache, self.hook.runtime
         try:
-            return compile_instrumented(source, filename)
+            st = os.stat(filename)
+        except OSError:
+            st = None
+        cached = None if st is None else cache.load(filename, source, st, runtime)
+        if cached is not None:
+            return cached[0]
+        try:
+            code, instrumented = instrument_source(source, filename, runtime=runtime)
         except SyntaxError as exc:
             where = f"{exc.filename}, line {exc.lineno}" if exc.lineno else str(exc.filename)
             raise ProgramError(f"syntax error in {where}: {exc.msg}") from None
@@ -107,6 +118,9 @@ class ProgramRunner:
             if self.hook is not None:
                 self.hook.warn(f"{filename} runs uninstrumented: {exc}")
             return compile(source, filename, "exec", dont_inherit=True)
+        if st is not None:
+            cache.store(filename, source, st, runtime, code, instrumented)
+        return code
 
     def _prepare_script(self) -> None:
         try:
@@ -212,6 +226,8 @@ def _strip(te: traceback.TracebackException, seen: set[int]) -> None:
     if id(te) in seen:
         return
     seen.add(id(te))
+    import traceback
+
     te.stack = traceback.StackSummary.from_list(
         [f for f in te.stack if not os.path.abspath(f.filename).startswith(_RACEFREE_DIR + os.sep)]
     )
@@ -224,6 +240,8 @@ def _strip(te: traceback.TracebackException, seen: set[int]) -> None:
 
 def print_exception(exc: BaseException) -> None:
     """Print `exc` as python would for an uncaught exception, without racefree's frames."""
+    import traceback  # here: only a program that dies of an exception needs it
+
     te = traceback.TracebackException.from_exception(exc)
     _strip(te, set())
     sys.stderr.write("".join(te.format()))

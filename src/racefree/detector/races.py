@@ -17,12 +17,14 @@ Invariants (true with and without the GIL):
 from __future__ import annotations
 
 import _thread
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from racefree.detector import naming, stacks
 from racefree.detector.events import ITEM, S_TEXT
-from racefree.detector.findings import Access, Kind, Op, Race
 from racefree.detector.shadow import Cell, Info, safe_repr
+
+if TYPE_CHECKING:
+    from racefree.detector.findings import Access, Kind, Op, Race
 
 
 class Registry:
@@ -73,6 +75,8 @@ class Registry:
                 race.read = _access("read", read[0], read[1], read[2])
                 race.read_of = read_of
             return
+        from racefree.detector.findings import Race  # here: a clean run never imports the findings
+
         current = _access(cur_op, cur[0], cur[1], stacks.capture_outside_site())
         previous = _access(prev_op, prev[0], prev[1], prev[2])
         race = Race(kind=kind, location=loc, current=current, previous=previous)
@@ -125,6 +129,8 @@ class Registry:
 
 
 def _access(op: Op, ts: Any, site: tuple[Any, ...], captured: stacks.Captured | None) -> Access:
+    from racefree.detector.findings import Access
+
     if captured is None:
         found: tuple[Any, ...] = ()
         gap: str | None = stacks.PARTIAL_NOT_RECORDED

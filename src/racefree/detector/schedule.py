@@ -29,7 +29,8 @@ from types import BuiltinFunctionType, CellType, ModuleType
 from typing import Any
 
 from racefree.detector import runtime
-from racefree.detector.confirm import ENV_OUT, ENV_TARGET, Target, key_name
+from racefree.detector.confirm import Target, key_name
+from racefree.detector.confirming import ENV_OUT, ENV_TARGET
 from racefree.detector.events import ATTR, CELL, F_ITERATION, GLOBAL, ITEM, S_FILE, S_FLAGS, S_LINE, SIZE
 
 WAIT = 0.5  # seconds a thread is held at a gate waiting for the other access

@@ -105,8 +105,8 @@ class Session:
         cwd: str | os.PathLike[str] | None = None,
         search_from: str | os.PathLike[str] | None = None,
     ) -> None:
+        from racefree.detector.confirming import confirming_child
         from racefree.detector.engine import Detector
-        from racefree.detector.schedule import Child
         from racefree.detector.speedups import BackendError
         from racefree.detector.suppressions import load_for
 
@@ -124,7 +124,7 @@ class Session:
         self.mode = mode
         self.stress = stress
         # this process is a confirming child of --confirm: it follows the directed schedule it was given
-        self.child: Child | None = Child.from_environ()
+        self.child: Child | None = confirming_child()
         self._finished = False  # program_finished was called
         self.suppressed = 0  # races the suppressions accepted so far
         self.suppressed_deadlocks = 0  # potential deadlocks likewise

@@ -17,30 +17,27 @@ This module holds no shared state besides the constant filter set.
 
 from __future__ import annotations
 
-import concurrent.futures._base as _futures_base
-import concurrent.futures.thread as _futures_thread
-import dis
 import functools
 import os
-import queue
-import runpy
 import sys
 import threading
 from types import CodeType, FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from racefree.detector.findings import Frame
+if TYPE_CHECKING:
+    from racefree.detector.findings import Frame
 
 MAX_DEPTH = 24
 
 _getframe = sys._getframe
 _DETECTOR_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-_MACHINERY = (threading, queue, runpy, _futures_base, _futures_thread)
-_HIDDEN_FILES = frozenset(
-    [os.path.abspath(m.__file__) for m in _MACHINERY if m.__file__]
-    + [m.__file__ for m in _MACHINERY if m.__file__]
-)
+# the standard library's thread machinery, by file: named, not imported (a run that never
+# uses concurrent.futures must not pay for importing it)
+_STDLIB_DIR = os.path.dirname(threading.__file__ or "")
+_MACHINERY_FILES = [os.path.join(_STDLIB_DIR, *rel.split("/")) for rel in (
+    "threading.py", "queue.py", "runpy.py", "concurrent/futures/_base.py", "concurrent/futures/thread.py")]
+_HIDDEN_FILES = frozenset([os.path.abspath(f) for f in _MACHINERY_FILES] + _MACHINERY_FILES)
 # Where the harness (racefree's command line, runner and pytest plugin) hands over
 # to the program: it and every frame outside it (the console script, the
 # interpreter's -m machinery, pytest's main) are the launcher's, never the
@@ -148,6 +145,8 @@ def flows_into(read: Captured, read_line: int, write: Captured, write_line: int)
 @functools.lru_cache(maxsize=512)
 def _discarded(code: CodeType, lasti: int) -> bool:
     """Whether the instruction at `lasti` (a call, an attribute load) is followed by ``POP_TOP``."""
+    import dis  # here: only python mode's rare cross-frame reads need it
+
     for ins in dis.get_instructions(code):  # (3.11's lasti points into the call's inline caches)
         if ins.offset > lasti:
             return ins.opname == "POP_TOP"
@@ -178,6 +177,8 @@ def frames_and_gap(captured: Captured) -> tuple[tuple[Frame, ...], str | None]:
     frame is the program's: past a test runner's frames, nothing of the
     program's was lost.
     """
+    from racefree.detector.findings import Frame
+
     _refresh_hidden_dirs()
     out = []
     gap: str | None = None
@@ -198,4 +199,6 @@ def frames_and_gap(captured: Captured) -> tuple[tuple[Frame, ...], str | None]:
 
 def site_frame(site: tuple[Any, ...]) -> Frame:
     """The access site as a report frame."""
+    from racefree.detector.findings import Frame
+
     return Frame(str(site[0]), int(site[1]), str(site[2]))

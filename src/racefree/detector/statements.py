@@ -20,8 +20,6 @@ and only when a read follows its write in the source.
 
 from __future__ import annotations
 
-import ast
-import linecache
 from typing import Any
 
 from racefree.detector.events import S_FILE, S_FUNC, S_LINE
@@ -48,6 +46,9 @@ def _statements(filename: str) -> dict[int, tuple[int, int]]:
         return _spans[filename]
     except KeyError:
         pass
+    import ast  # here: rarely needed, and the rewriter's parser is cold on a cached run
+    import linecache
+
     found: dict[int, tuple[int, int]] = {}
     try:
         tree = ast.parse("".join(linecache.getlines(filename)))

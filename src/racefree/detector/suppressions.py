@@ -59,12 +59,15 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
-from racefree.detector.findings import DEADLOCK_KIND, Deadlock, Frame, Kind, Race
 from racefree.errors import UsageError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from racefree.detector.findings import Deadlock, Race
+    from racefree.detector.suppression_entry import Suppression
 
 __all__ = [
     "Applied",
@@ -76,102 +79,27 @@ __all__ = [
     "load_for",
 ]
 
-KINDS: tuple[Kind, ...] = ("data-race", "lost-update", "check-then-act", "iteration")
-ALL_KINDS: tuple[str, ...] = (*KINDS, DEADLOCK_KIND)
-ENTRY_KEYS = ("location", "site", "kind", "reason")
-TABLE_KEYS = ("suppress",)
 # Every way TOML can spell the [tool.racefree] table: a dotted "tool.racefree" key
 # or header (quotes and spaces allowed), a plain [tool] table or a `tool = {...}`.
 _MAY_HAVE_TABLE = re.compile(
     r"""tool["']?\s*\.\s*["']?racefree|^\s*\[\s*["']?tool["']?\s*\]|^\s*["']?tool["']?\s*=""", re.M)
-_HEADER = re.compile(r"^\s*\[\[\s*(?:tool\s*\.\s*racefree\s*\.\s*)?suppress\s*\]\]")
+# what lives in suppression_entry (imported on first use: most runs have no suppressions file)
+_ENTRY_NAMES = frozenset({"ALL_KINDS", "ENTRY_KEYS", "KINDS", "TABLE_KEYS", "Suppression"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ENTRY_NAMES:
+        from racefree.detector import suppression_entry
+
+        return getattr(suppression_entry, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class SuppressionError(UsageError):
     """The suppressions file is unreadable or malformed (reported as one line, exit 2)."""
 
 
-def _glob(pattern: str) -> re.Pattern[str]:
-    """``*`` and ``?`` are wildcards; every other character is literal."""
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), re.DOTALL)
-
-
-@dataclass(frozen=True)
-class Suppression:
-    """One accepted race (see the module docstring for the matching rules)."""
-
-    reason: str
-    location: str | None = None
-    site: str | None = None
-    kind: str | None = None  # a race Kind, or DEADLOCK_KIND
-    origin: str = ""  # where it was written: "racefree.toml:7"
-    base: Path = field(default=Path("."), compare=False)
-
-    def describe(self) -> str:
-        fields = [f"{k} {v!r}" for k, v in (("location", self.location), ("site", self.site),
-                                           ("kind", self.kind)) if v is not None]
-        return ", ".join(fields)
-
-    def accepts(self, finding: Race | Deadlock) -> bool:
-        """Whether this entry accepts `finding`, a race or a potential deadlock."""
-        return self.matches_deadlock(finding) if isinstance(finding, Deadlock) else self.matches(finding)
-
-    def matches(self, race: Race) -> bool:
-        if self.kind is not None and race.kind != self.kind:
-            return False
-        if self.location is not None and not self._location_matches(race):
-            return False
-        if self.site is not None:
-            sites = [race.current.site, race.previous.site]
-            return any(s is not None and self._site_matches(s) for s in sites)
-        return True
-
-    def _location_matches(self, race: Race) -> bool:
-        """The race's location, or, for a race on several keys all of which it lists, every key's."""
-        assert self.location is not None
-        pattern = _glob(self.location)
-        if pattern.fullmatch(race.location):
-            return True
-        if race.keys > 1 and race.keys == len(race.key_sample):
-            return all(pattern.fullmatch(f"{race.container}[{k}]") for k in race.key_sample)
-        return False
-
-    def matches_deadlock(self, deadlock: Deadlock) -> bool:
-        if self.kind != DEADLOCK_KIND:
-            return False
-        if self.location is not None:
-            pattern = _glob(self.location)
-            if not any(pattern.fullmatch(lk.describe()) for lk in deadlock.locks):
-                return False
-        if self.site is not None:
-            return any(self._site_matches(s) for s in deadlock.sites())
-        return True
-
-    def _site_matches(self, frame: Frame) -> bool:
-        assert self.site is not None
-        path_pat, _, what = self.site.rpartition(":")
-        if what.isdigit():
-            if frame.line != int(what):
-                return False
-        elif not _glob(what).fullmatch(frame.function):
-            return False
-        path = _display_path(frame.file, self.base)
-        pat = path_pat.replace(os.sep, "/")
-        return bool(_glob(pat).fullmatch(path) or _glob("*/" + pat).fullmatch(path))
-
-
-def _display_path(file: str, base: Path) -> str:
-    if not os.path.isabs(file):
-        return file.replace(os.sep, "/")
-    try:
-        rel = Path(file).resolve().relative_to(base)
-    except ValueError:
-        return Path(file).as_posix()
-    return PurePosixPath(*rel.parts).as_posix()
-
-
-Finding = TypeVar("Finding", Race, Deadlock)
+Finding = TypeVar("Finding", "Race", "Deadlock")
 
 
 class Applied(NamedTuple, Generic[Finding]):
@@ -228,6 +156,8 @@ class Suppressions:
         if deadlocks:
             lines.append(f"racefree: {deadlocks} potential deadlock(s) suppressed by {self.shown}")
         for entry in self.unused():
+            from racefree.detector.findings import DEADLOCK_KIND
+
             what = "potential deadlock" if entry.kind == DEADLOCK_KIND else "race"
             lines.append(f"racefree: {entry.origin}: suppression matched no {what} ({entry.describe()})")
         return lines
@@ -235,6 +165,8 @@ class Suppressions:
 
 def load(path: str | os.PathLike[str], cwd: str | os.PathLike[str] | None = None) -> Suppressions:
     """Read a suppressions file: ``[tool.racefree]`` if it has one, else top-level ``suppress``."""
+    from pathlib import Path
+
     file = Path(cwd or os.getcwd(), path)
     shown = _shown(file, cwd)
     try:
@@ -245,72 +177,25 @@ def load(path: str | os.PathLike[str], cwd: str | os.PathLike[str] | None = None
         raise SuppressionError(f"{shown}: cannot read suppressions file: {exc}") from None
     if file.name == "pyproject.toml" and not _MAY_HAVE_TABLE.search(text):
         return Suppressions([], file, shown)  # cannot hold [tool.racefree]: not even parsed
-    import tomllib  # here, not at the top: most runs have no suppressions to parse
+    from racefree.detector.suppression_entry import parse  # here: only a file with entries needs it
 
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SuppressionError(f"{shown}: invalid TOML: {exc}") from None
-    tool = doc.get("tool")
-    if isinstance(tool, dict) and "racefree" in tool:
-        table, where = tool["racefree"], "[tool.racefree]"
-        if not isinstance(table, dict):
-            raise SuppressionError(f"{shown}: [tool.racefree] must be a table")
-    elif file.name == "pyproject.toml":
-        return Suppressions([], file, shown)
-    else:
-        table, where = doc, "the top level"
-    for key in table:
-        if key not in TABLE_KEYS and not (where == "the top level" and key == "tool"):
-            raise SuppressionError(f"{shown}: unknown key {key!r} in {where} (known: suppress)")
-    raw = table.get("suppress", [])
-    if not isinstance(raw, list):
-        raise SuppressionError(f"{shown}: 'suppress' must be an array of tables ([[suppress]] entries)")
-    prefix = "" if where == "the top level" else f"{where} "
-    lines = [n for n, line in enumerate(text.splitlines(), 1) if _HEADER.match(line)]
-    origins = (
-        [f"{shown}:{n}" for n in lines]
-        if len(lines) == len(raw)
-        else [f"{shown}: {prefix}suppress[{i}]" for i in range(len(raw))]
-    )
-    base = file.resolve().parent
-    return Suppressions([_entry(item, origin, base) for item, origin in zip(raw, origins)], file, shown)
-
-
-def _entry(item: Any, origin: str, base: Path) -> Suppression:
-    if not isinstance(item, dict):
-        raise SuppressionError(f"{origin}: a suppression must be a table, not {type(item).__name__}")
-    for key, value in item.items():
-        if key not in ENTRY_KEYS:
-            raise SuppressionError(f"{origin}: unknown key {key!r} (known: {', '.join(ENTRY_KEYS)})")
-        if not isinstance(value, str):
-            raise SuppressionError(f"{origin}: {key!r} must be a string")
-    reason = item.get("reason", "").strip()
-    if not reason:
-        raise SuppressionError(f"{origin}: a suppression needs a 'reason' (why the race is accepted)")
-    location, site, kind = item.get("location"), item.get("site"), item.get("kind")
-    if location is None and site is None:
-        raise SuppressionError(f"{origin}: a suppression needs a 'location' or a 'site' (or both)")
-    if kind is not None and kind not in ALL_KINDS:
-        raise SuppressionError(f"{origin}: unknown kind {kind!r} (known: {', '.join(ALL_KINDS)})")
-    if site is not None:
-        path, sep, what = site.rpartition(":")
-        if not sep or not path or not what:
-            raise SuppressionError(f"{origin}: site {site!r} must be PATH:LINE or PATH:FUNCTION")
-    return Suppression(reason, location, site, kind, origin, base)
+    return Suppressions(parse(text, file, shown), file, shown)
 
 
 def discover(cwd: str | os.PathLike[str]) -> Path | None:
     """The suppressions file that applies in *cwd*, or None (see the module docstring)."""
-    here = Path(cwd).resolve()
-    for directory in (here, *here.parents):
-        own = directory / "racefree.toml"
-        if own.is_file():
-            return own
-        pyproject = directory / "pyproject.toml"
-        if pyproject.is_file():
-            return pyproject
-    return None
+    here = os.path.realpath(cwd)  # (os.path, not pathlib: most runs find nothing, and import nothing)
+    while True:
+        for name in ("racefree.toml", "pyproject.toml"):
+            candidate = os.path.join(here, name)
+            if os.path.isfile(candidate):
+                from pathlib import Path
+
+                return Path(candidate)
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
 def load_for(path: str | os.PathLike[str] | None, cwd: str | os.PathLike[str] | None = None) -> Suppressions:
@@ -319,7 +204,7 @@ def load_for(path: str | os.PathLike[str] | None, cwd: str | os.PathLike[str] | 
     Returns an empty :class:`Suppressions` when nothing applies; raises
     :class:`SuppressionError` for a missing explicit file or a malformed one.
     """
-    here = Path(cwd or os.getcwd())
+    here = cwd or os.getcwd()
     if path is not None:
         return load(path, here)
     found = discover(here)

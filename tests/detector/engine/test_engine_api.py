@@ -32,7 +32,7 @@ def test_runtime_implements_events_api() -> None:
     documented = set(re.findall(r"^(\w+)\(", RUNTIME_API, re.MULTILINE))
     assert documented == {
         "read", "write", "getitem", "setitem", "delitem", "contains", "iterate", "call", "cells",
-        "entering", "lockcall",
+        "entering", "lockcall", "bind",
     }
     assert documented == set(runtime.__all__)
     for name in documented:

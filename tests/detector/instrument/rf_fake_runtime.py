@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from racefree.detector.events import KIND_NAMES
+from racefree.detector.events import BOUND_NAMES, BOUND_PREFIX, KIND_NAMES
 
 EVENTS: list[tuple[Any, ...]] = []
 
@@ -72,3 +72,8 @@ def entering(obj: Any) -> Any:
 
 def lockcall(method: Any) -> Any:
     return method
+
+
+def bind(namespace: dict[str, Any]) -> None:
+    """As ``runtime.bind``: the rewritten module calls this module's functions through its own globals."""
+    namespace.update({BOUND_PREFIX + name: globals()[name] for name in BOUND_NAMES})

@@ -41,7 +41,7 @@ def short(ev: tuple[Any, ...]) -> str:
 
 
 def public(ns: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in ns.items() if not k.startswith(("@", "__"))}
+    return {k: v for k, v in ns.items() if not k.startswith(("@", "_@", "__"))}
 
 
 def run_instrumented(source: str) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:

@@ -58,8 +58,10 @@ race-free program does not change.
 Guarantees: every sub-expression is evaluated once, in Python's order; in-place
 operators keep their semantics; line numbers are kept; functions are never
 wrapped (``super()``, generators, coroutines, decorators unaffected); hidden
-names start with ``@`` so they cannot collide with the program's, and they never
-keep an object alive past the statement that used it.
+names start with ``@`` so they cannot collide with the program's (the runtime
+functions a module binds as its globals, ``_@rf:read``..., with ``_@`` so that
+``from m import *`` leaves them), and temporaries never keep an object alive
+past the statement that used it.
 """
 
 from racefree.detector.instrument.cache import BytecodeCache, CacheStats

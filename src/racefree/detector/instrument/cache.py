@@ -20,6 +20,7 @@ Any I/O problem (read-only directory, corrupt file) means a miss, never an error
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import marshal
 import os
@@ -28,7 +29,8 @@ import sys
 import sysconfig
 import threading
 import types
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from racefree import __version__
 from racefree.detector.instrument.compiler import REWRITE_VERSION
@@ -50,9 +52,23 @@ def cache_path(source_path: str) -> str | None:
 
 
 def digest(source: bytes, runtime: str) -> bytes:
-    import hashlib  # here: loading OpenSSL costs ~3 ms of start-up, and most runs hash nothing
+    """SHA-256 of (`source`, `runtime`): every cache hit computes it, so no OpenSSL (hashlib's ~3 ms)."""
+    return bytes(_sha256(source + b"\0" + runtime.encode()).digest())
 
-    return hashlib.sha256(source + b"\0" + runtime.encode()).digest()
+
+def _builtin_sha256() -> Callable[[bytes], Any]:
+    """CPython's own SHA-256 (``_sha2``, ``_sha256`` before 3.12): the same digest as hashlib's."""
+    for name in ("_sha2", "_sha256"):
+        try:
+            return importlib.import_module(name).sha256  # type: ignore[no-any-return]
+        except (ImportError, AttributeError):
+            pass
+    import hashlib
+
+    return hashlib.sha256
+
+
+_sha256 = _builtin_sha256()
 
 
 class CacheStats(NamedTuple):

@@ -9,15 +9,21 @@ plain compilation and name the module in a warning.
 
 from __future__ import annotations
 
-import ast
 import types
+from typing import TYPE_CHECKING
 
-from racefree.detector.instrument.transform import DEFAULT_RUNTIME, rewrite_module
+from racefree.detector.events import DEFAULT_RUNTIME
+
+if TYPE_CHECKING:
+    import ast
+
+# The rewriter (``ast`` and the analyses) is imported on the first cache miss: a run whose
+# modules are all in the bytecode cache never loads it.
 
 NO_INSTRUMENT_MARKER = "RACEFREE: no-instrument"
 
 # bumped whenever the rewrite changes, so cached code from an older rewriter is not reused
-REWRITE_VERSION = 3
+REWRITE_VERSION = 4
 
 
 class InstrumentError(Exception):
@@ -26,6 +32,8 @@ class InstrumentError(Exception):
 
 def opted_out(tree: ast.Module) -> bool:
     """True when the module docstring carries the no-instrument marker."""
+    import ast
+
     doc = ast.get_docstring(tree, clean=False)
     return doc is not None and NO_INSTRUMENT_MARKER in doc
 
@@ -52,6 +60,10 @@ def instrument_source(
     """Like :func:`compile_instrumented`, also saying whether the code was instrumented (no opt-out)."""
     if mode not in ("exec", "single"):
         raise ValueError(f"compile_instrumented: mode must be 'exec' or 'single', not {mode!r}")
+    import ast
+
+    from racefree.detector.instrument.transform import rewrite_module
+
     tree: ast.AST
     if isinstance(source, ast.Module):
         if mode != "exec":

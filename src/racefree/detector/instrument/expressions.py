@@ -92,6 +92,9 @@ class ExpressionRewriter(ast.NodeTransformer):
         return node
 
     def rt(self, fn: str) -> ast.expr:
+        """Runtime function `fn`: a global bound by the prologue (events.BOUND_NAMES), else ``@rf.fn``."""
+        if fn in events.BOUND_NAMES:
+            return name(events.BOUND_PREFIX + fn)
         return ast.Attribute(value=name(RT), attr=fn, ctx=ast.Load())
 
     def support(self, fn: str) -> ast.expr:

@@ -39,9 +39,9 @@ import types
 from collections.abc import Callable, Sequence
 from importlib.machinery import ModuleSpec
 
+from racefree.detector.events import DEFAULT_RUNTIME
 from racefree.detector.instrument.cache import BytecodeCache
 from racefree.detector.instrument.compiler import InstrumentError, instrument_source
-from racefree.detector.instrument.transform import DEFAULT_RUNTIME
 
 _NEVER = "racefree.detector"
 

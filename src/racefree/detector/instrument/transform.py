@@ -25,6 +25,7 @@ import ast
 from collections.abc import Sequence
 
 from racefree.detector import events
+from racefree.detector.events import DEFAULT_RUNTIME
 from racefree.detector.instrument import guards
 from racefree.detector.instrument.expressions import (
     CELL_PREFIX,
@@ -39,7 +40,6 @@ from racefree.detector.instrument.expressions import (
 )
 from racefree.detector.instrument.scopes import analyze
 
-DEFAULT_RUNTIME = "racefree.detector.runtime"
 SUPPORT_MODULE = "racefree.detector.instrument.support"
 
 
@@ -494,7 +494,11 @@ def rewrite_module(tree: ast.Module, filename: str, runtime: str = DEFAULT_RUNTI
     """Instrument `tree` in place (and return it): see the module docstring."""
     rewriter = Rewriter(filename, analyze(tree))
     tree.body = rewriter._stmts(tree.body)
-    prologue: list[ast.stmt] = [ast.Import(names=[ast.alias(name=runtime, asname=RT)])]
+    # the runtime module, then its functions bound as globals of this module (runtime.bind)
+    prologue: list[ast.stmt] = [
+        ast.Import(names=[ast.alias(name=runtime, asname=RT)]),
+        _expr(call(ast.Attribute(value=name(RT), attr="bind", ctx=ast.Load()), [call(name("globals"), [])])),
+    ]
     if rewriter.used_support:
         prologue.append(ast.Import(names=[ast.alias(name=SUPPORT_MODULE, asname=SUPPORT)]))
     if rewriter.used_globals:
