@@ -20,7 +20,9 @@ def _stub_names(tree: ast.Module) -> dict[str, set[str]]:
     names: dict[str, set[str]] = {}
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
-            names[node.name] = {n.name for n in node.body if isinstance(n, ast.FunctionDef)} - {"__new__"}
+            # public members only, as _public() sees the module's (dunders like __enter__ are typed too)
+            names[node.name] = {n.name for n in node.body if isinstance(n, ast.FunctionDef)
+                                and not n.name.startswith("_")}
         elif isinstance(node, ast.FunctionDef):
             names[node.name] = set()
     return names

@@ -41,7 +41,7 @@ dict_get_ref(PyObject *d, PyObject *key, PyObject **out)
 /* Interned attribute names. */
 static PyObject *s_ts, *s_epoch, *s_tid, *s_fast, *s_r, *s_w, *s_m, *s_rs, *s_rsite, *s_container, *s_obj;
 static PyObject *s_ri, *s_wi, *s_mi, *s_g, *s_it, *s_off, *s_shared, *s_owner, *s_kind, *s_vc;
-static PyObject *s_acquire, *s_release;
+static PyObject *s_acquire, *s_release, *s_seq;
 
 typedef struct {
     PyObject_HEAD
@@ -61,6 +61,7 @@ typedef struct {
     PyMemberDef *m_r, *m_w, *m_m, *m_rs, *m_rsite, *m_container, *m_epoch, *m_tid, *m_fast, *m_obj;
     /* the no-race slow path (see "slow path" below) */
     PyMemberDef *m_ri, *m_wi, *m_mi, *m_g, *m_it, *m_off, *m_shared, *m_owner, *m_kind, *m_vc;
+    PyMemberDef *m_seq;      /* Cell.seq: shadow.EVICTED once the cell left the shadow */
     unsigned long long serial;  /* this Recorder's key to the per-thread ThreadState cache */
     PyObject *internal_error;   /* () -> None: count a detector failure (Detector.internal_error) */
     PyObject *stripes;       /* list of the detector's private RLocks, by cell */
@@ -68,6 +69,8 @@ typedef struct {
     long shift, iteration_flag, file_index, func_index, line_index;
     long long mask;
     long flow_index;  /* the data flow in a store's site (statements.feeds), -1: none */
+    PyObject *tracked;       /* (type) -> bool: containers._tracked, or None */
+    PyObject *untracked;     /* dict: the types `tracked` said no to (their methods record nothing) */
 } Recorder;
 
 static PyTypeObject *RecorderType;
@@ -322,6 +325,159 @@ write_hit(Recorder *self, PyObject *cell, long long e)
     }
     return !(ok && r == e);
 }
+
+/* ------------------------------------------------------------------ stripes
+ * Stripe(): a private reentrant lock for the detector's cell stripes (Detector.stripes),
+ * taken by access.py's slow paths (`with stripe:`) and, without a method call, by the C
+ * slow path below.  Owner and count as in _thread.RLock; a blocking acquire lets other
+ * threads run (the GIL, or the thread state on the free-threaded build).  `owner` is
+ * read by other threads (only to see it is not theirs): an atomic; `count` is touched
+ * by the owner only. */
+
+typedef struct {
+    PyObject_HEAD
+    PyThread_type_lock lock;
+    unsigned long owner;
+    unsigned long count;
+} Stripe;
+
+static PyTypeObject *StripeType;
+
+#if defined(_MSC_VER)
+#define OWNER_LOAD(s) (*(volatile unsigned long *)&(s)->owner)
+#define OWNER_STORE(s, v) (*(volatile unsigned long *)&(s)->owner = (v))
+#else
+#define OWNER_LOAD(s) __atomic_load_n(&(s)->owner, __ATOMIC_ACQUIRE)
+#define OWNER_STORE(s, v) __atomic_store_n(&(s)->owner, (v), __ATOMIC_RELEASE)
+#endif
+
+static void
+stripe_acquire(Stripe *s)
+{
+    unsigned long me = PyThread_get_thread_ident();
+    if (OWNER_LOAD(s) == me) {
+        s->count++;
+        return;
+    }
+    if (!PyThread_acquire_lock(s->lock, NOWAIT_LOCK)) {
+        Py_BEGIN_ALLOW_THREADS
+        PyThread_acquire_lock(s->lock, WAIT_LOCK);
+        Py_END_ALLOW_THREADS
+    }
+    OWNER_STORE(s, me);
+    s->count = 1;
+}
+
+/* 0, or -1 with RuntimeError when the calling thread does not hold it. */
+static int
+stripe_release(Stripe *s)
+{
+    if (OWNER_LOAD(s) != PyThread_get_thread_ident() || s->count == 0) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot release un-acquired lock");
+        return -1;
+    }
+    if (--s->count == 0) {
+        OWNER_STORE(s, 0);
+        PyThread_release_lock(s->lock);
+    }
+    return 0;
+}
+
+static PyObject *
+Stripe_acquire(Stripe *self, PyObject *unused)
+{
+    stripe_acquire(self);
+    Py_RETURN_TRUE;
+}
+
+static PyObject *
+Stripe_release(Stripe *self, PyObject *unused)
+{
+    if (stripe_release(self) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+Stripe_exit(Stripe *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    return Stripe_release(self, NULL);
+}
+
+static PyObject *
+Stripe_is_owned(Stripe *self, PyObject *unused)
+{
+    return PyBool_FromLong(OWNER_LOAD(self) == PyThread_get_thread_ident() && self->count > 0);
+}
+
+static PyObject *
+Stripe_repr(Stripe *self)
+{
+    unsigned long owner = OWNER_LOAD(self);
+    return PyUnicode_FromFormat("<racefree stripe %s owner=%lu>", owner ? "locked" : "unlocked", owner);
+}
+
+static PyObject *
+Stripe_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    Stripe *self;
+    if (PyTuple_GET_SIZE(args) != 0 || (kwds != NULL && PyDict_GET_SIZE(kwds) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "Stripe() takes no arguments");
+        return NULL;
+    }
+    self = (Stripe *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->lock = PyThread_allocate_lock();
+    if (self->lock == NULL) {
+        Py_DECREF(self);
+        PyErr_SetString(PyExc_MemoryError, "cannot allocate a lock");
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static void
+Stripe_dealloc(Stripe *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    if (self->lock != NULL) {
+        if (self->count > 0) {
+            PyThread_release_lock(self->lock);
+        }
+        PyThread_free_lock(self->lock);
+    }
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef Stripe_methods[] = {
+    {"acquire", (PyCFunction)Stripe_acquire, METH_NOARGS, "acquire() -> True: block until held (reentrant)."},
+    {"release", (PyCFunction)Stripe_release, METH_NOARGS, "release(): one level of the holder's acquire."},
+    {"__enter__", (PyCFunction)Stripe_acquire, METH_NOARGS, "acquire()"},
+    {"__exit__", (PyCFunction)(void (*)(void))Stripe_exit, METH_FASTCALL, "release()"},
+    {"_is_owned", (PyCFunction)Stripe_is_owned, METH_NOARGS, "Whether the calling thread holds it."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot Stripe_slots[] = {
+    {Py_tp_doc, "A private reentrant lock of the detector's cell stripes (see _speedups.c)."},
+    {Py_tp_new, Stripe_new},
+    {Py_tp_dealloc, Stripe_dealloc},
+    {Py_tp_methods, Stripe_methods},
+    {Py_tp_repr, Stripe_repr},
+    {0, NULL},
+};
+
+static PyType_Spec Stripe_spec = {
+    "racefree.detector._speedups.Stripe",
+    sizeof(Stripe),
+    0,
+    Py_TPFLAGS_DEFAULT,
+    Stripe_slots,
+};
 
 /* ------------------------------------------------------------------ slow path
  *
@@ -845,14 +1001,18 @@ slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *
         PyErr_Clear();
         return 0;
     }
-    res = PyObject_CallMethodNoArgs(stripe, s_acquire);
-    if (res == NULL) {
+    if (Py_TYPE(stripe) == StripeType) {
+        stripe_acquire((Stripe *)stripe);
+    }
+    else if ((res = PyObject_CallMethodNoArgs(stripe, s_acquire)) == NULL) {
         Py_DECREF(stripe);
         Py_DECREF(v.vc);
         PyErr_Clear();
         return 0;
     }
-    Py_DECREF(res);
+    else {
+        Py_DECREF(res);
+    }
     if (!shared) {  /* another thread may have marked it while we waited for the stripe */
         shared = truthy_slot(CELL_GET(self, cell, shared));
     }
@@ -874,11 +1034,18 @@ slow_path(Recorder *self, int is_write, PyObject *cell, PyObject *ts, PyObject *
         PyErr_Clear();
         done = 0;
     }
-    res = PyObject_CallMethodNoArgs(stripe, s_release);
-    if (res == NULL) {
-        PyErr_Clear();
+    if (Py_TYPE(stripe) == StripeType) {
+        if (stripe_release((Stripe *)stripe) < 0) {
+            PyErr_Clear();
+        }
     }
-    Py_XDECREF(res);
+    else {
+        res = PyObject_CallMethodNoArgs(stripe, s_release);
+        if (res == NULL) {
+            PyErr_Clear();
+        }
+        Py_XDECREF(res);
+    }
     Py_DECREF(stripe);
     Py_DECREF(v.vc);
     return done;
@@ -1110,6 +1277,19 @@ value_key(PyObject *key)
     return 1;
 }
 
+/* Whether `cell` was evicted from the shadow for the history limit (its seq is
+ * shadow.EVICTED); a cell that left for any other reason fails cell_holds instead. */
+static int
+evicted(Recorder *self, PyObject *cell)
+{
+    long long seq = 0;
+    int ok = slot_ll(CELL_GET(self, cell, seq), &seq);
+    if (ok < 0) {
+        PyErr_Clear();
+    }
+    return ok <= 0 || seq == -1;
+}
+
 /* Record one access: 0 on success, -1 with an exception. */
 static int
 record_access(Recorder *self, int is_write, PyObject *kind, PyObject *container, PyObject *key, PyObject *site)
@@ -1156,8 +1336,12 @@ record_access(Recorder *self, int is_write, PyObject *kind, PyObject *container,
             }
         }
     }
-    k = location_key(container, key, kind_v == self->size_kind);
-    if (k == NULL) {
+    if (tried != NULL && !evicted(self, tried)) {
+        /* a new epoch on a cell of the table: it is the shadow's cell, no lookup needed */
+        cell = Py_NewRef(tried);
+        found = 1;
+    }
+    else if ((k = location_key(container, key, kind_v == self->size_kind)) == NULL) {
         found = -1;
     }
     else {
@@ -1340,7 +1524,31 @@ Recorder_setitem(Recorder *self, PyObject *const *args, Py_ssize_t nargs)
     return forward(self->py_setitem, args, nargs, NULL);
 }
 
-/* call(func, site, *args, **kwargs): dict.get and list.append inline, the rest in Python. */
+/* Whether containers._tracked(tp) is False (1), True (0), or -1 with an exception; the
+ * answer for a type never changes (containers caches it too), so a no is kept. */
+static int
+untracked_type(Recorder *self, PyObject *tp)
+{
+    PyObject *v = NULL, *r;
+    int found = dict_get_ref(self->untracked, tp, &v), truth;
+    if (found != 0) {
+        Py_XDECREF(v);
+        return found;
+    }
+    r = PyObject_CallOneArg(self->tracked, tp);
+    if (r == NULL) {
+        return -1;
+    }
+    truth = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    if (truth == 0 && PyDict_SetItem(self->untracked, tp, Py_True) < 0) {
+        return -1;
+    }
+    return truth < 0 ? -1 : !truth;
+}
+
+/* call(func, site, *args, **kwargs): dict.get and list.append inline, a bound method of a
+ * type that is no container passed straight through, the rest in Python. */
 static PyObject *
 Recorder_call(Recorder *self, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
 {
@@ -1366,6 +1574,17 @@ Recorder_call(Recorder *self, PyObject *const *args, Py_ssize_t nargsf, PyObject
             return PyObject_Vectorcall(func, args + 2, nargs - 2, kwnames);
         }
     }
+    else if (nargs >= 2 && PyMethod_Check(args[0]) && self->tracked != Py_None) {
+        /* a bound Python method: containers.call records something only for a tracked
+         * container's method; for any other type it is the plain call */
+        int untracked = untracked_type(self, (PyObject *)Py_TYPE(PyMethod_GET_SELF(args[0])));
+        if (untracked < 0) {
+            return NULL;
+        }
+        if (untracked) {
+            return PyObject_Vectorcall(args[0], args + 2, nargs - 2, kwnames);
+        }
+    }
     return forward(self->py_call, args, nargs, kwnames);
 }
 
@@ -1389,6 +1608,8 @@ Recorder_traverse(Recorder *self, visitproc visit, void *arg)
     Py_VISIT(self->capture);
     Py_VISIT(self->internal_error);
     Py_VISIT(self->descrs);
+    Py_VISIT(self->tracked);
+    Py_VISIT(self->untracked);
     return 0;
 }
 
@@ -1411,6 +1632,8 @@ Recorder_clear(Recorder *self)
     Py_CLEAR(self->capture);
     Py_CLEAR(self->internal_error);
     Py_CLEAR(self->descrs);
+    Py_CLEAR(self->tracked);
+    Py_CLEAR(self->untracked);
     return 0;
 }
 
@@ -1450,20 +1673,20 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                              "call", "perturb", "python_mode", "item_kind", "size_kind", "guard_flag",
                              "flags_index", "cell_type", "ts_type", "hold_type", "stripes", "capture", "shift",
                              "iteration_flag", "file_index", "func_index", "internal_error", "line_index",
-                             "flow_index", NULL};
+                             "flow_index", "tracked", NULL};
     PyObject *cells, *tls, *ts_fn, *rmiss, *wmiss, *gi, *si, *call, *perturb, *cell_type, *ts_type;
     PyObject *hold_type = Py_None, *stripes = Py_None, *capture = Py_None;
     long shift = 24, iteration_flag = 0, file_index = 0, func_index = 0, line_index = -1, flow_index = -1;
-    PyObject *internal_error = Py_None;
+    PyObject *internal_error = Py_None, *tracked = Py_None;
     int python_mode;
     long item_kind, size_kind, guard_flag, flags_index;
     Recorder *self;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOOOOOOpllllO!O!|OOOllllOll:Recorder", kwlist, &PyDict_Type, &cells,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOOOOOOOpllllO!O!|OOOllllOllO:Recorder", kwlist, &PyDict_Type, &cells,
                                      &tls, &ts_fn, &rmiss, &wmiss, &gi, &si, &call, &perturb, &python_mode,
                                      &item_kind, &size_kind, &guard_flag, &flags_index, &PyType_Type,
                                      &cell_type, &PyType_Type, &ts_type, &hold_type, &stripes, &capture, &shift,
                                      &iteration_flag, &file_index, &func_index, &internal_error, &line_index,
-                                     &flow_index)) {
+                                     &flow_index, &tracked)) {
         return NULL;
     }
     if (stripes != Py_None && (!PyList_CheckExact(stripes) || !PyCallable_Check(capture))) {
@@ -1506,8 +1729,10 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->line_index = line_index;
     self->flow_index = flow_index;
     self->internal_error = Py_NewRef(internal_error);
+    self->tracked = Py_NewRef(tracked);
+    self->untracked = PyDict_New();
     self->descrs = PyList_New(0);
-    if (self->descrs == NULL
+    if (self->descrs == NULL || self->untracked == NULL
         || (self->m_r = member_of(cell_type, "r", self->descrs)) == NULL
         || (self->m_w = member_of(cell_type, "w", self->descrs)) == NULL
         || (self->m_m = member_of(cell_type, "m", self->descrs)) == NULL
@@ -1525,6 +1750,7 @@ Recorder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         || (self->m_shared = member_of(cell_type, "shared", self->descrs)) == NULL
         || (self->m_owner = member_of(cell_type, "owner", self->descrs)) == NULL
         || (self->m_kind = member_of(cell_type, "kind", self->descrs)) == NULL
+        || (self->m_seq = member_of(cell_type, "seq", self->descrs)) == NULL
         || (self->m_vc = member_of(ts_type, "vc", self->descrs)) == NULL
         || (self->m_epoch = member_of(ts_type, "epoch", self->descrs)) == NULL
         || (self->m_tid = member_of(ts_type, "tid", self->descrs)) == NULL) {
@@ -1583,10 +1809,13 @@ typedef struct {
     PyObject *descrs;
     PyMemberDef *m_clock;    /* ThreadState.clock */
     PyMemberDef *m_gen, *m_cvc, *m_last;  /* SyncClock.gen, .vc, .last */
+    PyObject *py_acquire_release;  /* Detector.acquire_release (Python), for keys without their own clock */
 } LockHooks;
 
 static PyTypeObject *LockHooksType;
-static PyObject *s__clock, *s_clock;
+static PyObject *s__clock, *s_clock, *s__hb_clock, *s__racefree_own_clock;
+static PyMemberDef *m_tr_clock;
+static PyObject *tracked_slot(PyObject *lock, PyMemberDef *member, PyObject *name);
 
 /* ts.clock += 1; ts.vc[ts.tid] = ts.clock; ts.epoch = clock << SHIFT | tid (ThreadState.tick). */
 static int
@@ -1629,9 +1858,9 @@ lock_tick(LockHooks *self, PyObject *ts, PyObject *tvc)
 /* The lock's clock if it belongs to this detector's generation (new reference), Py_None
  * (new reference) when it does not; NULL with an exception. */
 static PyObject *
-lock_clock(LockHooks *self, PyObject *lock)
+clock_attr(LockHooks *self, PyObject *lock, PyObject *name)
 {
-    PyObject *clock = PyObject_GetAttr(lock, s__clock), *gen;
+    PyObject *clock = name == s__clock ? tracked_slot(lock, m_tr_clock, name) : PyObject_GetAttr(lock, name), *gen;
     int same;
     if (clock == NULL || clock == Py_None || (PyObject *)Py_TYPE(clock) != self->clock_type) {
         if (clock != NULL && clock != Py_None) {  /* not a SyncClock: as `clock.gen != gen` would say */
@@ -1653,14 +1882,56 @@ lock_clock(LockHooks *self, PyObject *lock)
     return clock;
 }
 
+#define lock_clock(self, lock) clock_attr((self), (lock), s__clock)
+
 static PyObject *speedups_join_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs);
+
+/* The acquire half of SyncClock.absorb / exchange: tvc := tvc | clock.vc unless the
+ * thread already knows the release that produced it (clock.last).  0, or -1 with an exception. */
+static int
+absorb_clock(LockHooks *self, PyObject *clock, PyObject *tvc)
+{
+    Recorder *rec = self->rec;
+    PyObject *vc = PyMember_GetOne((const char *)clock, self->m_cvc);
+    int rc = -1;
+    if (vc == NULL) {
+        return -1;
+    }
+    if (vc != Py_None) {
+        long long last = 0, t, known = 0;
+        int ok = slot_ll(PyMember_GetOne((const char *)clock, self->m_last), &last);
+        if (ok < 0) {
+            goto done;
+        }
+        t = last & rec->mask;
+        if (ok && last && t < PyList_GET_SIZE(tvc)) {
+            PyObject *item = PySequence_GetItem(tvc, (Py_ssize_t)t);
+            if (item == NULL || !as_ll(item, &known)) {
+                Py_XDECREF(item);
+                goto done;
+            }
+            Py_DECREF(item);
+        }
+        if (!(ok && last && t < PyList_GET_SIZE(tvc) && (last >> rec->shift) <= known)) {
+            PyObject *args[2] = {tvc, vc}, *r = speedups_join_into(NULL, args, 2);
+            if (r == NULL) {
+                goto done;
+            }
+            Py_DECREF(r);
+        }
+    }
+    rc = 0;
+done:
+    Py_DECREF(vc);
+    return rc;
+}
 
 /* acquired(lock): after a tracked lock's acquire (Detector.lock_acquired). */
 static PyObject *
 LockHooks_acquired(LockHooks *self, PyObject *lock)
 {
     Recorder *rec = self->rec;
-    PyObject *ts = thread_state(rec), *tvc = NULL, *clock = NULL, *vc = NULL;
+    PyObject *ts = thread_state(rec), *tvc = NULL, *clock = NULL;
     PyObject *result = NULL;
     if (ts == NULL || (tvc = TS_GET(rec, ts, vc)) == NULL || (clock = lock_clock(self, lock)) == NULL) {
         goto done;
@@ -1669,43 +1940,48 @@ LockHooks_acquired(LockHooks *self, PyObject *lock)
         PyErr_SetString(PyExc_TypeError, "ThreadState.vc is not a list");
         goto done;
     }
-    if (clock != Py_None) {
-        if ((vc = PyMember_GetOne((const char *)clock, self->m_cvc)) == NULL) {
-            goto done;
-        }
-        if (vc != Py_None) {
-            long long last = 0, t, known = 0;
-            int ok = slot_ll(PyMember_GetOne((const char *)clock, self->m_last), &last);
-            if (ok < 0) {
-                goto done;
-            }
-            t = last & rec->mask;
-            if (ok && last && t < PyList_GET_SIZE(tvc)) {
-                PyObject *item = PySequence_GetItem(tvc, (Py_ssize_t)t);
-                if (item == NULL || !as_ll(item, &known)) {
-                    Py_XDECREF(item);
-                    goto done;
-                }
-                Py_DECREF(item);
-            }
-            if (!(ok && last && t < PyList_GET_SIZE(tvc) && (last >> rec->shift) <= known)) {
-                PyObject *args[2] = {tvc, vc}, *r = speedups_join_into(NULL, args, 2);
-                if (r == NULL) {
-                    goto done;
-                }
-                Py_DECREF(r);
-            }
-        }
+    if (clock != Py_None && absorb_clock(self, clock, tvc) < 0) {
+        goto done;
     }
     if (lock_tick(self, ts, tvc) == 0) {
         result = Py_NewRef(Py_None);
     }
 done:
-    Py_XDECREF(vc);
     Py_XDECREF(clock);
     Py_XDECREF(tvc);
     Py_XDECREF(ts);
     return result;
+}
+
+/* `obj`'s clock in attribute `name`, made (a new SyncClock of this generation) when it
+ * has none of this generation (new reference, or NULL with an exception). */
+static PyObject *
+clock_made(LockHooks *self, PyObject *obj, PyObject *name)
+{
+    PyObject *clock = clock_attr(self, obj, name);
+    if (clock == Py_None) {
+        Py_SETREF(clock, PyObject_CallOneArg(self->clock_type, self->gen));
+        if (clock != NULL && PyObject_SetAttr(obj, name, clock) < 0) {
+            Py_CLEAR(clock);
+        }
+    }
+    return clock;
+}
+
+/* The release half of SyncClock.publish / exchange: clock := a copy of the thread's, then tick. */
+static int
+publish_clock(LockHooks *self, PyObject *clock, PyObject *ts, PyObject *tvc)
+{
+    PyObject *copy, *epoch = NULL;
+    int rc = -1;
+    if ((copy = PySequence_List(tvc)) != NULL && (epoch = TS_GET(self->rec, ts, epoch)) != NULL
+        && PyMember_SetOne((char *)clock, self->m_cvc, copy) == 0
+        && PyMember_SetOne((char *)clock, self->m_last, epoch) == 0) {
+        rc = lock_tick(self, ts, tvc);
+    }
+    Py_XDECREF(epoch);
+    Py_XDECREF(copy);
+    return rc;
 }
 
 /* released(lock): before a tracked lock's release, its clock becomes the holder's
@@ -1714,28 +1990,106 @@ static PyObject *
 LockHooks_released(LockHooks *self, PyObject *lock)
 {
     Recorder *rec = self->rec;
-    PyObject *ts = thread_state(rec), *tvc = NULL, *clock = NULL, *copy = NULL, *epoch = NULL;
+    PyObject *ts = thread_state(rec), *tvc = NULL, *clock = NULL;
     PyObject *result = NULL;
-    if (ts == NULL || (tvc = TS_GET(rec, ts, vc)) == NULL || (clock = lock_clock(self, lock)) == NULL) {
+    if (ts == NULL || (tvc = TS_GET(rec, ts, vc)) == NULL || (clock = clock_made(self, lock, s__clock)) == NULL) {
         goto done;
     }
-    if (clock == Py_None) {
-        Py_SETREF(clock, PyObject_CallOneArg(self->clock_type, self->gen));
-        if (clock == NULL || PyObject_SetAttr(lock, s__clock, clock) < 0) {
-            goto done;
+    if (publish_clock(self, clock, ts, tvc) == 0) {
+        result = Py_NewRef(Py_None);
+    }
+done:
+    Py_XDECREF(clock);
+    Py_XDECREF(tvc);
+    Py_XDECREF(ts);
+    return result;
+}
+
+/* acquire_release(key): Detector.acquire_release.  A key whose type carries its own clock
+ * (racefree.sync's atomics: _hb.OWN_CLOCK, the clock in `_hb_clock`, guarded by the
+ * atomic's report lock, which the caller holds) is exchanged here (SyncClock.exchange);
+ * any other key goes to the Python method. */
+static PyObject *
+LockHooks_acquire_release(LockHooks *self, PyObject *key)
+{
+    Recorder *rec = self->rec;
+    PyObject *own, *ts = NULL, *tvc = NULL, *clock = NULL, *result = NULL;
+    int yes;
+    own = PyObject_GetAttr((PyObject *)Py_TYPE(key), s__racefree_own_clock);
+    if (own == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        yes = 0;
+    }
+    else {
+        yes = PyObject_IsTrue(own);
+        Py_DECREF(own);
+        if (yes < 0) {
+            return NULL;
         }
     }
-    if ((copy = PySequence_List(tvc)) == NULL || (epoch = TS_GET(rec, ts, epoch)) == NULL
-        || PyMember_SetOne((char *)clock, self->m_cvc, copy) < 0
-        || PyMember_SetOne((char *)clock, self->m_last, epoch) < 0
-        || lock_tick(self, ts, tvc) < 0) {
+    if (!yes || self->py_acquire_release == Py_None) {
+        if (self->py_acquire_release == Py_None) {
+            PyErr_SetString(PyExc_RuntimeError, "LockHooks made without acquire_release");
+            return NULL;
+        }
+        return PyObject_CallOneArg(self->py_acquire_release, key);
+    }
+    if ((ts = thread_state(rec)) == NULL || (tvc = TS_GET(rec, ts, vc)) == NULL
+        || (clock = clock_made(self, key, s__hb_clock)) == NULL) {
         goto done;
     }
-    result = Py_NewRef(Py_None);
+    if (!PyList_Check(tvc)) {
+        PyErr_SetString(PyExc_TypeError, "ThreadState.vc is not a list");
+        goto done;
+    }
+    if (absorb_clock(self, clock, tvc) == 0 && publish_clock(self, clock, ts, tvc) == 0) {
+        result = Py_NewRef(Py_None);
+    }
 done:
-    Py_XDECREF(epoch);
-    Py_XDECREF(copy);
     Py_XDECREF(clock);
+    Py_XDECREF(tvc);
+    Py_XDECREF(ts);
+    return result;
+}
+
+/* publish_clock(): a copy of the calling thread's clock, as a release (Detector.publish_clock). */
+static PyObject *
+LockHooks_publish_clock(LockHooks *self, PyObject *unused)
+{
+    Recorder *rec = self->rec;
+    PyObject *ts = thread_state(rec), *tvc = NULL, *copy = NULL;
+    if (ts == NULL || (tvc = TS_GET(rec, ts, vc)) == NULL || (copy = PySequence_List(tvc)) == NULL
+        || lock_tick(self, ts, tvc) < 0) {
+        Py_CLEAR(copy);
+    }
+    Py_XDECREF(tvc);
+    Py_XDECREF(ts);
+    return copy;
+}
+
+/* absorb_clock(vc): acquire a clock from publish_clock, or None (Detector.absorb_clock). */
+static PyObject *
+LockHooks_absorb_clock(LockHooks *self, PyObject *vc)
+{
+    Recorder *rec = self->rec;
+    PyObject *ts = thread_state(rec), *tvc = NULL, *result = NULL;
+    if (ts == NULL || (tvc = TS_GET(rec, ts, vc)) == NULL) {
+        goto done;
+    }
+    if (vc != Py_None) {
+        PyObject *args[2] = {tvc, vc}, *r = speedups_join_into(NULL, args, 2);
+        if (r == NULL) {
+            goto done;
+        }
+        Py_DECREF(r);
+    }
+    if (lock_tick(self, ts, tvc) == 0) {
+        result = Py_NewRef(Py_None);
+    }
+done:
     Py_XDECREF(tvc);
     Py_XDECREF(ts);
     return result;
@@ -1749,6 +2103,7 @@ LockHooks_traverse(LockHooks *self, visitproc visit, void *arg)
     Py_VISIT(self->gen);
     Py_VISIT(self->clock_type);
     Py_VISIT(self->descrs);
+    Py_VISIT(self->py_acquire_release);
     return 0;
 }
 
@@ -1759,6 +2114,7 @@ LockHooks_clear(LockHooks *self)
     Py_CLEAR(self->gen);
     Py_CLEAR(self->clock_type);
     Py_CLEAR(self->descrs);
+    Py_CLEAR(self->py_acquire_release);
     return 0;
 }
 
@@ -1775,11 +2131,11 @@ LockHooks_dealloc(LockHooks *self)
 static PyObject *
 LockHooks_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"recorder", "gen", "clock_type", NULL};
-    PyObject *rec, *gen, *clock_type;
+    static char *kwlist[] = {"recorder", "gen", "clock_type", "acquire_release", NULL};
+    PyObject *rec, *gen, *clock_type, *py_ar = Py_None;
     LockHooks *self;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!:LockHooks", kwlist, RecorderType, &rec,
-                                     &PyLong_Type, &gen, &PyType_Type, &clock_type)) {
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!|O:LockHooks", kwlist, RecorderType, &rec,
+                                     &PyLong_Type, &gen, &PyType_Type, &clock_type, &py_ar)) {
         return NULL;
     }
     self = (LockHooks *)type->tp_alloc(type, 0);
@@ -1789,6 +2145,7 @@ LockHooks_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->rec = (Recorder *)Py_NewRef(rec);
     self->gen = Py_NewRef(gen);
     self->clock_type = Py_NewRef(clock_type);
+    self->py_acquire_release = Py_NewRef(py_ar);
     self->descrs = PyList_New(0);
     if (self->descrs == NULL
         || (self->m_clock = member_of(self->rec->ts_type, "clock", self->descrs)) == NULL
@@ -1806,6 +2163,12 @@ static PyMethodDef LockHooks_methods[] = {
      "acquired(lock): after a tracked lock's acquire (Detector.lock_acquired)."},
     {"released", (PyCFunction)LockHooks_released, METH_O,
      "released(lock): before a tracked lock's release (Detector.lock_released)."},
+    {"acquire_release", (PyCFunction)LockHooks_acquire_release, METH_O,
+     "acquire_release(key): an atomic read-modify-write on key (Detector.acquire_release)."},
+    {"publish_clock", (PyCFunction)LockHooks_publish_clock, METH_NOARGS,
+     "publish_clock() -> a copy of the calling thread's clock, as a release (Detector.publish_clock)."},
+    {"absorb_clock", (PyCFunction)LockHooks_absorb_clock, METH_O,
+     "absorb_clock(vc): acquire a clock from publish_clock, or None (Detector.absorb_clock)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1883,7 +2246,7 @@ speedups_join_into(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
  * its Python methods as the reference (the differential test runs both). */
 
 static PyObject *s_lock_acquired, *s_lock_released, *s__hooks, *s__order, *s__held, *s_held;
-static PyObject *s_nested, *s_released, *s__order_epoch, *s__owned, *s__lock;
+static PyObject *s_nested, *s_released, *s__order_epoch, *s__owned, *s__lock, *s__TrackedLock;
 
 /* namespace[name] (new reference; NULL without an exception when absent) */
 static PyObject *
@@ -1904,11 +2267,40 @@ ns_get(PyObject *ns, PyObject *name)
 #endif
 }
 
-/* _held.held, made an empty list on first use in this thread (new reference). */
+/* _held.held, made an empty list on first use in this thread (new reference).  The list
+ * of the calling thread is remembered (borrowed) with the namespace's `_held_gen`, which
+ * hb_threading / hb_queue bump whenever `_held` changes: while the generation is the same,
+ * `_held` (kept by the module) and its list for this thread (kept by `_held`, never
+ * replaced: LockOrder edits it in place) are alive. */
+static THREAD_LOCAL PyObject *tl_held_ns;
+static THREAD_LOCAL PyObject *tl_held;
+static THREAD_LOCAL long tl_held_gen;
+static PyObject *s__held_gen;
+
+static long
+held_gen(PyObject *ns)
+{
+    PyObject *g = ns_get(ns, s__held_gen);
+    long v = -1;
+    if (g != NULL && PyLong_CheckExact(g)) {
+        v = PyLong_AsLong(g);
+        if (v == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+        }
+    }
+    Py_XDECREF(g);
+    return v;
+}
+
 static PyObject *
 held_list(PyObject *ns)
 {
-    PyObject *local = ns_get(ns, s__held), *held;
+    PyObject *local, *held;
+    long gen = held_gen(ns);
+    if (gen >= 0 && tl_held != NULL && tl_held_ns == ns && tl_held_gen == gen) {
+        return Py_NewRef(tl_held);
+    }
+    local = ns_get(ns, s__held);
     if (local == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "hb_threading._held is missing");
         return NULL;
@@ -1926,7 +2318,65 @@ held_list(PyObject *ns)
         PyErr_SetString(PyExc_TypeError, "hb_threading._held.held is not a list");
         Py_CLEAR(held);
     }
+    if (held != NULL && gen >= 0 && held_gen(ns) == gen) {
+        tl_held = held;
+        tl_held_ns = ns;
+        tl_held_gen = gen;
+    }
     return held;
+}
+
+/* hb_threading's _TrackedLock and its slots, read without an attribute lookup (lock_methods). */
+static PyTypeObject *tracked_type;
+static PyMemberDef *m_tr_lock, *m_tr_order_epoch;
+static PyObject *tracked_descrs;
+
+static PyObject *
+tracked_slot(PyObject *lock, PyMemberDef *member, PyObject *name)
+{
+    if (member != NULL && PyObject_TypeCheck(lock, tracked_type)) {
+        return PyMember_GetOne((const char *)lock, member);
+    }
+    return PyObject_GetAttr(lock, name);
+}
+
+static PyObject *LockHooks_acquired(LockHooks *self, PyObject *lock);
+static PyObject *LockHooks_released(LockHooks *self, PyObject *lock);
+static PyObject *s__lock_hooks;
+
+/* h.lock_acquired(lock) / h.lock_released(lock): straight to the C hooks when the
+ * namespace's `_lock_hooks` is the detector's LockHooks (hb_threading.install). */
+static PyObject *
+call_hook(PyObject *ns, PyObject *h, PyObject *name, PyObject *lock, int acquired)
+{
+    PyObject *hooks = ns_get(ns, s__lock_hooks), *r;
+    if (hooks != NULL && Py_TYPE(hooks) == LockHooksType) {
+        r = acquired ? LockHooks_acquired((LockHooks *)hooks, lock) : LockHooks_released((LockHooks *)hooks, lock);
+        Py_DECREF(hooks);
+        return r;
+    }
+    Py_XDECREF(hooks);
+    return PyObject_CallMethodOneArg(h, name, lock);
+}
+
+/* (lock, epoch, frame, lasti): a held-list entry (new reference). */
+static PyObject *
+held_entry(PyObject *lock, PyObject *epoch, PyFrameObject *f)
+{
+    PyObject *lasti = PyLong_FromLong(PyFrame_GetLasti(f)), *entry;
+    if (lasti == NULL) {
+        return NULL;
+    }
+    entry = PyTuple_New(4);
+    if (entry == NULL) {
+        Py_DECREF(lasti);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(entry, 0, Py_NewRef(lock));
+    PyTuple_SET_ITEM(entry, 1, Py_NewRef(epoch));
+    PyTuple_SET_ITEM(entry, 2, Py_NewRef((PyObject *)f));
+    PyTuple_SET_ITEM(entry, 3, lasti);
+    return entry;
 }
 
 /* _TrackedLock.__enter__(self) */
@@ -1941,7 +2391,7 @@ lock_enter(PyObject *ns, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     self = args[0];
-    if ((raw = PyObject_GetAttr(self, s__lock)) == NULL) {
+    if ((raw = tracked_slot(self, m_tr_lock, s__lock)) == NULL) {
         return NULL;
     }
     r = PyObject_CallMethodNoArgs(raw, s_acquire);
@@ -1955,7 +2405,7 @@ lock_enter(PyObject *ns, PyObject *const *args, Py_ssize_t nargs)
     if (h == NULL || h == Py_None) {
         goto done;
     }
-    if ((r = PyObject_CallMethodOneArg(h, s_lock_acquired, self)) == NULL) {
+    if ((r = call_hook(ns, h, s_lock_acquired, self, 1)) == NULL) {
         goto fail;
     }
     Py_DECREF(r);
@@ -1978,10 +2428,10 @@ lock_enter(PyObject *ns, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_DECREF(r);
     }
-    if ((epoch = PyObject_GetAttr(self, s__order_epoch)) == NULL) {
+    if ((epoch = tracked_slot(self, m_tr_order_epoch, s__order_epoch)) == NULL) {
         goto fail;
     }
-    entry = Py_BuildValue("(OOOi)", self, epoch, (PyObject *)f, PyFrame_GetLasti(f));
+    entry = held_entry(self, epoch, f);
     if (entry == NULL || PyList_Append(held, entry) < 0) {
         goto fail;
     }
@@ -2011,7 +2461,7 @@ lock_exit(PyObject *ns, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     self = args[0];
-    if ((raw = PyObject_GetAttr(self, s__lock)) == NULL) {
+    if ((raw = tracked_slot(self, m_tr_lock, s__lock)) == NULL) {
         return NULL;
     }
     h = ns_get(ns, s__hooks);
@@ -2032,7 +2482,7 @@ lock_exit(PyObject *ns, PyObject *const *args, Py_ssize_t nargs)
             goto fail;
         }
         if (is_owned) {
-            if ((r = PyObject_CallMethodOneArg(h, s_lock_released, self)) == NULL) {
+            if ((r = call_hook(ns, h, s_lock_released, self, 0)) == NULL) {
                 goto fail;
             }
             Py_DECREF(r);
@@ -2088,6 +2538,73 @@ static PyMethodDef lock_exit_def = {
     "__exit__", (PyCFunction)(void (*)(void))lock_exit, METH_FASTCALL,
     "Record the release, then release the raw lock (hb_threading._TrackedLock.__exit__ in C)."};
 
+/* Condition.__enter__ (hb_threading._condition_enter): a condition whose lock is not a
+ * tracked Lock/RLock, or with no lock-order graph, is the lock's own __enter__; the
+ * rest goes to the Python function (namespace `_condition_enter`). */
+static PyObject *s__condition_enter, *s___enter__, *s_Lock, *s_RLock;
+
+static PyObject *
+condition_enter(PyObject *ns, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *lock, *o, *r, *fn;
+    int plain, truth;
+    if (nargs != 1) {
+        PyErr_SetString(PyExc_TypeError, "__enter__() takes no arguments");
+        return NULL;
+    }
+    if ((lock = PyObject_GetAttr(args[0], s__lock)) == NULL) {
+        return NULL;
+    }
+    o = ns_get(ns, s__order);
+    plain = o == NULL || o == Py_None;
+    if (!plain) {
+        PyObject *tl = ns_get(ns, s_Lock), *tr = ns_get(ns, s_RLock);
+        plain = (PyObject *)Py_TYPE(lock) != tl && (PyObject *)Py_TYPE(lock) != tr;
+        Py_XDECREF(tl);
+        Py_XDECREF(tr);
+    }
+    Py_XDECREF(o);
+    if (!plain) {
+        Py_DECREF(lock);
+        if ((fn = ns_get(ns, s__condition_enter)) == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "hb_threading._condition_enter is missing");
+            return NULL;
+        }
+        r = PyObject_CallOneArg(fn, args[0]);
+        Py_DECREF(fn);
+        return r;
+    }
+    r = PyObject_CallMethodNoArgs(lock, s___enter__);
+    Py_DECREF(lock);
+    if (r == NULL) {
+        return NULL;
+    }
+    truth = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return truth < 0 ? NULL : PyBool_FromLong(truth);
+}
+
+static PyMethodDef condition_enter_def = {
+    "__enter__", (PyCFunction)(void (*)(void))condition_enter, METH_FASTCALL,
+    "Enter the condition's lock, recording it as hb_threading._condition_enter does (in C)."};
+
+/* condition_enter(namespace) -> Condition.__enter__ in C, binding like a function. */
+static PyObject *
+speedups_condition_enter(PyObject *module, PyObject *ns)
+{
+    PyObject *f, *m;
+    if (!PyDict_Check(ns)) {
+        PyErr_SetString(PyExc_TypeError, "condition_enter(namespace) takes a module's globals dict");
+        return NULL;
+    }
+    if ((f = PyCFunction_New(&condition_enter_def, ns)) == NULL) {
+        return NULL;
+    }
+    m = PyInstanceMethod_New(f);
+    Py_DECREF(f);
+    return m;
+}
+
 /* lock_methods(namespace) -> (__enter__, __exit__), each binding like a function. */
 static PyObject *
 speedups_lock_methods(PyObject *module, PyObject *ns)
@@ -2096,6 +2613,21 @@ speedups_lock_methods(PyObject *module, PyObject *ns)
     if (!PyDict_Check(ns)) {
         PyErr_SetString(PyExc_TypeError, "lock_methods(namespace) takes a module's globals dict");
         return NULL;
+    }
+    if (tracked_type == NULL) {  /* the slots of namespace["_TrackedLock"], once */
+        PyObject *tp = ns_get(ns, s__TrackedLock);
+        if (tp != NULL && PyType_Check(tp) && (tracked_descrs = PyList_New(0)) != NULL) {
+            if ((m_tr_lock = member_of(tp, "_lock", tracked_descrs)) == NULL
+                || (m_tr_order_epoch = member_of(tp, "_order_epoch", tracked_descrs)) == NULL
+                || (m_tr_clock = member_of(tp, "_clock", tracked_descrs)) == NULL) {
+                PyErr_Clear();
+                m_tr_lock = m_tr_order_epoch = m_tr_clock = NULL;
+            }
+            else {
+                tracked_type = (PyTypeObject *)Py_NewRef(tp);
+            }
+        }
+        Py_XDECREF(tp);
     }
     if ((f = PyCFunction_New(&lock_enter_def, ns)) == NULL) {
         return NULL;
@@ -2118,9 +2650,301 @@ speedups_lock_methods(PyObject *module, PyObject *ns)
     return result;
 }
 
+/* ------------------------------------------------------------ queue put/get
+ * HoldingMethod(original, namespace): hb_queue's wrapper of Queue.put / Queue.get in C.
+ * While the detector keeps a lock-order graph (namespace `_order`), the call counts as
+ * holding the stand-in of the queue's raw `mutex` (hb_rawlocks: the same node as a
+ * `with q.mutex:` in instrumented code), exactly as LockOrder.acquired/released would
+ * record it around the original method; no clock, no happens-before edge.  The
+ * stand-in is found in hb_rawlocks' side table (namespace `_stands`), or made by
+ * `stand_in`; the held list is namespace `_held`.held, as for the tracked locks.
+ * It binds like a function and answers __wrapped__, __name__, __doc__... of the
+ * original (inspect.signature sees the original's). */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *original;
+    PyObject *ns;
+    vectorcallfunc vectorcall;
+} HoldingMethod;
+
+static PyTypeObject *HoldingMethodType;
+static PyObject *s_mutex, *s__RawLock, *s__stands, *s__entries, *s_stand_in;
+
+/* The stand-in of raw lock `raw`: hb_rawlocks' SideTable.get in C, else stand_in(raw). */
+static PyObject *
+stand_of(PyObject *ns, PyObject *raw)
+{
+    PyObject *table = ns_get(ns, s__stands), *entries = NULL, *ident = NULL, *pair = NULL, *fn;
+    PyObject *found = NULL;
+    if (table != NULL && (entries = PyObject_GetAttr(table, s__entries)) != NULL && PyDict_Check(entries)
+        && (ident = PyLong_FromVoidPtr(raw)) != NULL && dict_get_ref(entries, ident, &pair) > 0
+        && PyTuple_CheckExact(pair) && PyTuple_GET_SIZE(pair) == 2 && PyWeakref_Check(PyTuple_GET_ITEM(pair, 0))) {
+#if PY_VERSION_HEX >= 0x030D0000
+        PyObject *target = NULL;
+        if (PyWeakref_GetRef(PyTuple_GET_ITEM(pair, 0), &target) < 0) {
+            PyErr_Clear();
+        }
+        if (target == raw) {
+            found = Py_NewRef(PyTuple_GET_ITEM(pair, 1));
+        }
+        Py_XDECREF(target);
+#else
+        if (PyWeakref_GET_OBJECT(PyTuple_GET_ITEM(pair, 0)) == raw) {
+            found = Py_NewRef(PyTuple_GET_ITEM(pair, 1));
+        }
+#endif
+    }
+    PyErr_Clear();
+    Py_XDECREF(pair);
+    Py_XDECREF(ident);
+    Py_XDECREF(entries);
+    Py_XDECREF(table);
+    if (found != NULL && found != Py_None) {
+        return found;
+    }
+    Py_XDECREF(found);
+    if ((fn = ns_get(ns, s_stand_in)) == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "hb_queue.stand_in is missing");
+        return NULL;
+    }
+    found = PyObject_CallOneArg(fn, raw);
+    Py_DECREF(fn);
+    return found;
+}
+
+static PyObject *
+HoldingMethod_vectorcall(HoldingMethod *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *o = NULL, *mutex = NULL, *raw_type = NULL, *stand = NULL, *held = NULL, *epoch = NULL;
+    PyObject *entry = NULL, *result = NULL, *r;
+    PyFrameObject *f;
+    Py_ssize_t n;
+    if (nargs < 1 || (o = ns_get(self->ns, s__order)) == NULL || o == Py_None) {
+        goto plain;
+    }
+    mutex = PyObject_GetAttr(args[0], s_mutex);
+    if (mutex == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            goto fail;
+        }
+        PyErr_Clear();
+        goto plain;
+    }
+    raw_type = ns_get(self->ns, s__RawLock);
+    if (raw_type == NULL || (PyObject *)Py_TYPE(mutex) != raw_type) {
+        goto plain;
+    }
+    if ((stand = stand_of(self->ns, mutex)) == NULL) {
+        goto fail;
+    }
+    f = PyEval_GetFrame();  /* the caller of put/get: what _getframe(1) is in Python */
+    if (f == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Queue method called without a Python frame");
+        goto fail;
+    }
+    if ((held = held_list(self->ns)) == NULL) {
+        goto fail;
+    }
+    if (PyList_GET_SIZE(held) > 0) {  /* LockOrder.acquired(stand, f, True) */
+        r = PyObject_CallMethodObjArgs(o, s_nested, stand, held, (PyObject *)f, NULL);
+        if (r == NULL) {
+            goto fail;
+        }
+        Py_DECREF(r);
+    }
+    if ((epoch = PyObject_GetAttr(stand, s__order_epoch)) == NULL) {
+        goto fail;
+    }
+    entry = Py_BuildValue("(OOOi)", stand, epoch, (PyObject *)f, PyFrame_GetLasti(f));
+    if (entry == NULL || PyList_Append(held, entry) < 0) {
+        goto fail;
+    }
+    result = PyObject_Vectorcall(self->original, args, nargsf, kwnames);
+    {   /* finally: LockOrder.released(stand), keeping the method's exception */
+#if PY_VERSION_HEX >= 0x030C0000
+        PyObject *exc = PyErr_GetRaisedException();
+#else
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+#endif
+        int ok = 0;
+        n = PyList_GET_SIZE(held);
+        r = n > 0 ? PySequence_GetItem(held, n - 1) : NULL;
+        if (n > 0 && r == NULL) {
+            ok = -1;
+        }
+        else if (r != NULL && PyTuple_Check(r) && PyTuple_GET_SIZE(r) > 0 && PyTuple_GET_ITEM(r, 0) == stand) {
+            ok = PySequence_DelItem(held, n - 1);
+        }
+        else {
+            PyObject *rr = PyObject_CallMethodOneArg(o, s_released, stand);
+            ok = rr == NULL ? -1 : 0;
+            Py_XDECREF(rr);
+        }
+        Py_XDECREF(r);
+        if (ok < 0) {
+            Py_CLEAR(result);
+#if PY_VERSION_HEX >= 0x030C0000
+            Py_XDECREF(exc);
+#else
+            Py_XDECREF(et);
+            Py_XDECREF(ev);
+            Py_XDECREF(tb);
+#endif
+        }
+        else {
+#if PY_VERSION_HEX >= 0x030C0000
+            if (exc != NULL) {
+                PyErr_SetRaisedException(exc);
+            }
+#else
+            if (et != NULL) {
+                PyErr_Restore(et, ev, tb);
+            }
+#endif
+        }
+    }
+    goto done;
+plain:
+    result = PyObject_Vectorcall(self->original, args, nargsf, kwnames);
+    goto done;
+fail:
+    result = NULL;
+done:
+    Py_XDECREF(entry);
+    Py_XDECREF(epoch);
+    Py_XDECREF(held);
+    Py_XDECREF(stand);
+    Py_XDECREF(raw_type);
+    Py_XDECREF(mutex);
+    Py_XDECREF(o);
+    return result;
+}
+
+static PyObject *
+HoldingMethod_descr_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    if (obj == NULL || obj == Py_None) {
+        return Py_NewRef(self);
+    }
+    return PyMethod_New(self, obj);
+}
+
+static PyObject *
+HoldingMethod_getattro(HoldingMethod *self, PyObject *name)
+{
+    PyObject *v;
+    if (PyUnicode_Check(name)) {
+        const char *c = PyUnicode_AsUTF8(name);
+        if (c == NULL) {
+            return NULL;
+        }
+        if (strcmp(c, "__wrapped__") == 0) {
+            return Py_NewRef(self->original);
+        }
+        if (strcmp(c, "__doc__") == 0 || strcmp(c, "__name__") == 0 || strcmp(c, "__qualname__") == 0
+            || strcmp(c, "__module__") == 0) {
+            return PyObject_GetAttr(self->original, name);
+        }
+    }
+    v = PyObject_GenericGetAttr((PyObject *)self, name);
+    if (v == NULL && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        PyErr_Clear();
+        v = PyObject_GetAttr(self->original, name);
+    }
+    return v;
+}
+
+static PyObject *
+HoldingMethod_repr(HoldingMethod *self)
+{
+    return PyUnicode_FromFormat("<racefree queue method wrapping %R>", self->original);
+}
+
+static int
+HoldingMethod_traverse(HoldingMethod *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->original);
+    Py_VISIT(self->ns);
+    return 0;
+}
+
+static int
+HoldingMethod_clear(HoldingMethod *self)
+{
+    Py_CLEAR(self->original);
+    Py_CLEAR(self->ns);
+    return 0;
+}
+
+static void
+HoldingMethod_dealloc(HoldingMethod *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    HoldingMethod_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyObject *
+HoldingMethod_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"original", "namespace", NULL};
+    PyObject *original, *ns;
+    HoldingMethod *self;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO!:HoldingMethod", kwlist, &original, &PyDict_Type, &ns)) {
+        return NULL;
+    }
+    if (!PyCallable_Check(original)) {
+        PyErr_SetString(PyExc_TypeError, "HoldingMethod(original, namespace): original must be callable");
+        return NULL;
+    }
+    self = (HoldingMethod *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->original = Py_NewRef(original);
+    self->ns = Py_NewRef(ns);
+    self->vectorcall = (vectorcallfunc)HoldingMethod_vectorcall;
+    return (PyObject *)self;
+}
+
+static PyMemberDef HoldingMethod_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(HoldingMethod, vectorcall), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot HoldingMethod_slots[] = {
+    {Py_tp_doc, "A Queue method that holds the queue mutex's lock-order stand-in (see _speedups.c)."},
+    {Py_tp_new, HoldingMethod_new},
+    {Py_tp_dealloc, HoldingMethod_dealloc},
+    {Py_tp_traverse, HoldingMethod_traverse},
+    {Py_tp_clear, HoldingMethod_clear},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_descr_get, HoldingMethod_descr_get},
+    {Py_tp_getattro, HoldingMethod_getattro},
+    {Py_tp_repr, HoldingMethod_repr},
+    {Py_tp_members, HoldingMethod_members},
+    {0, NULL},
+};
+
+static PyType_Spec HoldingMethod_spec = {
+    "racefree.detector._speedups.HoldingMethod",
+    sizeof(HoldingMethod),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    HoldingMethod_slots,
+};
+
 static PyMethodDef speedups_functions[] = {
     {"join_into", (PyCFunction)(void (*)(void))speedups_join_into, METH_FASTCALL,
      "join_into(vc, other): vc := vc | other (element-wise max), in place."},
+    {"condition_enter", (PyCFunction)speedups_condition_enter, METH_O,
+     "condition_enter(namespace) -> Condition.__enter__ of hb_threading, in C."},
     {"lock_methods", (PyCFunction)speedups_lock_methods, METH_O,
      "lock_methods(namespace) -> (__enter__, __exit__) of hb_threading's tracked locks, in C."},
     {NULL, NULL, 0, NULL},
@@ -2150,6 +2974,7 @@ speedups_exec(PyObject *module)
     INTERN(s_vc, "vc")
     INTERN(s_acquire, "acquire")
     INTERN(s_release, "release")
+    INTERN(s_seq, "seq")
     INTERN(s_r, "r")
     INTERN(s_w, "w")
     INTERN(s_m, "m")
@@ -2166,9 +2991,20 @@ speedups_exec(PyObject *module)
     INTERN(s__order_epoch, "_order_epoch")
     INTERN(s__owned, "_owned")
     INTERN(s__lock, "_lock")
+    INTERN(s__condition_enter, "_condition_enter")
+    INTERN(s__TrackedLock, "_TrackedLock")
+    INTERN(s__held_gen, "_held_gen")
+    INTERN(s__lock_hooks, "_lock_hooks")
+    INTERN(s___enter__, "__enter__")
+    INTERN(s_Lock, "Lock")
+    INTERN(s_RLock, "RLock")
 #undef INTERN
     LookasideType = (PyTypeObject *)PyType_FromSpec(&Lookaside_spec);
     if (LookasideType == NULL) {
+        return -1;
+    }
+    StripeType = (PyTypeObject *)PyType_FromSpec(&Stripe_spec);
+    if (StripeType == NULL || PyModule_AddObjectRef(module, "Stripe", (PyObject *)StripeType) < 0) {
         return -1;
     }
     RecorderType = (PyTypeObject *)PyType_FromSpec(&Recorder_spec);
@@ -2180,8 +3016,20 @@ speedups_exec(PyObject *module)
     }
     if ((s__clock == NULL && (s__clock = PyUnicode_InternFromString("_clock")) == NULL)
         || (s_clock == NULL && (s_clock = PyUnicode_InternFromString("clock")) == NULL)
+        || (s__hb_clock == NULL && (s__hb_clock = PyUnicode_InternFromString("_hb_clock")) == NULL)
+        || (s__racefree_own_clock == NULL
+            && (s__racefree_own_clock = PyUnicode_InternFromString("_racefree_own_clock")) == NULL)
         || (LockHooksType = (PyTypeObject *)PyType_FromSpec(&LockHooks_spec)) == NULL
         || PyModule_AddObjectRef(module, "LockHooks", (PyObject *)LockHooksType) < 0) {
+        return -1;
+    }
+    if ((s_mutex == NULL && (s_mutex = PyUnicode_InternFromString("mutex")) == NULL)
+        || (s__RawLock == NULL && (s__RawLock = PyUnicode_InternFromString("_RawLock")) == NULL)
+        || (s__stands == NULL && (s__stands = PyUnicode_InternFromString("_stands")) == NULL)
+        || (s__entries == NULL && (s__entries = PyUnicode_InternFromString("_entries")) == NULL)
+        || (s_stand_in == NULL && (s_stand_in = PyUnicode_InternFromString("stand_in")) == NULL)
+        || (HoldingMethodType = (PyTypeObject *)PyType_FromSpec(&HoldingMethod_spec)) == NULL
+        || PyModule_AddObjectRef(module, "HoldingMethod", (PyObject *)HoldingMethodType) < 0) {
         return -1;
     }
     return 0;

@@ -224,6 +224,11 @@ class Detector:
                     acquired, released = fast.lock_events
                     self.lock_acquired = acquired  # type: ignore[method-assign, assignment]
                     self.lock_released = released  # type: ignore[method-assign, assignment]
+                if fast.clock_events is not None:
+                    exchange, publish, absorb = fast.clock_events
+                    self.acquire_release = exchange  # type: ignore[method-assign, assignment]
+                    self.publish_clock = publish  # type: ignore[method-assign]
+                    self.absorb_clock = absorb  # type: ignore[method-assign, assignment]
                 for module in (hb_threading, hb_queue, hb_rawlocks):
                     self._patches.append((module, module.install(self)))
                 self._start_deferred()

@@ -35,7 +35,8 @@ from collections.abc import Callable
 from sys import _getframe
 from typing import TYPE_CHECKING, Any
 
-from racefree.detector.hb_rawlocks import stand_in
+from racefree.detector import speedups
+from racefree.detector.hb_rawlocks import stand_in, stands
 from racefree.detector.patching import Patches
 from racefree.detector.sidetable import SideTable
 
@@ -45,6 +46,9 @@ if TYPE_CHECKING:
 
 _hooks: SyncRecorder | None = None
 _order: LockOrder | None = None  # the started detector's lock-order graph, if it keeps one
+_held: Any = _thread._local()  # _order.tls (its .held: the calling thread's held locks), as in hb_threading
+_held_gen = 0  # bumped whenever _held changes (see hb_threading)
+_stands = stands  # hb_rawlocks' raw lock -> stand-in table, read by the C put/get (_speedups.HoldingMethod)
 _RawSimpleQueue: Any = queue.SimpleQueue
 _RawLock: Any = _thread.LockType
 _orig: dict[str, Any] = {}
@@ -66,10 +70,11 @@ def _wrap_put(original: Callable[[Any, Any], None]) -> Callable[[Any, Any], None
         if h is not None:
             table = _side(self, h.gen)
             vc = h.publish_clock()
-            try:
-                table[id(item)].append(vc)
-            except KeyError:
-                table[id(item)] = [vc]
+            key = id(item)
+            if key in table:  # rarely (one object queued twice): a miss raising KeyError costs more
+                table[key].append(vc)
+            else:
+                table[key] = [vc]
         original(self, item)
 
     return _put
@@ -168,7 +173,7 @@ SimpleQueue.__module__ = "queue"
 
 
 def install(detector: SyncRecorder) -> Patches:
-    global _hooks, _order
+    global _hooks, _order, _held, _held_gen
     p = Patches()
     for cls in (queue.Queue, queue.LifoQueue, queue.PriorityQueue):
         for name, wrap in (("_put", _wrap_put), ("_get", _wrap_get)):
@@ -178,16 +183,23 @@ def install(detector: SyncRecorder) -> Patches:
     _orig.setdefault("join", queue.Queue.__dict__["join"])
     p.set(queue.Queue, "task_done", _task_done)
     p.set(queue.Queue, "join", _join)
+    backend = getattr(detector, "backend", "python")
     for name in ("put", "get"):
-        p.set(queue.Queue, name, _holding_mutex(name))
+        # the same steps in C on the C back-end (the Python wrapper above stays the reference)
+        in_c = speedups.holding_method(backend, queue.Queue.__dict__[name], globals())
+        p.set(queue.Queue, name, in_c if in_c is not None else _holding_mutex(name))
     p.set(queue, "SimpleQueue", SimpleQueue)
     _order = getattr(detector, "lock_order", None)
+    _held = _order.tls if _order is not None else _thread._local()
+    _held_gen += 1
     _hooks = detector
     return p
 
 
 def uninstall(patches: Patches) -> None:
-    global _hooks, _order
+    global _hooks, _order, _held, _held_gen
     _hooks = None
     _order = None
+    _held = _thread._local()
+    _held_gen += 1
     patches.restore()

@@ -49,6 +49,7 @@ _RawLock: Any = _thread.LockType
 _RawRLock: Any = _thread.RLock
 _create = _thread.allocate_lock()
 _stands = SideTable()  # raw lock -> its stand-in (a Lock or RLock below)
+stands = _stands  # for hb_queue's put/get in C, which look a stand-in up without a call
 _ACQUIRE = frozenset({"acquire", "acquire_lock"})
 _RELEASE = frozenset({"release", "release_lock"})
 

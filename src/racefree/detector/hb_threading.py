@@ -65,6 +65,8 @@ _order: LockOrder | None = None  # the started detector's lock-order graph, if i
 # _order.tls (per thread, the tracked locks held; a global: one lookup less); never None, so a
 # thread racing with uninstall() writes to a throwaway _local instead of failing
 _held: Any = _thread._local()
+_held_gen = 0  # bumped whenever _held changes: the C `with lock:` remembers each thread's list by it
+_lock_hooks: Any = None  # the C back-end's _speedups.LockHooks (what _hooks.lock_acquired is bound to)
 
 _allocate_lock = _thread.allocate_lock
 _raw_rlock: Any = threading.RLock
@@ -453,7 +455,7 @@ def _barrier_release(self: threading.Barrier) -> None:
 
 def install(detector: SyncRecorder) -> Patches:
     """Wrap threading for `detector`; returns the patches to restore."""
-    global _hooks, _order, _held
+    global _hooks, _order, _held, _held_gen, _lock_hooks
     p = Patches()
     for cls, name, fn in (
         (_Thread, "start", _thread_start),
@@ -491,16 +493,22 @@ def install(detector: SyncRecorder) -> Patches:
         enter, exit_ = methods
         p.set(_TrackedLock, "__enter__", enter)
         p.set(_TrackedLock, "__exit__", exit_)
+        # a Condition on a raw lock (a Queue's) enters it in C; the rest calls _condition_enter
+        p.set(_Condition, "__enter__", speedups.condition_enter("c", globals()))
     order = getattr(detector, "lock_order", None)
     _held = order.tls if order is not None else _thread._local()
+    _held_gen += 1
+    _lock_hooks = getattr(detector.lock_acquired, "__self__", None)
     _order = order
     _hooks = detector
     return p
 
 
 def uninstall(patches: Patches) -> None:
-    global _hooks, _order, _held
+    global _hooks, _order, _held, _held_gen, _lock_hooks
     _hooks = None
     _order = None
+    _lock_hooks = None
     _held = _thread._local()
+    _held_gen += 1
     patches.restore()

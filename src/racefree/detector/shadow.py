@@ -62,6 +62,7 @@ _allocate_lock = _thread.allocate_lock
 _getrefcount = sys.getrefcount
 _is_tracked = gc.is_tracked
 SWEEP_EVERY = 4096
+EVICTED = -1  # Cell.seq of a cell evicted for the history limit (no longer in Shadow.cells)
 HOLD_KEYS = 32  # cell keys a hold remembers for removal; a bigger container's cells wait for eviction
 _VALUE_KEYS = frozenset({str, int, float, bool, bytes, type(None), complex, tuple})
 _LOCAL_TYPES: tuple[type, ...] = (_thread._local,)
@@ -384,11 +385,13 @@ class Shadow:
                 except IndexError:
                     break
                 try:  # a subscript, not .get: see access.build
-                    if cells[k].seq != seq:
+                    cell = cells[k]
+                    if cell.seq != seq:
                         continue  # replaced: its newer cell has its own entry
                     del cells[k]
                 except KeyError:
                     continue  # gone already
+                cell.seq = EVICTED  # a thread's C table that still has it looks the location up again
                 evicted += 1
             self.evicted += evicted
             if len(order) > 2 * self.history_size:

@@ -78,6 +78,8 @@ class Accelerated(NamedTuple):
     thread_state_changing: Callable[[], Any] | None = None
     # Detector.lock_acquired / lock_released in C for the tracked locks; None: the Python methods
     lock_events: tuple[Callable[[Any], None], Callable[[Any], None]] | None = None
+    # Detector.acquire_release / publish_clock / absorb_clock in C (atomics, queue items, futures)
+    clock_events: tuple[Callable[[Any], None], Callable[[], list[int]], Callable[[Any], None]] | None = None
 
 
 def accelerate(
@@ -95,6 +97,10 @@ def accelerate(
     module, why = _load()
     if module is None:
         raise BackendError(f"the C fast path was chosen, but {why}")
+    from racefree.detector.containers import _tracked
+
+    # the cells' stripe locks: C ones the C slow path takes without a method call
+    det.stripes[:] = [module.Stripe() for _ in det.stripes]
 
     def recorder(py: dict[str, Callable[..., Any]] | None) -> Any:
         return module.Recorder(
@@ -109,6 +115,8 @@ def accelerate(
             stripes=det.stripes, capture=stacks.capture_outside_site, shift=SHIFT,
             iteration_flag=F_ITERATION, file_index=S_FILE, func_index=S_FUNC,
             internal_error=det.internal_error, line_index=S_LINE, flow_index=S_FLOW,
+            # call(): a bound method of a type this says is no container is a plain call
+            tracked=_tracked if py else None,
         )
 
     # the containers' Python paths (methods, lists, sets...) record through the C read/write too
@@ -118,12 +126,14 @@ def accelerate(
     functions.update(read=fast.read, write=fast.write, getitem=fast.getitem, setitem=fast.setitem,
                      call=fast.call)
     # the tracked locks' clock steps, Detector.lock_acquired/lock_released, in C as well
-    hooks = module.LockHooks(fast, det.gen, SyncClock)
+    # (and racefree.sync's atomics, which carry their own clocks: other keys go to the Python method)
+    hooks = module.LockHooks(fast, det.gen, SyncClock, getattr(det, "acquire_release", None))
     return Accelerated(
         functions, module.join_into,
         # each Recorder remembers every thread's ThreadState: tell them when one changes
         thread_state_changing=lambda: (first.forget_thread(), fast.forget_thread()),
         lock_events=(hooks.acquired, hooks.released),
+        clock_events=(hooks.acquire_release, hooks.publish_clock, hooks.absorb_clock),
     )
 
 
@@ -139,3 +149,25 @@ def lock_methods(backend: str, namespace: dict[str, Any]) -> tuple[Any, Any] | N
         raise BackendError(f"the C fast path was chosen, but {why}")
     enter, exit_ = module.lock_methods(namespace)
     return enter, exit_
+
+
+def condition_enter(backend: str, namespace: dict[str, Any]) -> Any:
+    """``Condition.__enter__`` in C on the C back-end (None otherwise): a condition on a raw lock
+    (a Queue's) enters it; the rest calls `namespace`'s ``_condition_enter`` (hb_threading's globals)."""
+    if backend != "c":
+        return None
+    module, why = _load()
+    if module is None:
+        raise BackendError(f"the C fast path was chosen, but {why}")
+    return module.condition_enter(namespace)
+
+
+def holding_method(backend: str, original: Callable[..., Any], namespace: dict[str, Any]) -> Any:
+    """`original` (``Queue.put``/``get``) counting as holding the queue mutex's lock-order stand-in,
+    in C on the C back-end (None otherwise); `namespace` is hb_queue's globals."""
+    if backend != "c":
+        return None
+    module, why = _load()
+    if module is None:
+        raise BackendError(f"the C fast path was chosen, but {why}")
+    return module.HoldingMethod(original, namespace)

@@ -542,3 +542,47 @@ def test_queue_mutex_in_a_consistent_order_is_no_cycle(det: Detector) -> None:
         t.start()
         t.join()
     assert det.deadlocks() == []
+
+
+def test_queue_put_and_get_keep_their_name_doc_and_signature(det: Detector, detector_backend: str) -> None:
+    import inspect
+
+    q: queue.Queue[int] = queue.Queue()
+    for name in ("put", "get"):
+        method = getattr(queue.Queue, name)
+        original = method.__wrapped__
+        assert method.__name__ == original.__name__ == name
+        assert method.__doc__ == original.__doc__
+        assert inspect.signature(getattr(q, name)) == inspect.signature(original.__get__(q))
+    # C back-end: the put/get wrapper is _speedups.HoldingMethod; Python: a function
+    assert (type(queue.Queue.__dict__["put"]).__name__ == "HoldingMethod") == (detector_backend == "c")
+
+
+def test_queue_put_that_raises_leaves_the_mutex_not_held(det: Detector) -> None:
+    q: queue.Queue[int] = queue.Queue(maxsize=1)
+    user = threading.Lock()
+    order = det.lock_order
+    assert order is not None
+    q.put(1)
+    with user, pytest.raises(queue.Full):
+        q.put(2, block=False)  # raises inside put: the mutex's stand-in is let go all the same
+    assert order.held_count() == 0
+    with pytest.raises(queue.Empty):
+        q.get(), q.get(block=False)
+    assert order.held_count() == 0
+    assert det.deadlocks() == []
+
+
+def test_queue_put_holds_the_mutex_stand_in_while_it_runs(det: Detector) -> None:
+    seen: list[int] = []
+    order = det.lock_order
+    assert order is not None
+
+    class Probe(queue.Queue[int]):
+        def _put(self, item: int) -> None:
+            seen.append(order.held_count())  # the stand-in of self.mutex, as a held lock
+            super()._put(item)
+
+    q = Probe()
+    q.put(1)
+    assert seen == [1] and order.held_count() == 0 and q.get() == 1

@@ -281,6 +281,25 @@ def test_dead_weakly_referenced_objects_leave_the_history_live_ones_stay() -> No
     assert [r.location for r in d.races()] == ["Box.x"]
 
 
+def test_a_location_evicted_while_in_the_c_table_is_recorded_in_the_shadow_again() -> None:
+    # the C back-end keeps a per-thread table of recent cells; after a new epoch it
+    # records into the table's cell without a shadow lookup, unless that cell was evicted
+    b = Box()
+    with Detector("strict", history_size=16) as d:
+        lock = threading.Lock()  # tracked: made while the detector records
+        write_x(b)  # b.x's cell is made
+        write_x(b)  # and found: now in this thread's table
+        d.shadow.history_size = 0
+        d.shadow._evict()  # every cell goes, b.x's too
+        d.shadow.history_size = 16
+        assert (id(b), "x") not in d.shadow.cells
+        with lock:  # a new epoch
+            pass
+        write_x(b)  # lands in a cell the shadow holds, or the next write finds no history
+        assert (id(b), "x") in d.shadow.cells
+        assert d.shadow.cells[(id(b), "x")].w == d.thread_state().epoch
+
+
 def test_after_fork_the_registry_and_the_shadow_take_fresh_locks() -> None:
     from racefree.detector.races import Registry
     from racefree.detector.shadow import Shadow

@@ -175,3 +175,70 @@ def test_a_failing_key_hash_is_counted_never_raised() -> None:
         rf.read(ITEM, {}, BadHash(), S)
         rf.write(ITEM, {}, BadHash(), S)
     assert d.internal_errors == 2
+
+
+class _Plain:
+    def __init__(self) -> None:
+        self.seen: list[tuple[Any, ...]] = []
+
+    def method(self, *args: Any, **kwargs: Any) -> str:
+        self.seen.append((args, kwargs))
+        return "ok"
+
+
+class _Store(dict):  # type: ignore[type-arg]
+    def put(self, key: str, value: int) -> None:
+        self[key] = value
+
+
+def test_call_of_a_method_of_a_plain_class_is_the_plain_call() -> None:
+    p = _Plain()
+    with Detector() as d:
+        for _ in range(2):  # the second call answers from the C table of untracked types
+            assert rf.call(p.method, S, 1, k=2) == "ok"
+        with pytest.raises(TypeError):  # the call's own error, unchanged
+            rf.call(_Plain().method.__func__, S)
+    assert p.seen == [((1,), {"k": 2})] * 2
+    assert d.shadow is not None and not any(k[0] == id(p) for k in cell_keys(d))
+
+
+def test_call_of_a_container_subclass_method_still_records() -> None:
+    s = _Store()
+    with Detector("strict") as d:
+        rf.call(s.put, S, "k", 1)  # a bound method of a tracked type: the Python handler decides
+        rf.call(s.put, S, "k", 2)
+    assert s == {"k": 2}
+    assert d.internal_errors == 0
+
+
+def test_a_method_call_race_is_the_same_on_both_backends() -> None:
+    s = _Store()
+
+    def update() -> None:
+        rf.call(s.update, S, {"k": 1})  # a tracked container's method: a write of s['k']
+
+    with Detector("strict") as d:
+        sequential_unordered(update, update)
+    assert sorted((r.kind, r.location) for r in d.races()) == [("data-race", "_Store c"),
+                                                                ("data-race", "_Store c['k']")]
+
+
+def test_the_c_call_asks_once_per_type_whether_it_is_a_container(
+    monkeypatch: pytest.MonkeyPatch, detector_backend: str
+) -> None:
+    from racefree.detector import containers
+
+    asked: list[type] = []
+    real = containers._tracked
+
+    def counting(tp: type) -> bool:
+        asked.append(tp)
+        return real(tp)
+
+    monkeypatch.setattr(containers, "_tracked", counting)
+    p = _Plain()
+    with Detector():
+        for _ in range(3):
+            rf.call(p.method, S)
+    # C: the answer is kept per type; the Python reference asks at each call
+    assert asked.count(_Plain) == (1 if detector_backend == "c" else 3)

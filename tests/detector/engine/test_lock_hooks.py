@@ -95,3 +95,81 @@ def test_a_lock_from_a_stopped_detector_gets_a_fresh_clock(detector_backend: str
         assert lock._clock is not stale and lock._clock.gen == second.gen != first.gen
         assert (lock._clock.vc, lock._clock.last) == published
         assert ts.clock == published[0][ts.tid] + 1
+
+
+def _atomic_scenario(monkeypatch: pytest.MonkeyPatch, backend: str) -> list[tuple[Any, ...]]:
+    from racefree.sync import AtomicInt
+
+    monkeypatch.setenv(speedups.ENV, backend)
+    steps: list[tuple[Any, ...]] = []
+
+    def snap(d: Detector, a: Any) -> None:
+        ts = d.thread_state()
+        clock = a._hb_clock
+        mine = None if clock is None else (list(clock.vc), clock.last)
+        steps.append((ts.clock, list(ts.vc), ts.epoch, mine))
+
+    with Detector() as d:
+        a = AtomicInt()
+        snap(d, a)
+        a.add(1)  # the first exchange makes the atomic's clock
+        snap(d, a)
+        a.increment()  # the thread's own last release: no join
+        snap(d, a)
+
+        def other() -> None:
+            a.add(2)
+
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+        a.compare_and_swap(4, 5)  # the other thread's release, known through join
+        snap(d, a)
+        vc = d.publish_clock()  # a queue item's clock
+        snap(d, a)
+        d.absorb_clock(vc)
+        d.absorb_clock(None)
+        snap(d, a)
+        steps.append((list(vc), a.load()))
+    return steps
+
+
+def test_c_and_python_atomic_and_item_clocks_agree(
+    monkeypatch: pytest.MonkeyPatch, detector_backend: str
+) -> None:
+    if detector_backend != "c":
+        pytest.skip("compares the C back-end with the reference")
+    assert _atomic_scenario(monkeypatch, "c") == _atomic_scenario(monkeypatch, "python")
+
+
+def test_atomic_and_item_clock_steps_run_in_c_on_the_c_backend(detector_backend: str) -> None:
+    with Detector() as d:
+        in_c = type(d.acquire_release).__name__ == "builtin_function_or_method"
+        assert in_c == (detector_backend == "c")
+        assert (type(d.publish_clock).__name__ == "builtin_function_or_method") == in_c
+        assert (type(d.absorb_clock).__name__ == "builtin_function_or_method") == in_c
+
+
+def test_acquire_release_of_a_key_without_its_own_clock_uses_the_reference(detector_backend: str) -> None:
+    key = object()
+    with Detector() as d:
+        ts = d.thread_state()
+        before = ts.clock
+        d.acquire_release(key)  # a racefree.sync key clock kept by the detector (Python on both)
+        d.acquire_release(key)
+        assert ts.clock == before + 2
+
+
+def test_condition_enter_runs_in_c_on_the_c_backend(detector_backend: str) -> None:
+    python_enter = hb_threading._condition_enter
+    with Detector() as d:
+        installed = threading.Condition.__dict__["__enter__"]
+        assert (installed is not python_enter) == (detector_backend == "c")
+        raw = threading.Condition(hb_threading._allocate_lock())  # a raw lock (a Queue's): its own __enter__
+        with raw as entered:
+            assert entered is True
+        tracked = threading.Condition()  # a tracked RLock: the lock-order path (Python on both)
+        with tracked as entered:
+            assert entered is True
+            assert d.lock_order is None or d.lock_order.held_count() == 1
+        assert d.lock_order is None or d.lock_order.held_count() == 0
