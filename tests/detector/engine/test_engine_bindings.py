@@ -138,9 +138,12 @@ def test_bind_is_idempotent() -> None:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     from racefree.detector.instrument import ImportHook
 
-    (tmp_path / "rf_star_lib.py").write_text("class Counter:\n    def __init__(self):\n        self.n = 0\n")
+    (tmp_path / "rf_star_lib.py").write_text(
+        "total = 0\n\ndef bump():\n    global total\n    total += 1\n\n"
+        "class Counter:\n    def __init__(self):\n        self.n = 0\n")
     (tmp_path / "rf_star_user.py").write_text(
-        "from rf_star_lib import *\n\ndef incr(c):\n    c.n += 1\n")
+        "from rf_star_lib import *\n\nhits = 0\n\ndef incr(c):\n    c.n += 1\n\n"
+        "def hit():\n    global hits\n    hits += 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     hook = ImportHook(roots=[str(tmp_path)])
     hook.install()
@@ -157,3 +160,13 @@ def test_import_star_copies_no_binding_and_the_importer_stays_current(project: P
     assert ns[BOUND_PREFIX].namespace is ns  # its own handle, not the library's
     assert race_in(rf_star_user) == 1
     assert bound(ns) == runtime._NOOPS
+
+
+def test_import_star_keeps_the_importers_globals_container(project: Path) -> None:
+    """Both modules record globals; the importer's global locations stay in its own dict."""
+    import rf_star_user
+
+    from racefree.detector.instrument.expressions import GLOBALS
+
+    ns = rf_star_user.__dict__
+    assert ns[GLOBALS] is ns  # not rf_star_lib's dict, copied over by `import *`

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 NO_INSTRUMENT_MARKER = "RACEFREE: no-instrument"
 
 # bumped whenever the rewrite changes, so cached code from an older rewriter is not reused
-REWRITE_VERSION = 5
+REWRITE_VERSION = 6
 
 
 class InstrumentError(Exception):

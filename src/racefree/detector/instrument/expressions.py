@@ -24,7 +24,7 @@ from racefree.detector.instrument.scopes import Analysis, Scope
 
 RT = "@rf"  # the runtime module, imported once per module
 SUPPORT = "@rfh"  # racefree.detector.instrument.support
-GLOBALS = "@rf_g"  # the module's globals dict (the container of GLOBAL locations)
+GLOBALS = "_@rf_g"  # the module's globals dict (container of GLOBAL locations); `_`: `import *` skips it
 CELL_PREFIX = "@rf_c_"  # a function's handle on closure cell `x` is `@rf_c_x`
 
 _N = TypeVar("_N", bound=ast.AST)
