@@ -84,6 +84,10 @@ def _summary(data: dict[str, Any]) -> str:
 def test_documented_race(case: Case, side: str, backend: str, tmp_path: Path) -> None:
     version = case.buggy if side == "buggy" else case.fixed
     code, output, data = _run(case, version, backend, tmp_path)
+    for _ in range(2):  # on 3.13t a run can order the pair through the library's own lock (pyee)
+        if not ((side == "buggy" or case.fix_incomplete) and code == 0):
+            break
+        code, output, data = _run(case, version, backend, tmp_path)
     assert "ok" in output.splitlines(), f"the driver did not finish:\n{output[-3000:]}"
     if side == "buggy" or case.fix_incomplete:
         assert code == 66, f"exit {code}, expected 66:\n{_summary(data)}"
