@@ -54,6 +54,16 @@ def _load() -> tuple[Any, str]:
     return _speedups, ""
 
 
+def _chosen_module(backend: str) -> Any:
+    """The C extension on the ``c`` back-end, None on ``python``; BackendError if chosen but missing."""
+    if backend != "c":
+        return None
+    module, why = _load()
+    if module is None:
+        raise BackendError(f"the C fast path was chosen, but {why}")
+    return module
+
+
 def choose() -> tuple[str, str]:
     """``(backend, why)``: ``("c", ...)`` or ``("python", ...)``; BackendError for a bad setting."""
     wanted = os.environ.get(ENV, "").strip().lower() or "auto"
@@ -91,12 +101,10 @@ def accelerate(
     The one place that takes anything from the C extension for a run: on the
     ``python`` backend every piece is the Python reference, clocks' join included.
     """
-    if det.backend == "python":
+    module = _chosen_module(det.backend)
+    if module is None:
         return Accelerated(build_containers(rec.read, rec.write, rec.iterated, rec.snapshot),
                            clocks.python_join_into)
-    module, why = _load()
-    if module is None:
-        raise BackendError(f"the C fast path was chosen, but {why}")
     from racefree.detector.containers import _tracked
 
     # the cells' stripe locks: C ones the C slow path takes without a method call
@@ -142,11 +150,9 @@ def lock_methods(backend: str, namespace: dict[str, Any]) -> tuple[Any, Any] | N
 
     `namespace` is hb_threading's globals (the C methods read its ``_hooks``, ``_order``, ``_held``).
     """
-    if backend != "c":
-        return None
-    module, why = _load()
+    module = _chosen_module(backend)
     if module is None:
-        raise BackendError(f"the C fast path was chosen, but {why}")
+        return None
     enter, exit_ = module.lock_methods(namespace)
     return enter, exit_
 
@@ -154,20 +160,16 @@ def lock_methods(backend: str, namespace: dict[str, Any]) -> tuple[Any, Any] | N
 def condition_enter(backend: str, namespace: dict[str, Any]) -> Any:
     """``Condition.__enter__`` in C on the C back-end (None otherwise): a condition on a raw lock
     (a Queue's) enters it; the rest calls `namespace`'s ``_condition_enter`` (hb_threading's globals)."""
-    if backend != "c":
-        return None
-    module, why = _load()
+    module = _chosen_module(backend)
     if module is None:
-        raise BackendError(f"the C fast path was chosen, but {why}")
+        return None
     return module.condition_enter(namespace)
 
 
 def holding_method(backend: str, original: Callable[..., Any], namespace: dict[str, Any]) -> Any:
     """`original` (``Queue.put``/``get``) counting as holding the queue mutex's lock-order stand-in,
     in C on the C back-end (None otherwise); `namespace` is hb_queue's globals."""
-    if backend != "c":
-        return None
-    module, why = _load()
+    module = _chosen_module(backend)
     if module is None:
-        raise BackendError(f"the C fast path was chosen, but {why}")
+        return None
     return module.HoldingMethod(original, namespace)
