@@ -77,12 +77,7 @@ def _own_nodes(node: ast.AST) -> list[ast.AST]:
                     stack.extend(n.args.defaults)
                     stack.extend(d for d in n.args.kw_defaults if d is not None)
             continue
-        for field in n._fields:
-            v = getattr(n, field, None)
-            if isinstance(v, ast.AST):
-                stack.append(v)
-            elif isinstance(v, list):
-                stack.extend(x for x in v if isinstance(x, ast.AST))
+        stack.extend(ast.iter_child_nodes(n))
     return out
 
 
